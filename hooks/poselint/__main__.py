@@ -1,0 +1,5 @@
+import sys
+
+from poselint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""poselint's command line: parse options, then discover -> load -> check -> report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from poselint import __version__
+from poselint.config import Config, ConfigError, find_config, load_config_file
+from poselint.dataset import Dataset
+from poselint.diagnostics import Diagnostic
+from poselint.discovery import DiscoveryError, Target, discover
+from poselint.engine import lint_dataset, select_rules
+from poselint.report import FORMATS, write_report
+
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"poselint: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_CANNOT_RUN)
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="poselint", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"poselint {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = sub.add_parser("check", help="lint dataset roots (the pre-commit hooks run this)")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="dataset roots, files or folders inside them, or .dvc files",
+    )
+    check.add_argument("--format", choices=FORMATS, default="text", dest="output_format")
+    check.add_argument(
+        "--select",
+        type=_codes,
+        action="extend",
+        default=None,
+        help="rule codes or prefixes to run (comma separated; replaces config)",
+    )
+    check.add_argument(
+        "--ignore",
+        type=_codes,
+        action="extend",
+        default=[],
+        help="rule codes or prefixes to skip (comma separated)",
+    )
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes")
+    check.add_argument("--statistics", action="store_true", help="print counts per rule")
+    check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    check.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    check.add_argument(
+        "--no-image-size", action="store_true", help="skip reading image headers to compare sizes"
+    )
+    check.add_argument("--output", type=Path, help="also write the JSON report to this file")
+
+    sub.add_parser("rules", help="print every rule as the README's markdown table")
+    return parser
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    if args.config is not None:
+        if not args.config.is_file():
+            raise ConfigError(f"{args.config}: no such config file")
+        return load_config_file(args.config)
+    return find_config(Path.cwd())
+
+
+def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
+    paths: list[Path] = list(args.paths) or list(config.datasets) or [Path.cwd()]
+    discovered = discover(paths)
+    return discovered.targets
+
+
+def run_check(args: argparse.Namespace) -> int:
+    config = _load_config(args)
+    if args.no_image_size:
+        from dataclasses import replace
+
+        config = replace(config, image_size=False)
+    rules = select_rules(config, args.select, args.ignore)
+    targets = _targets(args, config)
+    progress = sys.stderr.isatty() and not args.quiet
+    diagnostics: list[Diagnostic] = []
+    for target in targets:
+        dataset = Dataset(target.root, config, dvc_file=target.dvc_file)
+        diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+    cwd = Path.cwd()
+    if args.output is not None:
+        from poselint.fsutil import atomic_write_bytes
+        from poselint.report import to_json
+
+        atomic_write_bytes(args.output, to_json(diagnostics, cwd))
+    write_report(
+        diagnostics,
+        args.output_format,
+        sys.stdout,
+        cwd=cwd,
+        limit=config.max_per_rule,
+        quiet=args.quiet,
+        statistics=args.statistics,
+    )
+    return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def rules_table() -> str:
+    """The README's rule table, generated from the registry (a test keeps them equal)."""
+    from poselint.rules import REGISTRY
+
+    lines = [
+        "| code | name | what it catches | why it matters | fixable |",
+        "|---|---|---|---|---|",
+    ]
+    for r in REGISTRY:
+        name = f"`{r.name}`" + (" (opt-in)" if r.opt_in else "")
+        severity = "" if r.severity == "error" else " (warning)"
+        fixable = "yes" if r.fixable else "no"
+        lines.append(f"| {r.code} | {name}{severity} | {r.what} | {r.why} | {fixable} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    sys.stdout.write(rules_table())
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help/--version exit 0; bad options exit 2
+        return int(exc.code or 0)
+    try:
+        if args.command == "rules":
+            return run_rules(args)
+        return run_check(args)
+    except (ConfigError, DiscoveryError) as exc:
+        print(f"poselint: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except OSError as exc:  # e.g. --output into a missing or read-only folder
+        print(f"poselint: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,118 @@
+"""[tool.poselint] in pyproject.toml (or a poselint.toml): load, validate, default."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from poselint.diagnostics import Severity
+
+DEFAULT_SPLITS = ("train", "val", "test")
+DEFAULT_REQUIRED_SPLITS = ("train", "val")
+SEVERITIES = ("error", "warning")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used: the CLI exits 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None = None  # the file it came from; None for built-in defaults
+    datasets: tuple[Path, ...] = ()
+    splits: tuple[str, ...] = DEFAULT_SPLITS
+    required_splits: tuple[str, ...] = DEFAULT_REQUIRED_SPLITS
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    # Outside (v=0) points must sit at x=y=0. Teams that round-trip through CVAT
+    # may keep the drawn coordinates: set false to turn PL601 into a no-op.
+    zero_outside_keypoints: bool = True
+    # Largest annotation file we read into memory (bytes): a clear error beats swapping.
+    max_annotation_bytes: int = 2 * 1024**3
+    # Diagnostics printed per rule and file in text/github output; the rest are counted.
+    max_per_rule: int = 20
+    image_size: bool = True
+
+
+_KEYS = {f.name for f in fields(Config)} - {"source"}
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def parse_config(table: dict[str, Any], source: Path | None) -> Config:
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        where = f" in {source}" if source else ""
+        raise ConfigError(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{where}"
+        )
+    base = source.parent if source else Path.cwd()
+    kwargs: dict[str, Any] = {"source": source}
+    for key, value in table.items():
+        if key == "datasets":
+            kwargs[key] = tuple((base / p).resolve() for p in _str_list(key, value))
+        elif key in ("splits", "required_splits", "select", "ignore"):
+            kwargs[key] = _str_list(key, value)
+        elif key == "severity":
+            if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
+                raise ConfigError('\'severity\' must map rule codes to "error" or "warning"')
+            kwargs[key] = {str(k).upper(): v for k, v in value.items()}
+        elif key in ("zero_outside_keypoints", "image_size"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"'{key}' must be true or false")
+            kwargs[key] = value
+        else:  # integer settings
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"'{key}' must be a non-negative integer")
+            kwargs[key] = value
+    config = Config(**kwargs)
+    bad_required = sorted(set(config.required_splits) - set(config.splits))
+    if bad_required:
+        raise ConfigError(f"required_splits {bad_required} are not in splits {list(config.splits)}")
+    bad_splits = [s for s in config.splits if s != s.lower() or not s or "/" in s]
+    if bad_splits:
+        raise ConfigError(f"split names must be lowercase folder names: {bad_splits}")
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def load_config_file(path: Path) -> Config:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("poselint", {})
+    else:  # poselint.toml holds the keys at top level (a [tool.poselint] table also works)
+        table = data.get("tool", {}).get("poselint", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.poselint] in {path} must be a table")
+    return parse_config(table, path.resolve())
+
+
+def find_config(start: Path) -> Config:
+    """Nearest poselint.toml, or pyproject.toml with a [tool.poselint] table, from start upward."""
+    for folder in [start, *start.parents]:
+        candidate = folder / "poselint.toml"
+        if candidate.is_file():
+            return load_config_file(candidate)
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and "poselint" in _read_toml(candidate).get("tool", {}):
+            return load_config_file(candidate)
+    return Config()

@@ -1,0 +1,69 @@
+"""A dataset root as the rules see it: its layout, and each split loaded at most once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from poselint.config import Config
+from poselint.layout import Layout, SplitFiles, scan_layout
+from poselint.loader import Loaded, load_annotation_file
+from poselint.splitnames import canonical_split
+
+if TYPE_CHECKING:
+    from poselint.tables import Tables
+
+
+@dataclass(eq=False)
+class Split:
+    dataset: Dataset
+    files: SplitFiles
+
+    @property
+    def name(self) -> str:
+        return self.files.name
+
+    @property
+    def canonical(self) -> str | None:
+        return canonical_split(self.name, self.dataset.config.splits)
+
+    @cached_property
+    def loaded(self) -> Loaded | None:
+        """The annotation file, read and parsed once (None when the split has none)."""
+        if self.files.annotation_file is None:
+            return None
+        return load_annotation_file(
+            self.files.annotation_file, self.dataset.config.max_annotation_bytes
+        )
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        return self.loaded.document if self.loaded else None
+
+    @cached_property
+    def tables(self) -> Tables:
+        """numpy views of the document's big arrays, built once for all content rules."""
+        from poselint.tables import build_tables
+
+        assert self.document is not None
+        return build_tables(self.document)
+
+
+@dataclass(eq=False)
+class Dataset:
+    root: Path
+    config: Config
+    layout: Layout = field(init=False)
+    splits: list[Split] = field(init=False)
+    dvc_file: Path | None = None  # the .dvc file tracking this root, when found through one
+    remote: Any = None  # set by --no-pull: where to read tracked files from instead of disk
+
+    @property
+    def exists(self) -> bool:
+        return self.root.is_dir()
+
+    def __post_init__(self) -> None:
+        self.layout = scan_layout(self.root)
+        self.splits = [Split(self, files) for _, files in sorted(self.layout.splits.items())]

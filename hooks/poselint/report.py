@@ -1,0 +1,107 @@
+"""Print diagnostics: text (ruff style), json (one array), github (workflow commands)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import orjson
+
+from poselint.diagnostics import Diagnostic
+
+FORMATS = ("text", "json", "github")
+
+
+def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    for d in diagnostics:
+        record: dict[str, object] = {
+            "code": d.code,
+            "severity": d.severity,
+            "path": d.display_path(cwd),
+            "message": d.message,
+            "fixable": d.fixable,
+        }
+        if d.pointer is not None:
+            record["pointer"] = d.pointer
+        records.append(record)
+    return records
+
+
+def to_json(diagnostics: Sequence[Diagnostic], cwd: Path) -> bytes:
+    return orjson.dumps(as_json_records(diagnostics, cwd), option=orjson.OPT_INDENT_2)
+
+
+def capped(diagnostics: Sequence[Diagnostic], limit: int) -> tuple[list[Diagnostic], Counter[str]]:
+    """At most `limit` diagnostics per rule (0: no cap); the rest are counted, not shown."""
+    shown: list[Diagnostic] = []
+    seen: Counter[str] = Counter()
+    for d in diagnostics:
+        seen[d.code] += 1
+        if not limit or seen[d.code] <= limit:
+            shown.append(d)
+    hidden = Counter({code: n - limit for code, n in seen.items() if limit and n > limit})
+    return shown, hidden
+
+
+def _location(d: Diagnostic, cwd: Path) -> str:
+    return d.display_path(cwd) + (f":{d.pointer}" if d.pointer else "")
+
+
+def _escape_github(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def write_report(
+    diagnostics: Sequence[Diagnostic],
+    fmt: str,
+    out: TextIO,
+    *,
+    cwd: Path,
+    limit: int,
+    quiet: bool = False,
+    statistics: bool = False,
+) -> None:
+    if fmt == "json":
+        out.write(to_json(diagnostics, cwd).decode() + "\n")
+        return
+    if statistics:
+        counts = Counter(d.code for d in diagnostics)
+        fixable_codes = {d.code for d in diagnostics if d.fixable}
+        for code, n in sorted(counts.items()):
+            out.write(f"{n:>7}\t{code}\t{'[*] ' if code in fixable_codes else ''}\n")
+        return
+    shown, hidden = capped(diagnostics, limit)
+    for d in shown:
+        if fmt == "github":
+            title = _escape_github(f"poselint {d.code}", prop=True)
+            where = _escape_github(d.display_path(cwd), prop=True)
+            pointer = f" (at {d.pointer})" if d.pointer else ""
+            out.write(
+                f"::{d.severity} file={where},title={title}::"
+                f"{_escape_github(d.code + ' ' + d.message + pointer)}\n"
+            )
+        else:
+            mark = " [*]" if d.fixable else ""
+            level = "" if d.severity == "error" else " (warning)"
+            out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {d.message}\n")
+    for code, n in hidden.items():
+        note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists all)"
+        out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")
+    if quiet or fmt == "github":
+        return
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    fixable = sum(d.fixable for d in diagnostics)
+    if not diagnostics:
+        out.write("All checks passed!\n")
+        return
+    line = (
+        f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)}"
+    )
+    if fixable:
+        line += f" ({fixable} fixable with `poselint check --fix`)"
+    out.write(line + ".\n")

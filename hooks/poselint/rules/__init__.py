@@ -1,0 +1,21 @@
+"""The rule registry: every rule poselint has, in one list, in code order."""
+
+from __future__ import annotations
+
+from poselint.rules import json_file, split_names, structure
+from poselint.rules.base import Finding, Rule, rule
+
+__all__ = ["REGISTRY", "Finding", "Rule", "rule", "rules_by_code"]
+
+_MODULES = [structure, split_names, json_file]
+
+REGISTRY: tuple[Rule, ...] = tuple(
+    sorted(
+        (obj for module in _MODULES for obj in vars(module).values() if isinstance(obj, Rule)),
+        key=lambda r: r.code,
+    )
+)
+
+
+def rules_by_code() -> dict[str, Rule]:
+    return {r.code: r for r in REGISTRY}

@@ -1,0 +1,162 @@
+"""PL1xx: the folder layout root/{images/<split>/, annotations/person_keypoints_<split>.json}."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from poselint.dataset import Dataset
+from poselint.layout import ANNOTATIONS, IMAGES
+from poselint.rules.base import Finding, rule
+from poselint.splitnames import ANNOTATION_FILE, annotation_file_name
+
+
+@rule(
+    "PL100",
+    "dataset-missing",
+    what="A dataset root named in the config or tracked by a `.dvc` file is not in the workspace.",
+    why="A dataset that is not there cannot be checked; passing silently would let anything in.",
+    scope="dataset",
+)
+def dataset_missing(ds: Dataset) -> Iterator[Finding]:
+    if ds.exists:
+        return
+    if ds.dvc_file is not None:
+        hint = (
+            f"run `dvc pull {ds.dvc_file.name}`, or lint it from the DVC cache or remote "
+            "with --no-pull"
+        )
+    else:
+        hint = "check the path in [tool.poselint] datasets"
+    yield Finding(f"dataset root is not in the workspace: {hint}")
+
+
+@rule(
+    "PL101",
+    "root-stray-entry",
+    what="An entry in the dataset root other than `images/` and `annotations/`.",
+    why="Loaders glob the root; stray files and folders hide missed renames and get trained on.",
+    scope="dataset",
+)
+def root_stray_entry(ds: Dataset) -> Iterator[Finding]:
+    for entry in ds.layout.root_entries:
+        if entry.name in (IMAGES, ANNOTATIONS) and entry.is_dir:
+            continue
+        kind = "folder" if entry.is_dir else "file"
+        hint = (
+            f"rename it to '{entry.name.lower()}'"
+            if entry.name.lower() in (IMAGES, ANNOTATIONS)
+            else "move it out of the dataset root"
+        )
+        yield Finding(
+            f"unexpected {kind} '{entry.name}' in the dataset root: {hint}",
+            path=ds.root / entry.name,
+        )
+
+
+@rule(
+    "PL102",
+    "root-missing-folder",
+    what="The dataset root lacks `images/` or `annotations/`.",
+    why="Training code expects both folders at fixed paths.",
+    scope="dataset",
+)
+def root_missing_folder(ds: Dataset) -> Iterator[Finding]:
+    if not ds.exists:
+        return
+    present = {
+        IMAGES: ds.layout.image_entries is not None,
+        ANNOTATIONS: ds.layout.annotation_entries is not None,
+    }
+    for folder, ok in present.items():
+        if not ok:
+            yield Finding(
+                f"missing folder '{folder}/' in the dataset root: create it", path=ds.root / folder
+            )
+
+
+@rule(
+    "PL103",
+    "images-stray-entry",
+    what="A file directly in `images/`, which must hold only split folders.",
+    why="Images outside a split folder belong to no split and are silently never used.",
+    scope="dataset",
+)
+def images_stray_entry(ds: Dataset) -> Iterator[Finding]:
+    for entry in ds.layout.image_entries or []:
+        if not entry.is_dir:
+            yield Finding(
+                f"unexpected file '{entry.name}' in images/: move it into images/<split>/",
+                path=ds.layout.images_dir / entry.name,
+            )
+
+
+@rule(
+    "PL104",
+    "annotations-stray-entry",
+    what="An entry in `annotations/` not named `person_keypoints_<split>.json`.",
+    why="Only the per-split keypoint files are read; anything else is a leftover or a typo.",
+    scope="dataset",
+)
+def annotations_stray_entry(ds: Dataset) -> Iterator[Finding]:
+    for entry in ds.layout.annotation_entries or []:
+        if not ANNOTATION_FILE.match(entry.name):
+            yield Finding(
+                f"unexpected {'folder' if entry.is_dir else 'file'} '{entry.name}' in "
+                "annotations/: only person_keypoints_<split>.json belongs here",
+                path=ds.layout.annotations_dir / entry.name,
+            )
+
+
+@rule(
+    "PL105",
+    "split-missing-annotations",
+    what="`images/<split>/` exists but `annotations/person_keypoints_<split>.json` does not.",
+    why="A split without labels is either an unfinished export or a forgotten rename.",
+    scope="dataset",
+)
+def split_missing_annotations(ds: Dataset) -> Iterator[Finding]:
+    for split in ds.splits:
+        if split.files.images_dir and not split.files.annotation_file:
+            yield Finding(
+                f"images/{split.name}/ has no annotation file: add "
+                f"annotations/{annotation_file_name(split.name)} or remove the folder",
+                path=split.files.images_dir,
+            )
+
+
+@rule(
+    "PL106",
+    "split-missing-images",
+    what="`annotations/person_keypoints_<split>.json` exists but `images/<split>/` does not.",
+    why="Every image reference of that split will fail to load at training time.",
+    scope="dataset",
+)
+def split_missing_images(ds: Dataset) -> Iterator[Finding]:
+    for split in ds.splits:
+        if split.files.annotation_file and not split.files.images_dir:
+            yield Finding(
+                f"annotations/{split.files.annotation_file.name} has no image folder: "
+                f"add images/{split.name}/",
+                path=split.files.annotation_file,
+            )
+
+
+@rule(
+    "PL107",
+    "required-split-missing",
+    what="A split listed in `required_splits` (default `train`, `val`) is absent.",
+    why="Training needs a train split and evaluation a val split.",
+    scope="dataset",
+)
+def required_split_missing(ds: Dataset) -> Iterator[Finding]:
+    if not ds.exists:
+        return
+    # A misspelt split (Train) counts as present: PL201 already names the one rename needed.
+    present = {split.canonical for split in ds.splits}
+    for required in ds.config.required_splits:
+        if required not in present:
+            yield Finding(
+                f"required split '{required}' is missing: add images/{required}/ and "
+                f"annotations/{annotation_file_name(required)}",
+                path=ds.root,
+            )

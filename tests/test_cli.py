@@ -1,0 +1,179 @@
+"""The CLI contract: paths, exit codes, output formats, selection and configuration."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builders import clean_docs
+from poselint.cli import rules_table
+from poselint.rules import REGISTRY
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _broken(make_dataset):
+    docs = clean_docs()
+    return make_dataset({"Train": docs["train"], "val": docs["val"]})
+
+
+def test_exit_0_when_clean_and_summary_line(make_dataset, cli):
+    result = cli("check", make_dataset())
+    assert result.code == 0 and "All checks passed!" in result.out
+
+
+def test_exit_1_and_text_lines(make_dataset, cli):
+    root = _broken(make_dataset)
+    result = cli("check", root, cwd=root)
+    assert result.code == 1
+    assert re.search(
+        r"^images/Train: PL201 \[\*\] split 'Train' should be 'train'", result.out, re.M
+    )
+    assert "Found 2 errors and 0 warnings (2 fixable" in result.out
+
+
+def test_warnings_alone_exit_0(make_dataset, cli, tmp_path):
+    root = _broken(make_dataset)
+    (tmp_path / "poselint.toml").write_text('[severity]\nPL201 = "warning"\n')
+    result = cli("check", root, "--format", "json")
+    assert result.code == 0
+    assert {d["severity"] for d in result.json()} == {"warning"}
+
+
+def test_json_paths_are_relative_to_cwd(make_dataset, cli, tmp_path):
+    root = _broken(make_dataset)
+    records = cli("check", root, "--format", "json", cwd=tmp_path).json()
+    assert records and all(not Path(str(r["path"])).is_absolute() for r in records)
+    assert {"code", "severity", "path", "message", "fixable"} <= set(records[0])
+
+
+def test_github_format(make_dataset, cli):
+    root = _broken(make_dataset)
+    result = cli("check", root, "--format", "github", cwd=root)
+    assert result.out.splitlines()[0].startswith("::error file=images/Train,title=poselint PL201::")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--format", "xml"],
+        ["check", "/no/such/path"],
+        ["check", "--select", "PL9"],
+        ["frobnicate"],
+        ["check", "--bogus"],
+    ],
+)
+def test_exit_2_when_it_cannot_run(cli, argv):
+    result = cli(*argv)
+    assert result.code == 2
+    assert "Traceback" not in result.err and result.err
+
+
+def test_unknown_config_key_is_exit_2_naming_the_key(make_dataset, cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.poselint]\ndatasetz = ['x']\n")
+    result = cli("check", make_dataset())
+    assert result.code == 2 and "datasetz" in result.err
+
+
+def test_invalid_toml_is_exit_2(make_dataset, cli, tmp_path):
+    (tmp_path / "poselint.toml").write_text("splits = [\n")
+    assert cli("check", make_dataset()).code == 2
+
+
+def test_select_and_ignore_prefixes(make_dataset, cli):
+    root = _broken(make_dataset)
+    (root / "stray.txt").write_text("")
+    assert cli("check", root, "--format", "json", "--select", "PL1").codes() == {"PL101"}
+    assert cli("check", root, "--format", "json", "--ignore", "PL1").codes() == {"PL201"}
+    assert cli("check", root, "--ignore", "PL101,PL201").code == 0
+
+
+def test_config_datasets_used_when_no_path(make_dataset, cli, tmp_path):
+    _broken(make_dataset)  # tmp_path/ds0
+    (tmp_path / "pyproject.toml").write_text('[tool.poselint]\ndatasets = ["ds0"]\n')
+    sub = tmp_path / "elsewhere"
+    sub.mkdir()
+    result = cli("check", "--format", "json", cwd=sub)
+    assert result.codes() == {"PL201"}
+
+
+def test_no_path_lints_cwd(make_dataset, cli):
+    root = _broken(make_dataset)
+    assert cli("check", "--format", "json", cwd=root).codes() == {"PL201"}
+
+
+def test_paths_in_one_root_lint_it_once(make_dataset, cli):
+    root = _broken(make_dataset)
+    once = cli("check", root, "--format", "json").json()
+    many = cli(
+        "check",
+        root / "annotations" / "person_keypoints_val.json",
+        root / "images" / "val",
+        root,
+        "--format",
+        "json",
+    ).json()
+    assert many == once
+
+
+def test_dvc_file_lints_its_output(make_dataset, cli, tmp_path):
+    root = _broken(make_dataset)
+    dvc = tmp_path / "ds0.dvc"
+    dvc.write_text(f"outs:\n- md5: abc.dir\n  path: {root.name}\n")
+    assert cli("check", dvc, "--format", "json").codes() == {"PL201"}
+
+
+def test_folder_holding_several_datasets(make_dataset, cli, tmp_path):
+    _broken(make_dataset)
+    make_dataset()
+    result = cli("check", tmp_path, "--format", "json")
+    assert result.codes() == {"PL201"}
+
+
+def test_statistics_and_quiet(make_dataset, cli):
+    root = _broken(make_dataset)
+    assert re.search(r"^\s+2\tPL201\t\[\*\]", cli("check", root, "--statistics").out, re.M)
+    quiet = cli("check", root, "-q")
+    assert "Found" not in quiet.out and "PL201" in quiet.out
+
+
+def test_cap_per_rule_counts_the_rest(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    for i in range(5):
+        (root / f"stray{i}.txt").write_text("")
+    (tmp_path / "poselint.toml").write_text("max_per_rule = 2\n")
+    out = cli("check", root, cwd=tmp_path).out
+    assert out.count(": PL101 ") == 2 and "3 more not shown" in out
+
+
+def test_output_file_is_the_json_report(make_dataset, cli, tmp_path):
+    root = _broken(make_dataset)
+    cli("check", root, "--output", tmp_path / "report.json")
+    assert {d["code"] for d in json.loads((tmp_path / "report.json").read_text())} == {"PL201"}
+
+
+def test_fix_is_accepted(make_dataset, cli):
+    assert cli("check", make_dataset(), "--fix").code == 0
+
+
+def test_python_dash_m_entry_point(make_dataset):
+    root = _broken(make_dataset)
+    proc = subprocess.run(
+        [sys.executable, "-m", "poselint", "check", str(root), "-q"], capture_output=True, text=True
+    )
+    assert proc.returncode == 1 and "PL201" in proc.stdout
+
+
+def test_readme_rule_table_matches_registry():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
+    assert block == rules_table(), "regenerate the README table with `poselint rules`"
+    codes = [r.code for r in REGISTRY]
+    assert len(set(codes)) == len(codes) and codes == sorted(codes)
+    assert all(re.fullmatch(r"PL\d{3}", c) for c in codes)
+    assert all(r.what and r.why and re.fullmatch(r"[a-z0-9-]+", r.name) for r in REGISTRY)
