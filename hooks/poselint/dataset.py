@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poselint.config import Config
+from poselint.imageindex import ImageIndex, scan_images
 from poselint.layout import Layout, SplitFiles, scan_layout
 from poselint.loader import Loaded, load_annotation_file
 from poselint.splitnames import canonical_split
@@ -41,6 +42,13 @@ class Split:
     @property
     def document(self) -> dict[str, Any] | None:
         return self.loaded.document if self.loaded else None
+
+    @cached_property
+    def images(self) -> ImageIndex | None:
+        """The files under images/<split>/, listed once (from DVC's manifest with --no-pull)."""
+        if self.files.images_dir is None:
+            return None
+        return scan_images(self.files.images_dir)
 
     @cached_property
     def tables(self) -> Tables:
