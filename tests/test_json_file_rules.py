@@ -96,3 +96,26 @@ def test_pl301_fifo_named_like_the_annotation_file_does_not_hang(make_dataset, c
     os.mkfifo(_annotation(root))
     [d] = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL301"]
     assert "not a regular file" in str(d["message"])
+
+
+def test_pl305_duplicate_keys_are_reported_with_the_object_pointer(make_dataset, cli):
+    root = make_dataset()
+    text = _annotation(root).read_text()
+    doc = json.loads(text)
+    first = json.dumps(doc["annotations"][0])
+    duplicated = first[:-1] + ', "iscrowd": 1, "num_keypoints": 9}'
+    _annotation(root).write_text(text.replace(first, duplicated, 1))
+    found = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL305"]
+    assert {(d["pointer"], str(d["message"]).split("'")[1]) for d in found} == {
+        ("/annotations/0", "iscrowd"),
+        ("/annotations/0", "num_keypoints"),
+    }
+
+
+def test_pl305_clean_file_and_size_bound(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    assert "PL305" not in codes_for(cli, root)
+    _annotation(root).write_text('{"images": [], "images": []}')
+    assert "PL305" in codes_for(cli, root)
+    (tmp_path / "poselint.toml").write_text("duplicate_key_check_bytes = 10\n")
+    assert "PL305" not in codes_for(cli, root)

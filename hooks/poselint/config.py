@@ -37,6 +37,8 @@ class Config:
     zero_outside_keypoints: bool = True
     # Largest annotation file we read into memory (bytes): a clear error beats swapping.
     max_annotation_bytes: int = 2 * 1024**3
+    # Duplicate JSON keys need a second (stdlib) parse; do it for files up to this size.
+    duplicate_key_check_bytes: int = 64 * 1024**2
     # Diagnostics printed per rule and file in text/github output; the rest are counted.
     max_per_rule: int = 20
     image_size: bool = True

@@ -35,8 +35,11 @@ class Split:
         """The annotation file, read and parsed once (None when the split has none)."""
         if self.files.annotation_file is None:
             return None
+        config = self.dataset.config
         return load_annotation_file(
-            self.files.annotation_file, self.dataset.config.max_annotation_bytes
+            self.files.annotation_file,
+            config.max_annotation_bytes,
+            config.duplicate_key_check_bytes,
         )
 
     @property

@@ -6,8 +6,10 @@ Rules turn these facts into diagnostics; the loader itself never raises.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from poselint.diagnostics import json_pointer
 
 BOM = b"\xef\xbb\xbf"
 MAX_DEPTH = 1024  # orjson's own bound; deeper documents are rejected, not recursed into
@@ -35,6 +39,9 @@ class Loaded:
     syntax: SyntaxProblem | None = None
     had_bom: bool = False
     size: int = 0
+    # (pointer of the object, key) for each key that occurs twice in one object; orjson
+    # keeps the last silently, as most parsers do. None: not checked (file over the bound).
+    duplicate_keys: list[tuple[str, str]] | None = None
 
     @property
     def document(self) -> dict[str, Any] | None:
@@ -88,7 +95,45 @@ def _line_col(data: bytes, pos: int) -> tuple[int, int]:
     return line, pos - (data.rfind(b"\n", 0, pos) + 1) + 1
 
 
-def parse_bytes(path: Path, data: bytes) -> Loaded:
+class _Marked(dict[str, Any]):
+    """An object in which some key occurred twice: remembers which, for the pointer walk."""
+
+    duplicates: list[str]
+
+
+def find_duplicate_keys(data: bytes) -> list[tuple[str, str]]:
+    """A second, stdlib parse that sees every key/value pair (run only below a size bound)."""
+    any_duplicate = False
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal any_duplicate
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        any_duplicate = True
+        marked = _Marked(obj)
+        counts = Counter(k for k, _ in pairs)
+        marked.duplicates = sorted(k for k, n in counts.items() if n > 1)
+        return marked
+
+    with gc_paused():
+        tree = json.loads(data, object_pairs_hook=hook)
+    if not any_duplicate:  # the walk costs as much as the parse: only when needed
+        return []
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), tree)]
+    while stack:
+        parts, node = stack.pop()
+        if isinstance(node, _Marked):
+            found.extend((json_pointer(*parts), key) for key in node.duplicates)
+        if isinstance(node, dict):
+            stack.extend(((*parts, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*parts, i), v) for i, v in enumerate(node))
+    return sorted(found)
+
+
+def parse_bytes(path: Path, data: bytes, duplicate_key_check_bytes: int = 0) -> Loaded:
     loaded = Loaded(path, size=len(data))
     if data.startswith(BOM):
         loaded.had_bom = True
@@ -99,6 +144,8 @@ def parse_bytes(path: Path, data: bytes) -> Loaded:
     try:
         with gc_paused():
             loaded.value = orjson.loads(data)
+        if len(data) <= duplicate_key_check_bytes:
+            loaded.duplicate_keys = find_duplicate_keys(data)
     except orjson.JSONDecodeError as exc:
         line, column = _line_col(data, exc.pos)
         message = _describe(exc, data)
@@ -108,8 +155,8 @@ def parse_bytes(path: Path, data: bytes) -> Loaded:
     return loaded
 
 
-def load_annotation_file(path: Path, max_bytes: int) -> Loaded:
+def load_annotation_file(path: Path, max_bytes: int, duplicate_key_check_bytes: int = 0) -> Loaded:
     data = read_bytes(path, max_bytes)
     if isinstance(data, str):
         return Loaded(path, read_error=data)
-    return parse_bytes(path, data)
+    return parse_bytes(path, data, duplicate_key_check_bytes)

@@ -65,3 +65,19 @@ def top_level_not_object(split: Split) -> Iterator[Finding]:
             kind, kind
         )
         yield Finding(f"top level is a JSON {kind}, expected an object", pointer="")
+
+
+@rule(
+    "PL305",
+    "duplicate-key",
+    what="A key occurs twice in one JSON object (checked for files up to "
+    "`duplicate_key_check_bytes`, default 64 MiB).",
+    why="Most parsers keep the last value silently, so two tools can read different labels "
+    "from the same file.",
+    scope="document",
+)
+def duplicate_key(split: Split) -> Iterator[Finding]:
+    for pointer, key in (split.loaded.duplicate_keys if split.loaded else None) or []:
+        yield Finding(
+            f"key '{key}' occurs more than once in this object; the last one wins", pointer=pointer
+        )
