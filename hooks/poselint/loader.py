@@ -133,6 +133,19 @@ def find_duplicate_keys(data: bytes) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16/32 text (Windows tools write it) is valid JSON in the wrong encoding: name it."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    if len(data) >= 4 and data[0] and not data[1] and not data[2] and not data[3]:
+        return "UTF-32"
+    if len(data) >= 2 and (bool(data[0]) != bool(data[1])):
+        return "UTF-16"
+    return None
+
+
 def parse_bytes(path: Path, data: bytes, duplicate_key_check_bytes: int = 0) -> Loaded:
     loaded = Loaded(path, size=len(data))
     if data.startswith(BOM):
@@ -140,6 +153,10 @@ def parse_bytes(path: Path, data: bytes, duplicate_key_check_bytes: int = 0) -> 
         data = data[len(BOM) :]  # go on checking the content; PL302 reports the BOM
     if not data.strip():
         loaded.syntax = SyntaxProblem("empty file", 1, 1)
+        return loaded
+    encoding = _wide_encoding(data)
+    if encoding:
+        loaded.syntax = SyntaxProblem(f"file is {encoding} encoded; JSON must be UTF-8", 1, 1)
         return loaded
     try:
         with gc_paused():
