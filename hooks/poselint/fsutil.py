@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -30,3 +33,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+class LockBusy(Exception):
+    """Another poselint process holds the dataset's lock for longer than we wait."""
+
+
+@contextlib.contextmanager
+def dataset_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Exclusive lock on a dataset root for the length of a fix.
+
+    pre-commit may run hooks in parallel, so two `--fix` runs can meet on one dataset. The
+    lock is flock() on the root folder itself: no lock file lands in the (DVC-tracked) data,
+    and the kernel drops it when a process dies, even by SIGKILL. The second process waits up
+    to `timeout` seconds, then refuses.
+    """
+    fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusy(
+                        f"{root}: another poselint process is fixing this dataset"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

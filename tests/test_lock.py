@@ -1,0 +1,58 @@
+"""The dataset lock that keeps two `--fix` processes apart, tested across real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from poselint.fsutil import LockBusy, dataset_lock
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from poselint.fsutil import dataset_lock
+with dataset_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def _hold(root: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_second_process_waits_then_refuses(tmp_path):
+    holder = _hold(tmp_path)
+    try:
+        start = time.monotonic()
+        with pytest.raises(LockBusy), dataset_lock(tmp_path, timeout=0.3):
+            pass
+        assert time.monotonic() - start >= 0.3
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_is_released_when_the_holder_is_killed(tmp_path):
+    holder = _hold(tmp_path)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    with dataset_lock(tmp_path, timeout=5):
+        pass
+    assert list(tmp_path.iterdir()) == []  # no lock file left in the dataset
+
+
+def test_lock_is_reentrant_across_sequential_uses(tmp_path):
+    for _ in range(3):
+        with dataset_lock(tmp_path, timeout=0):
+            pass
