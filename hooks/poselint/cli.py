@@ -154,3 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # last line of defence: a message and exit 2, never a traceback
+        print(
+            f"poselint: internal error ({type(exc).__name__}: {exc}); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_RUN
