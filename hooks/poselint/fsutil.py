@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,12 +21,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        fault_point()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    try:  # make the rename itself durable
+    fsync_dir(folder)
+    fault_point()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames inside `folder` durable (best effort: some filesystems refuse)."""
+    try:
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -33,6 +41,32 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def durable_rename(src: Path, dst: Path) -> None:
+    """os.rename, then fsync of the folder(s) so the new name survives a power cut."""
+    os.rename(src, dst)
+    fsync_dir(dst.parent)
+    if src.parent != dst.parent:
+        fsync_dir(src.parent)
+    fault_point()
+
+
+# Crash tests (tests/test_fix_crash.py) set POSELINT_FAULT_AFTER=N: the process SIGKILLs
+# itself at the Nth mutating filesystem step (each atomic write has two: before and after its
+# os.replace; each rename one). Unset, this is one dict lookup per step.
+FAULT_ENV = "POSELINT_FAULT_AFTER"
+_fault_steps = 0
+
+
+def fault_point() -> None:
+    limit = os.environ.get(FAULT_ENV)
+    if not limit or not limit.isdigit():
+        return
+    global _fault_steps
+    _fault_steps += 1
+    if _fault_steps >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class LockBusy(Exception):
