@@ -7,11 +7,17 @@ each folder is listed once.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 FileKind = Literal["file", "dangling", "other"]  # other: FIFO, device, socket, loop
+
+# A DVC cache object: <cache>/ab/cdef... (DVC 2) or <cache>/files/md5/ab/cdef... (DVC 3).
+_DVC_CACHE_OBJECT = re.compile(r"/[0-9a-f]{2}/[0-9a-f]{30}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +32,86 @@ class ImageIndex:
     folder: Path
     files: dict[str, FileInfo] = field(default_factory=dict)  # posix path under the folder
     source: Literal["disk", "dvc"] = "disk"
+    # Entries the walk did not enter or follow, with the reason: posix path -> why.
+    # Lets a rule explain a missing file_name below a symlink loop or an escaping link.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
-def scan_images(folder: Path) -> ImageIndex:
-    """Placeholder: the image-reference work (issue 3) fills in the walk."""
-    return ImageIndex(folder)
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _link_target_kind(entry: os.DirEntry[str], root: str) -> tuple[FileKind | None, str]:
+    """Classify a symlink by what it points to (never opening it): (kind, note).
+
+    kind None means "a folder inside the root": walk into it.
+    """
+    try:
+        st = os.stat(entry.path)  # follows the link
+    except OSError as exc:  # missing target, or a loop of links (ELOOP)
+        return "dangling", exc.strerror or "broken symlink"
+    target = os.path.realpath(entry.path)
+    if stat.S_ISDIR(st.st_mode):
+        if _inside(target, root):
+            return None, ""
+        return "other", "symlink to a folder outside the dataset root (not followed)"
+    if not stat.S_ISREG(st.st_mode):
+        return "other", "symlink to something that is not a regular file"
+    if _inside(target, root) or _DVC_CACHE_OBJECT.search(target.replace(os.sep, "/")):
+        return "file", ""
+    return "other", "symlink to a file outside the dataset root that is not a DVC cache object"
+
+
+def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
+    """List every entry below `folder` (images/<split>/) in one os.scandir walk.
+
+    Symlinked folders are followed while they stay inside `root` (default: the dataset root,
+    two levels up); a folder reached twice (a symlink loop) is entered once. Symlinked files
+    are followed when their target is inside the root or is a DVC cache object (DVC's
+    symlink cache type). Nothing is opened: FIFOs and devices are recorded as "other".
+    """
+    index = ImageIndex(folder)
+    real_root = os.path.realpath(root if root is not None else folder.parent.parent)
+    try:
+        top = os.stat(folder)
+    except OSError:
+        return index
+    seen = {(top.st_dev, top.st_ino)}
+    pending: list[tuple[str, str]] = [(os.fspath(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError as exc:
+            index.notes[prefix.rstrip("/") or "."] = f"cannot list folder: {exc.strerror}"
+            continue
+        for entry in entries:
+            name = prefix + entry.name
+            try:
+                if entry.is_symlink():
+                    kind, note = _link_target_kind(entry, real_root)
+                    if kind is None:
+                        st = os.stat(entry.path)
+                        if (st.st_dev, st.st_ino) in seen:
+                            index.notes[name] = "symlink loop (folder already listed)"
+                            continue
+                        seen.add((st.st_dev, st.st_ino))
+                        pending.append((entry.path, name + "/"))
+                        continue
+                    index.files[name] = FileInfo(kind)
+                    if note:
+                        index.notes[name] = note
+                elif entry.is_file(follow_symlinks=False):
+                    index.files[name] = FileInfo("file")
+                elif entry.is_dir(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    if (st.st_dev, st.st_ino) not in seen:  # bind mounts can loop too
+                        seen.add((st.st_dev, st.st_ino))
+                        pending.append((entry.path, name + "/"))
+                else:
+                    index.files[name] = FileInfo("other")
+            except OSError as exc:  # vanished or unreadable mid-walk
+                index.files[name] = FileInfo("dangling")
+                index.notes[name] = exc.strerror or str(exc)
+    return index

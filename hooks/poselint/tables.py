@@ -1,15 +1,202 @@
-"""numpy views of a COCO document's big arrays, built once per split for the content rules."""
+"""numpy views of a COCO document's big arrays, built once per split for the content rules.
+
+Rows keep the document's positions: image row i is `images[i]`, annotation row j is
+`annotations[j]`, so a rule turns an array index straight into an exact JSON pointer.
+Malformed values never raise here: a non-number (or a bool, which JSON Schema does not count
+as a number) becomes NaN or a cleared `*_ok` flag, and an annotation whose `keypoints` is not
+a list of 3k numbers contributes no triplets (the schema rule reports it).
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 
-@dataclass
+from poselint.loader import gc_paused
+
+_NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
+_INT64_MAX = 2**63 - 1
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
 class Tables:
-    """Placeholder: filled in by the content-checks work (issue 3)."""
+    # images[i] -> row i
+    image_id: IntArray  # 0 where image_id_ok is False
+    image_id_ok: BoolArray  # the id is a JSON integer (not a bool) that fits int64
+    width: FloatArray  # NaN where not a number
+    height: FloatArray
+    image_row: dict[int, int]  # image id -> first row holding it
+    # annotations[j] -> row j
+    ann_image_id: IntArray
+    ann_image_id_ok: BoolArray
+    category_id: IntArray
+    category_id_ok: BoolArray
+    iscrowd: FloatArray
+    num_keypoints: FloatArray
+    bbox: FloatArray  # (N, 4); a whole row is NaN unless bbox is a list of 4 numbers
+    ann_image_row: IntArray  # row of the annotation's image, -1 when it does not resolve
+    keypoints_ok: BoolArray  # keypoints is a list of 3k numbers: its triplets are below
+    # every triplet of every annotation with keypoints_ok, in document order
+    kp: FloatArray  # (M, 3): x, y, v
+    kp_ann: NDArray[np.int32]  # annotation row of each triplet
+    kp_index: NDArray[np.int32]  # keypoint index k: x is keypoints[3k], v is keypoints[3k+2]
+
+    @property
+    def n_images(self) -> int:
+        return len(self.width)
+
+    @property
+    def n_annotations(self) -> int:
+        return len(self.iscrowd)
+
+
+def _list(document: dict[str, Any], key: str) -> list[Any]:
+    value = document.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _column(rows: list[Any], key: str) -> list[Any]:
+    """rows[i][key] for every row, None where the row is not an object or lacks the key."""
+    try:
+        return list(map(itemgetter(key), rows))  # the fast path: all rows well formed
+    except (KeyError, TypeError, IndexError):
+        return [row.get(key) if isinstance(row, dict) else None for row in rows]
+
+
+def _all_numbers(values: Iterable[Any]) -> bool:
+    return set(map(type, values)) <= _NUMBER_TYPES
+
+
+def _as_float(value: Any) -> float:
+    if type(value) not in _NUMBER_TYPES:
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float range is no usable coordinate
+        return math.nan
+
+
+def _numbers(values: list[Any]) -> FloatArray:
+    if _all_numbers(values):
+        try:
+            return np.array(values, dtype=np.float64).reshape(len(values))
+        except OverflowError:
+            pass
+    return np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
+
+
+def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
+    if set(map(type, values)) <= {int}:
+        try:
+            return np.array(values, dtype=np.int64).reshape(len(values)), np.ones(
+                len(values), dtype=np.bool_
+            )
+        except OverflowError:
+            pass
+    ok = [type(v) is int and -_INT64_MAX - 1 <= v <= _INT64_MAX for v in values]
+    ints = np.fromiter(
+        (v if good else 0 for v, good in zip(values, ok, strict=True)),
+        dtype=np.int64,
+        count=len(values),
+    )
+    return ints, np.array(ok, dtype=np.bool_).reshape(len(values))
+
+
+def _bboxes(values: list[Any]) -> FloatArray:
+    n = len(values)
+    shaped = all(type(b) is list and len(b) == 4 for b in values)
+    if shaped and _all_numbers(itertools.chain.from_iterable(values)):
+        flat = np.fromiter(
+            map(_as_float, itertools.chain.from_iterable(values)), dtype=np.float64, count=4 * n
+        )
+        return flat.reshape(n, 4)
+    out = np.full((n, 4), np.nan)
+    for row, b in enumerate(values):
+        if type(b) is list and len(b) == 4 and _all_numbers(b):
+            out[row] = [_as_float(v) for v in b]
+    return out
+
+
+def _first_rows(ids: IntArray, ok: BoolArray) -> dict[int, int]:
+    rows = np.flatnonzero(ok)
+    # reversed, so the first row of a duplicated id wins
+    return dict(zip(ids[rows][::-1].tolist(), rows[::-1].tolist(), strict=True))
+
+
+def _keypoints(
+    values: list[Any],
+) -> tuple[BoolArray, FloatArray, NDArray[np.int32], NDArray[np.int32]]:
+    n = len(values)
+    ok = [type(k) is list and len(k) % 3 == 0 for k in values]
+    lists: list[list[Any]] = [k if good else [] for k, good in zip(values, ok, strict=True)]
+    if not _all_numbers(itertools.chain.from_iterable(lists)):  # rare: find the bad ones
+        ok = [good and _all_numbers(k) for k, good in zip(lists, ok, strict=True)]
+        lists = [k if good else [] for k, good in zip(lists, ok, strict=True)]
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
+    total = int(lengths.sum())
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.float64, count=total)
+    except OverflowError:  # an integer beyond float range somewhere: NaN it, then drop it
+        chain = itertools.chain.from_iterable(lists)
+        flat = np.fromiter(map(_as_float, chain), dtype=np.float64, count=total)
+    if not np.isfinite(flat).all():
+        bad_rows = np.unique(np.repeat(np.arange(n), lengths)[~np.isfinite(flat)])
+        bad = set(bad_rows.tolist())
+        return _keypoints([None if row in bad else k for row, k in enumerate(values)])
+    triplets = lengths // 3
+    kp_ann = np.repeat(np.arange(n, dtype=np.int32), triplets)
+    starts = np.cumsum(triplets) - triplets
+    kp_index = (np.arange(len(kp_ann), dtype=np.int64) - np.repeat(starts, triplets)).astype(
+        np.int32
+    )
+    return np.array(ok, dtype=np.bool_).reshape(n), flat.reshape(-1, 3), kp_ann, kp_index
 
 
 def build_tables(document: dict[str, Any]) -> Tables:
-    return Tables()
+    """Arrays over `images` and `annotations`; never raises on malformed content."""
+    with gc_paused():  # millions of short-lived objects; the cyclic GC only slows this down
+        images = _list(document, "images")
+        annotations = _list(document, "annotations")
+        image_id, image_id_ok = _integers(_column(images, "id"))
+        ann_image_id, ann_image_id_ok = _integers(_column(annotations, "image_id"))
+        category_id, category_id_ok = _integers(_column(annotations, "category_id"))
+        image_row = _first_rows(image_id, image_id_ok)
+        ann_image_row = np.fromiter(
+            (
+                image_row.get(i, -1) if good else -1
+                for i, good in zip(ann_image_id.tolist(), ann_image_id_ok.tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(annotations),
+        )
+        keypoints_ok, kp, kp_ann, kp_index = _keypoints(_column(annotations, "keypoints"))
+        return Tables(
+            image_id=image_id,
+            image_id_ok=image_id_ok,
+            width=_numbers(_column(images, "width")),
+            height=_numbers(_column(images, "height")),
+            image_row=image_row,
+            ann_image_id=ann_image_id,
+            ann_image_id_ok=ann_image_id_ok,
+            category_id=category_id,
+            category_id_ok=category_id_ok,
+            iscrowd=_numbers(_column(annotations, "iscrowd")),
+            num_keypoints=_numbers(_column(annotations, "num_keypoints")),
+            bbox=_bboxes(_column(annotations, "bbox")),
+            ann_image_row=ann_image_row,
+            keypoints_ok=keypoints_ok,
+            kp=kp,
+            kp_ann=kp_ann,
+            kp_index=kp_index,
+        )

@@ -1,0 +1,139 @@
+"""Read an image's size from its header, and cheaply tell a truncated file, without decoding.
+
+JPEG and PNG (nearly every CVAT frame) are parsed here from the first bytes plus the last
+few: a JPEG must end with its EOI marker (FF D9), a PNG with its IEND chunk, which is what a
+copy cut short lacks. Other formats fall back to Pillow's lazy header read (size only, no
+truncation check). Files are opened non-blocking and checked to be regular before any read,
+so a FIFO or device swapped in after the walk cannot hang the run.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+_HEAD = 4096  # one read covers a typical JPEG header; big EXIF blocks get a second read
+_TAIL = 4096
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# SOFn markers carry the frame size; C4 (DHT), C8 (JPG), CC (DAC) share the range but do not.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_NO_LENGTH = frozenset(range(0xD0, 0xDA)) | {0x01}  # RSTn, SOI, EOI, TEM
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    size: tuple[int, int] | None = None  # (width, height)
+    problem: str | None = None  # why the file is not a readable image
+    format: str | None = None
+
+
+def _pread(fd: int, length: int, offset: int) -> bytes:
+    return os.pread(fd, length, offset)
+
+
+def _jpeg(fd: int, head: bytes, file_size: int) -> Header:
+    pos = 2
+    buf, buf_start = head, 0
+    while True:
+        if pos + 4 > buf_start + len(buf):  # the next marker lies past what we have read
+            buf, buf_start = _pread(fd, _HEAD, pos), pos
+            if len(buf) < 4:
+                return Header(problem="truncated JPEG: ends inside its header", format="JPEG")
+        i = pos - buf_start
+        if buf[i] != 0xFF:
+            return Header(problem="corrupt JPEG header: expected a marker", format="JPEG")
+        marker = buf[i + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker in _JPEG_NO_LENGTH:
+            if marker == 0xD9:
+                return Header(problem="corrupt JPEG: no frame header before EOI", format="JPEG")
+            pos += 2
+            continue
+        length = int.from_bytes(buf[i + 2 : i + 4], "big")
+        if marker in _JPEG_SOF:
+            if i + 9 > len(buf):
+                buf, buf_start = _pread(fd, 16, pos), pos
+                i = 0
+            if len(buf) < i + 9:
+                return Header(problem="truncated JPEG: ends inside its header", format="JPEG")
+            height = int.from_bytes(buf[i + 5 : i + 7], "big")
+            width = int.from_bytes(buf[i + 7 : i + 9], "big")
+            # Entropy-coded data never holds FF D9 (FF is stuffed as FF 00), so an EOI in
+            # the tail after the header means the file was written to its end.
+            tail_start = max(pos + 2 + length, file_size - _TAIL)
+            if b"\xff\xd9" not in _pread(fd, file_size - tail_start, tail_start):
+                return Header(
+                    (width, height), "truncated JPEG: no end-of-image marker", format="JPEG"
+                )
+            return Header((width, height), format="JPEG")
+        if length < 2:
+            return Header(problem="corrupt JPEG header: bad segment length", format="JPEG")
+        pos += 2 + length
+        if pos >= file_size:
+            return Header(problem="truncated JPEG: ends inside its header", format="JPEG")
+
+
+def _png(fd: int, head: bytes, file_size: int) -> Header:
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return Header(problem="truncated or corrupt PNG: no IHDR chunk", format="PNG")
+    width = int.from_bytes(head[16:20], "big")
+    height = int.from_bytes(head[20:24], "big")
+    tail_start = max(33, file_size - _TAIL)  # after signature + IHDR
+    if b"IEND" not in _pread(fd, file_size - tail_start, tail_start):
+        return Header((width, height), "truncated PNG: no IEND chunk", format="PNG")
+    return Header((width, height), format="PNG")
+
+
+def _pillow(fd: int) -> Header:
+    from PIL import Image
+
+    try:
+        # a duplicate descriptor: the caller closes its own, Pillow closes this one
+        with (
+            os.fdopen(os.dup(fd), "rb") as f,
+            Image.open(f) as im,
+        ):  # lazy: reads the header, decodes nothing
+            width, height = im.size
+            return Header((int(width), int(height)), format=im.format)
+    except Image.UnidentifiedImageError:
+        return Header(problem="not an image (no JPEG, PNG or other known image header)")
+    except Exception as exc:  # Pillow raises many types for garbage; all mean "not an image"
+        return Header(problem=f"not a readable image ({type(exc).__name__}: {exc})")
+
+
+def read_header(path: Path) -> Header:
+    """Size of the image at `path`, or why it has none. Never raises, never blocks."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return Header(problem=f"cannot open: {exc.strerror or exc}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Header(problem="not a regular file")
+        if st.st_size == 0:
+            return Header(problem="empty file (0 bytes)")
+        head = _pread(fd, _HEAD, 0)
+        if head.startswith(b"\xff\xd8"):
+            return _jpeg(fd, head, st.st_size)
+        if head.startswith(_PNG_SIGNATURE):
+            return _png(fd, head, st.st_size)
+        return _pillow(fd)
+    except OSError as exc:
+        return Header(problem=f"cannot read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+
+
+def read_headers(paths: list[Path], workers: int | None = None) -> list[Header]:
+    """read_header over many files; threads overlap the waits on disk (pread drops the GIL)."""
+    if len(paths) < 64:
+        return [read_header(p) for p in paths]
+    workers = workers or min(8, (os.cpu_count() or 1) * 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(read_header, paths, chunksize=256))
