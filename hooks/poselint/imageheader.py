@@ -90,7 +90,7 @@ def _png(fd: int, head: bytes, file_size: int) -> Header:
 
 
 def _pillow(fd: int) -> Header:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     try:
         # a duplicate descriptor: the caller closes its own, Pillow closes this one
@@ -100,7 +100,7 @@ def _pillow(fd: int) -> Header:
         ):  # lazy: reads the header, decodes nothing
             width, height = im.size
             return Header((int(width), int(height)), format=im.format)
-    except Image.UnidentifiedImageError:
+    except UnidentifiedImageError:
         return Header(problem="not an image (no JPEG, PNG or other known image header)")
     except Exception as exc:  # Pillow raises many types for garbage; all mean "not an image"
         return Header(problem=f"not a readable image ({type(exc).__name__}: {exc})")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from poselint.rules import integrity, json_file, pycoco, schema_rules, split_names, structure
+from poselint.rules import (
+    images,
+    integrity,
+    json_file,
+    pycoco,
+    schema_rules,
+    split_names,
+    structure,
+    visibility,
+)
 from poselint.rules.base import Finding, Rule, rule
 
 __all__ = ["REGISTRY", "Finding", "Rule", "rule", "rules_by_code"]
 
-_MODULES = [structure, split_names, json_file, schema_rules, integrity, pycoco]
+_MODULES = [structure, split_names, json_file, schema_rules, integrity, pycoco, images, visibility]
 
 REGISTRY: tuple[Rule, ...] = tuple(
     sorted(

@@ -1,0 +1,240 @@
+"""PL5xx: every `images[].file_name` names a real, readable image of the stated size.
+
+Names are compared with the split's ImageIndex (one listing of images/<split>/), never with
+os.path.exists, so a case-insensitive macOS disk and Linux CI give the same answer. Only
+files the index found inside the dataset root are ever opened.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from poselint.dataset import Split
+from poselint.diagnostics import json_pointer
+from poselint.imageheader import Header, read_headers
+from poselint.imageindex import ImageIndex
+from poselint.rules.base import Finding, rule
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why a file_name must not be looked up under images/<split>/, or None when it is safe."""
+    if not name:
+        return "is empty"
+    control = _CONTROL.search(name)
+    if control:
+        return f"contains the control character U+{ord(control.group()):04X}"
+    if "\\" in name:
+        return "contains a backslash: use '/' as the separator (a POSIX relative path)"
+    if name.startswith("/") or _DRIVE.match(name):
+        return "is an absolute path: it must be relative to images/<split>/"
+    normal = posixpath.normpath(name)
+    if normal == ".." or normal.startswith("../"):
+        return "uses '..' to escape images/<split>/"
+    if normal == ".":
+        return "names the split folder itself, not a file"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    row: int  # position in images[]
+    name: str  # file_name as written
+    key: str  # normalised posix path: the index key
+
+
+def _references(split: Split) -> list[_Reference]:
+    """images[] entries whose file_name is a safe string (the others are PL502 or schema)."""
+    images = (split.document or {}).get("images")
+    refs: list[_Reference] = []
+    for row, image in enumerate(images if isinstance(images, list) else []):
+        name = image.get("file_name") if isinstance(image, dict) else None
+        if isinstance(name, str) and unsafe_reason(name) is None:
+            refs.append(_Reference(row, name, posixpath.normpath(name)))
+    return refs
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _did_you_mean(name: str, index: ImageIndex, folded: dict[str, list[str]]) -> str:
+    candidates = [c for c in folded.get(_fold(name), []) if index.files[c].kind == "file"]
+    if not candidates:
+        return ""
+    match = candidates[0]
+    if unicodedata.normalize("NFC", match) == unicodedata.normalize("NFC", name):
+        form = "NFD" if unicodedata.is_normalized("NFD", match) else "another form"
+        return (
+            f"; on disk the name is spelt with the same letters in Unicode {form} "
+            "(as macOS writes it): write both in NFC"
+        )
+    return f"; did you mean '{match}'? (names are case-sensitive on Linux)"
+
+
+def _note(key: str, index: ImageIndex) -> str:
+    """The walk's reason for not listing a folder or link on the way to key, if any."""
+    parts = key.split("/")
+    for depth in range(len(parts), 0, -1):
+        note = index.notes.get("/".join(parts[:depth]))
+        if note:
+            return f"; images/<split>/{'/'.join(parts[:depth])}: {note}"
+    return ""
+
+
+@rule(
+    "PL501",
+    "image-missing",
+    what="An `images[].file_name` is not a regular file under `images/<split>/` with exactly "
+    "that case (a dangling symlink counts as missing).",
+    why="The data loader crashes or silently skips the frame; a case mismatch passes on a "
+    "macOS laptop and fails on Linux CI.",
+    scope="document",
+)
+def image_missing(split: Split) -> Iterator[Finding]:
+    index = split.images
+    if index is None:  # no images/<split>/ at all: PL106 says so once
+        return
+    folded: dict[str, list[str]] | None = None
+    for ref in _references(split):
+        info = index.files.get(ref.key)
+        if info is not None and info.kind == "file":
+            continue
+        if info is None:
+            if folded is None:
+                folded = {}
+                for existing in index.files:
+                    folded.setdefault(_fold(existing), []).append(existing)
+            problem = "not found" + _did_you_mean(ref.key, index, folded) + _note(ref.key, index)
+        elif info.kind == "dangling":
+            problem = "a dangling symlink (its target is missing)" + _note(ref.key, index)
+        else:
+            problem = "not a regular file" + (_note(ref.key, index) or " (FIFO, device or socket)")
+        yield Finding(
+            f"image '{ref.name}' is {problem}",
+            pointer=json_pointer("images", ref.row, "file_name"),
+        )
+
+
+@rule(
+    "PL502",
+    "unsafe-file-name",
+    what="An `images[].file_name` that is empty, absolute, holds a backslash or a control "
+    "character, or uses `..` to leave `images/<split>/`.",
+    why="Such a name breaks on another OS or reads outside the dataset; poselint never follows it.",
+    scope="document",
+)
+def unsafe_file_name(split: Split) -> Iterator[Finding]:
+    images = (split.document or {}).get("images")
+    for row, image in enumerate(images if isinstance(images, list) else []):
+        name = image.get("file_name") if isinstance(image, dict) else None
+        if isinstance(name, str):
+            reason = unsafe_reason(name)
+            if reason:
+                yield Finding(
+                    f"file_name {name!r} {reason}",
+                    pointer=json_pointer("images", row, "file_name"),
+                )
+
+
+_HEADERS: weakref.WeakKeyDictionary[Split, dict[str, Header]] = weakref.WeakKeyDictionary()
+
+
+def _headers(split: Split) -> dict[str, Header]:
+    """Header of every referenced, present image of the split: read once for PL503 and PL504."""
+    cached = _HEADERS.get(split)
+    if cached is not None:
+        return cached
+    index = split.images
+    headers: dict[str, Header] = {}
+    if index is not None and index.source == "disk" and split.dataset.config.image_size:
+        present = {k for k, info in index.files.items() if info.kind == "file"}
+        keys = sorted({r.key for r in _references(split)} & present)
+        headers = dict(zip(keys, read_headers([index.folder / k for k in keys]), strict=True))
+    _HEADERS[split] = headers
+    return headers
+
+
+@rule(
+    "PL503",
+    "image-unreadable",
+    what="A referenced image cannot be read as an image: zero bytes, not an image, or truncated "
+    "(a JPEG without its final FF D9 end marker, a PNG without its IEND chunk; only the first "
+    "and last bytes are read). Off with `--no-image-size`.",
+    why="Training crashes mid-epoch, or a half-copied frame trains on grey pixels.",
+    scope="document",
+)
+def image_unreadable(split: Split) -> Iterator[Finding]:
+    headers = _headers(split)
+    if not headers:
+        return
+    for ref in _references(split):
+        header = headers.get(ref.key)
+        if header is not None and header.problem:
+            yield Finding(
+                f"image '{ref.name}': {header.problem}",
+                pointer=json_pointer("images", ref.row, "file_name"),
+            )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) else None
+
+
+@rule(
+    "PL504",
+    "image-size-mismatch",
+    what="A referenced image's header size differs from its `width`/`height`. Off with "
+    "`--no-image-size`.",
+    why="Keypoints and boxes are in the stated pixel frame; a resized or swapped image puts "
+    "every label in the wrong place.",
+    scope="document",
+)
+def image_size_mismatch(split: Split) -> Iterator[Finding]:
+    headers = _headers(split)
+    if not headers:
+        return
+    images: list[Any] = (split.document or {}).get("images") or []
+    for ref in _references(split):
+        header = headers.get(ref.key)
+        if header is None or header.size is None:
+            continue
+        image = images[ref.row]
+        width, height = _number(image.get("width")), _number(image.get("height"))
+        if width is None or height is None:
+            continue  # the schema rule reports a missing or non-numeric size
+        if (width, height) != header.size:
+            field = "width" if width != header.size[0] else "height"
+            yield Finding(
+                f"image '{ref.name}' is {header.size[0]}x{header.size[1]} but images[{ref.row}] "
+                f"says {width:g}x{height:g}",
+                pointer=json_pointer("images", ref.row, field),
+            )
+
+
+@rule(
+    "PL505",
+    "orphan-image",
+    what="A file under `images/<split>/` that no `images[].file_name` of that split names.",
+    why="Unreferenced frames are dead weight in every DVC pull, or a sign that a file was "
+    "renamed on disk but not in the annotations.",
+    scope="document",
+    severity="warning",
+)
+def orphan_image(split: Split) -> Iterator[Finding]:
+    index = split.images
+    if index is None:
+        return
+    referenced = {r.key for r in _references(split)}
+    annotation_file = split.files.annotation_file
+    source = annotation_file.name if annotation_file else "the annotation file"
+    for key in sorted(index.files.keys() - referenced):
+        yield Finding(f"no images[].file_name in {source} names this file", path=index.folder / key)

@@ -1,0 +1,231 @@
+"""PL6xx: visibility flags and keypoint coordinates, as array expressions over every triplet.
+
+Each rule computes one boolean mask over `Split.tables.kp` (all triplets of the split at
+once) and only loops over the rows it flags, to build their JSON pointers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from poselint.dataset import Split
+from poselint.diagnostics import json_pointer
+from poselint.rules.base import Finding, rule
+from poselint.tables import Tables
+
+BoolArray = NDArray[np.bool_]
+
+
+def _keypoint_names(split: Split) -> dict[int, list[str]]:
+    """category id -> keypoint names, for messages; tolerant of malformed categories."""
+    names: dict[int, list[str]] = {}
+    categories = (split.document or {}).get("categories")
+    for cat in categories if isinstance(categories, list) else []:
+        if isinstance(cat, dict) and type(cat.get("id")) is int:
+            kps = cat.get("keypoints")
+            if isinstance(kps, list):
+                names.setdefault(cat["id"], [str(k) for k in kps])
+    return names
+
+
+class _Points:
+    """Flagged triplets -> findings, naming the keypoint when its category says which it is."""
+
+    def __init__(self, split: Split) -> None:
+        self.t: Tables = split.tables
+        self._names: dict[int, list[str]] | None = None
+        self._split = split
+
+    def label(self, ann: int, k: int) -> str:
+        if self._names is None:
+            self._names = _keypoint_names(self._split)
+        t = self.t
+        names = self._names.get(int(t.category_id[ann])) if t.category_id_ok[ann] else None
+        return f"keypoint {k} ({names[k]})" if names and k < len(names) else f"keypoint {k}"
+
+    def rows(self, mask: BoolArray) -> Iterator[tuple[int, int, int, float, float, float]]:
+        """(triplet row, annotation row, keypoint index, x, y, v) of each flagged triplet."""
+        t = self.t
+        for row in np.flatnonzero(mask).tolist():
+            x, y, v = t.kp[row].tolist()
+            yield row, int(t.kp_ann[row]), int(t.kp_index[row]), x, y, v
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e15 else repr(value)
+
+
+def _pointer(ann: int, value_index: int) -> str:
+    return json_pointer("annotations", ann, "keypoints", value_index)
+
+
+def _labelled(t: Tables) -> BoolArray:
+    return t.kp[:, 2] > 0
+
+
+@rule(
+    "PL601",
+    "outside-point-not-zeroed",
+    what="A keypoint marked outside/absent (v=0) keeps non-zero x or y. Off with "
+    "`zero_outside_keypoints = false`.",
+    why="Raw CVAT exports keep the drawn position of outside points; training code that ignores "
+    "v (or a flip/crop augmentation) then learns from stale coordinates.",
+    scope="document",
+    fixable=True,
+)
+def outside_point_not_zeroed(split: Split) -> Iterator[Finding]:
+    if not split.dataset.config.zero_outside_keypoints:
+        return
+    points = _Points(split)
+    kp = points.t.kp
+    mask = (kp[:, 2] == 0) & ((kp[:, 0] != 0) | (kp[:, 1] != 0))
+    for _, ann, k, x, y, _v in points.rows(mask):
+        yield Finding(
+            f"{points.label(ann, k)} is outside (v=0) but keeps coordinates "
+            f"({_num(x)}, {_num(y)}); set x=y=0",
+            pointer=_pointer(ann, 3 * k),
+        )
+
+
+@rule(
+    "PL602",
+    "invalid-visibility-flag",
+    what="A keypoint's visibility v is not one of the integers 0, 1, 2.",
+    why="COCO defines only 0 (not labelled), 1 (labelled, hidden), 2 (visible); any other value "
+    "is read as labelled by some tools and ignored by others.",
+    scope="document",
+)
+def invalid_visibility_flag(split: Split) -> Iterator[Finding]:
+    points = _Points(split)
+    v = points.t.kp[:, 2]
+    for _, ann, k, _x, _y, flag in points.rows(~np.isin(v, (0.0, 1.0, 2.0))):
+        yield Finding(
+            f"{points.label(ann, k)} has visibility {_num(flag)}; it must be 0, 1 or 2",
+            pointer=_pointer(ann, 3 * k + 2),
+        )
+
+
+@rule(
+    "PL603",
+    "num-keypoints-mismatch",
+    what="`num_keypoints` differs from the number of keypoints with v > 0.",
+    why="COCOeval ignores annotations with num_keypoints 0 and samplers filter on it: a stale "
+    "count drops or keeps the wrong people.",
+    scope="document",
+    fixable=True,
+)
+def num_keypoints_mismatch(split: Split) -> Iterator[Finding]:
+    t = split.tables
+    counts = np.bincount(t.kp_ann, weights=_labelled(t), minlength=t.n_annotations)
+    given = t.num_keypoints
+    mask = t.keypoints_ok & ~np.isnan(given) & (given != counts)
+    for ann in np.flatnonzero(mask).tolist():
+        yield Finding(
+            f"num_keypoints is {_num(float(given[ann]))} but {int(counts[ann])} keypoints "
+            "have v > 0",
+            pointer=json_pointer("annotations", ann, "num_keypoints"),
+        )
+
+
+@rule(
+    "PL604",
+    "labelled-point-outside-image",
+    what="A labelled keypoint (v > 0) lies outside the image: not 0 <= x < width and "
+    "0 <= y < height.",
+    why="A point outside the frame should have been marked outside (v=0); heatmap targets "
+    "clip or crash on it.",
+    scope="document",
+)
+def labelled_point_outside_image(split: Split) -> Iterator[Finding]:
+    points = _Points(split)
+    t = points.t
+    image = t.ann_image_row[t.kp_ann]
+    known = image >= 0
+    width = np.where(known, t.width[np.maximum(image, 0)], np.nan)
+    height = np.where(known, t.height[np.maximum(image, 0)], np.nan)
+    x, y = t.kp[:, 0], t.kp[:, 1]
+    with np.errstate(invalid="ignore"):
+        x_out = (x < 0) | (x >= width)
+        y_out = (y < 0) | (y >= height)
+    sized = ~np.isnan(width) & ~np.isnan(height)
+    for row, ann, k, px, py, _v in points.rows(_labelled(t) & sized & (x_out | y_out)):
+        yield Finding(
+            f"{points.label(ann, k)} is labelled at ({_num(px)}, {_num(py)}), outside the "
+            f"{_num(float(width[row]))}x{_num(float(height[row]))} image; mark it outside (v=0) "
+            "or move it inside",
+            pointer=_pointer(ann, 3 * k if x_out[row] else 3 * k + 1),
+        )
+
+
+@rule(
+    "PL605",
+    "labelled-point-at-origin",
+    what="A labelled keypoint (v > 0) sits at exactly (0, 0).",
+    why="(0, 0) is what missing points default to in many tools: almost always a point that "
+    "should be v=0, not a real corner pixel.",
+    scope="document",
+    severity="warning",
+)
+def labelled_point_at_origin(split: Split) -> Iterator[Finding]:
+    points = _Points(split)
+    kp = points.t.kp
+    mask = _labelled(points.t) & (kp[:, 0] == 0) & (kp[:, 1] == 0)
+    for _, ann, k, _x, _y, v in points.rows(mask):
+        yield Finding(
+            f"{points.label(ann, k)} is labelled (v={_num(v)}) at exactly (0, 0); "
+            "if it is not in the image, mark it outside (v=0)",
+            pointer=_pointer(ann, 3 * k),
+        )
+
+
+@rule(
+    "PL606",
+    "empty-annotation",
+    what="An annotation with `num_keypoints` 0 and `iscrowd` 0.",
+    why="It contributes nothing to keypoint training or evaluation (COCOeval ignores it); "
+    "usually a skeleton whose points were all marked outside.",
+    scope="document",
+    severity="warning",
+)
+def empty_annotation(split: Split) -> Iterator[Finding]:
+    t = split.tables
+    for ann in np.flatnonzero((t.num_keypoints == 0) & (t.iscrowd == 0)).tolist():
+        yield Finding(
+            "annotation has num_keypoints 0 and iscrowd 0: it carries no keypoints",
+            pointer=json_pointer("annotations", ann),
+        )
+
+
+@rule(
+    "PL607",
+    "point-far-outside-bbox",
+    what="A labelled keypoint lies farther outside its annotation's bbox than the bbox's larger "
+    "side (at least 1 px): beyond [x - s, x + w + s] or [y - s, y + h + s], s = max(w, h, 1).",
+    why="Either the point belongs to another person or the bbox is stale; both corrupt the "
+    "crop that top-down pose models train on.",
+    scope="document",
+    severity="warning",
+)
+def point_far_outside_bbox(split: Split) -> Iterator[Finding]:
+    points = _Points(split)
+    t = points.t
+    box = t.bbox[t.kp_ann]  # (M, 4): the bbox of each triplet's annotation
+    bx, by, bw, bh = box[:, 0], box[:, 1], box[:, 2], box[:, 3]
+    x, y = t.kp[:, 0], t.kp[:, 1]
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(box).all(axis=1) & (bw >= 0) & (bh >= 0)
+        slack = np.maximum(np.maximum(bw, bh), 1.0)
+        dx = np.maximum(np.maximum(bx - x, x - (bx + bw)), 0.0)
+        dy = np.maximum(np.maximum(by - y, y - (by + bh)), 0.0)
+        far = usable & _labelled(t) & ((dx > slack) | (dy > slack))
+    for row, ann, k, px, py, _v in points.rows(far):
+        b: list[Any] = box[row].tolist()
+        yield Finding(
+            f"{points.label(ann, k)} at ({_num(px)}, {_num(py)}) is far outside the bbox "
+            f"[{', '.join(_num(v) for v in b)}]: the point or the bbox is wrong",
+            pointer=_pointer(ann, 3 * k),
+        )
