@@ -13,7 +13,9 @@ from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import DiscoveryError, Target, discover
 from poselint.engine import lint_dataset, select_rules
+from poselint.fix.output import FixResult, print_dvc_hint, print_fix_lines
 from poselint.report import FORMATS, write_report
+from poselint.rules import Rule
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -58,13 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="rule codes or prefixes to skip (comma separated)",
     )
     check.add_argument("--fix", action="store_true", help="apply the safe fixes")
+    check.add_argument(
+        "--diff",
+        "--dry-run",
+        action="store_true",
+        dest="diff",
+        help="print what --fix would change, and change nothing",
+    )
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
     check.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
     check.add_argument(
         "--no-image-size", action="store_true", help="skip reading image headers to compare sizes"
     )
-    check.add_argument("--output", type=Path, help="also write the JSON report to this file")
+    check.add_argument(
+        "--output",
+        type=Path,
+        help="also write the JSON report to this file (the HTML report with --format html)",
+    )
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
     return parser
@@ -85,6 +98,10 @@ def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    html = args.output_format == "html"
+    if html and args.output is None:
+        print("poselint: error: --format html needs --output FILE", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     config = _load_config(args)
     if args.no_image_size:
         from dataclasses import replace
@@ -94,11 +111,26 @@ def run_check(args: argparse.Namespace) -> int:
     targets = _targets(args, config)
     progress = sys.stderr.isatty() and not args.quiet
     diagnostics: list[Diagnostic] = []
+    datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
+    fixes: list[FixResult] = []
     for target in targets:
         dataset = Dataset(target.root, config, dvc_file=target.dvc_file)
-        diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+        if args.fix or args.diff:
+            fixes.append(run_fixers(dataset, rules, args, progress))
+            diagnostics.extend(fixes[-1].diagnostics)
+        else:
+            diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+        if html:
+            datasets.append(dataset)
     cwd = Path.cwd()
-    if args.output is not None:
+    fix_out = sys.stdout if args.output_format == "text" else sys.stderr
+    for fixed in fixes:
+        print_fix_lines(fixed, fix_out, cwd)
+    if html:
+        from poselint.htmlreport import write_html_report
+
+        write_html_report(args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule)
+    elif args.output is not None:
         from poselint.fsutil import atomic_write_bytes
         from poselint.report import to_json
 
@@ -112,7 +144,27 @@ def run_check(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         statistics=args.statistics,
     )
+    changed = any(f.changes or f.refusals for f in fixes)
+    for fixed in fixes:
+        print_dvc_hint(fixed, fix_out, cwd)
+    if changed:
+        return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def run_fixers(
+    dataset: Dataset, rules: list[Rule], args: argparse.Namespace, progress: bool
+) -> FixResult:
+    from poselint.fix import code_enabled, fix_dataset
+
+    config = dataset.config
+    return fix_dataset(
+        dataset,
+        rules,
+        apply=args.fix and not args.diff,
+        unregistered_enabled=lambda code: code_enabled(code, config, args.select, args.ignore),
+        progress=progress,
+    )
 
 
 def rules_table() -> str:

@@ -1,0 +1,224 @@
+"""Safe autofix, in the one pipeline: lint -> fixable diagnostics -> fixers plan -> apply ->
+re-lint the changed root -> report what remains.
+
+FIXERS is the registry, keyed by rule code. A fixer gets the linted dataset, the plan, and
+the diagnostics of its code; it only plans. `fix_dataset` applies the plan (or, for --diff,
+only describes it). Every file write goes through fsutil.atomic_write_bytes; every rename is
+atomic and ordered so that an interrupted run is completed by the next (see renames.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from poselint.config import Config
+from poselint.dataset import Dataset
+from poselint.diagnostics import Diagnostic
+from poselint.discovery import DiscoveryError, dvc_outputs
+from poselint.engine import lint_dataset
+from poselint.fix.document import (
+    detect_style,
+    fix_bom,
+    fix_num_keypoints,
+    fix_outside_points,
+    serialize_like,
+    unsafe_to_rewrite,
+)
+from poselint.fix.plan import Change, FixContext, Note, Plan, Rename, Rewrite
+from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, fix_split_names, names_in
+from poselint.fsutil import atomic_write_bytes, dataset_lock, durable_rename, fault_point
+from poselint.loader import BOM
+from poselint.rules import REGISTRY, Rule
+
+__all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
+
+Fixer = Callable[[FixContext, "list[Diagnostic] | None"], None]
+
+FIXERS: dict[str, Fixer] = {
+    "PL201": fix_split_names,
+    "PL302": fix_bom,
+    "PL601": fix_outside_points,
+    "PL603": fix_num_keypoints,
+}
+
+
+class FixError(Exception):
+    """A planned step became impossible (the disk changed under us): stop, change no more."""
+
+
+@dataclass
+class FixResult:
+    root: Path
+    applied: bool  # False for --diff
+    changes: list[Change] = field(default_factory=list)
+    refusals: list[Note] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
+    dvc_out: Path | None = None  # the DVC-tracked path holding the root
+
+
+def code_enabled(
+    code: str, config: Config, select: Sequence[str] | None, ignore: Sequence[str]
+) -> bool:
+    """Selection for a fixer whose rule is not registered (yet): the same prefixes apply."""
+    chosen = [p.upper() for p in (select or config.select)]
+    if any(code.startswith(p.upper()) for p in (*config.ignore, *ignore)):
+        return False
+    return not chosen or "ALL" in chosen or any(code.startswith(p) for p in chosen)
+
+
+def make_plan(
+    dataset: Dataset,
+    diagnostics: list[Diagnostic],
+    rules: Sequence[Rule],
+    unregistered_enabled: Callable[[str], bool],
+) -> Plan:
+    plan = Plan(dataset.root)
+    ctx = FixContext(dataset, plan)
+    registered = {r.code for r in REGISTRY}
+    selected = {r.code for r in rules}
+    for code, fixer in FIXERS.items():
+        if code in registered:
+            mine = [d for d in diagnostics if d.code == code and d.fixable]
+            if code in selected and mine:
+                fixer(ctx, mine)
+        elif unregistered_enabled(code):
+            fixer(ctx, None)
+    finalize(plan)
+    return plan
+
+
+def finalize(plan: Plan) -> None:
+    """Turn each rewrite into the exact bytes to write, refusing what would not round-trip."""
+    for rewrite in plan.rewrites.values():
+        if not (rewrite.document_changed or rewrite.strip_bom):
+            continue
+        try:
+            data = rewrite.path.read_bytes()
+        except OSError as exc:
+            plan.notes.append(Note(f"{{0}} not rewritten: {exc.strerror}", (rewrite.path,)))
+            continue
+        if not rewrite.document_changed:
+            rewrite.new_bytes = data[len(BOM) :] if data.startswith(BOM) else data
+            continue
+        reason = unsafe_to_rewrite(data)
+        if reason is None and rewrite.document is not None:
+            out = serialize_like(rewrite.document, detect_style(data))
+            if orjson.loads(out) == rewrite.document:  # belt and braces: it reads back equal
+                rewrite.new_bytes = out
+                continue
+            reason = "it would not read back equal"
+        plan.notes.append(Note(f"{{0}} not rewritten: {reason}", (rewrite.path,)))
+
+
+def _rename(rename: Rename) -> None:
+    if rename.dst.name in names_in(rename.dst.parent):
+        raise FixError(f"{rename.dst} appeared while fixing; stopped before overwriting it")
+    if rename.two_step:
+        temp = rename.src.with_name(TEMP_PREFIX + rename.dst.name)
+        durable_rename(rename.src, temp)
+        durable_rename(temp, rename.dst)
+    else:
+        durable_rename(rename.src, rename.dst)
+
+
+def execute(plan: Plan) -> None:
+    for rewrite in plan.rewrites.values():
+        _write(rewrite)
+    for rename in (*plan.annotation_renames, *plan.image_renames):
+        _rename(rename)
+
+
+def _write(rewrite: Rewrite) -> None:
+    if rewrite.new_bytes is not None:
+        atomic_write_bytes(rewrite.path, rewrite.new_bytes)
+
+
+def _clean_leftovers(leftovers: Leftovers) -> None:
+    for rename in leftovers.renames:
+        _rename(rename)
+    for path in leftovers.temp_files:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        fault_point()
+
+
+def fix_dataset(
+    dataset: Dataset,
+    rules: Sequence[Rule],
+    *,
+    apply: bool,
+    unregistered_enabled: Callable[[str], bool] = lambda code: True,
+    progress: bool = False,
+) -> FixResult:
+    """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes."""
+    root = dataset.root
+    result = FixResult(root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file))
+    if not dataset.exists:
+        result.diagnostics = lint_dataset(dataset, rules, progress=progress)
+        return result
+    lock = dataset_lock(root) if apply else contextlib.nullcontext()
+    with lock:
+        leftovers = find_leftovers(root)
+        result.refusals += leftovers.refusals
+        if leftovers.refusals:  # a human must look first: change nothing
+            result.diagnostics = lint_dataset(dataset, rules, progress=progress)
+            return result
+        if leftovers.changes:
+            result.changes += leftovers.changes
+            if apply:
+                _clean_leftovers(leftovers)
+                dataset = _fresh(dataset)
+        diagnostics = lint_dataset(dataset, rules, progress=progress)
+        plan = make_plan(dataset, diagnostics, rules, unregistered_enabled)
+        result.notes += plan.notes
+        if plan.refusals:  # change nothing at all rather than half the job
+            result.refusals += plan.refusals
+        else:
+            result.changes += plan.changes()
+            if apply and not plan.empty:
+                try:
+                    execute(plan)
+                except (FixError, OSError) as exc:
+                    result.refusals.append(Note(f"stopped: {exc}"))
+                dataset = _fresh(dataset)
+                diagnostics = lint_dataset(dataset, rules, progress=progress)
+        result.diagnostics = diagnostics
+    return result
+
+
+def _fresh(dataset: Dataset) -> Dataset:
+    """A new scan of the same root: the re-lint must see the disk, not the cached parse."""
+    fresh = Dataset(dataset.root, dataset.config, dvc_file=dataset.dvc_file)
+    fresh.remote = dataset.remote
+    return fresh
+
+
+def tracked_by_dvc(root: Path, dvc_file: Path | None = None) -> Path | None:
+    """The DVC output that holds this root (the path to `dvc add`), if any.
+
+    Known from the .dvc file the root was reached through, or found as a sibling
+    `<folder>.dvc` of the root or of a folder above it (up to the repository's top).
+    """
+    candidates = [dvc_file] if dvc_file is not None else []
+    for folder in [root, *root.parents]:
+        sibling = folder.parent / f"{folder.name}.dvc"
+        if sibling.is_file():
+            candidates.append(sibling)
+        if (folder / ".git").exists() or (folder / ".dvc").is_dir():
+            break
+    for candidate in candidates:
+        try:
+            outs = dvc_outputs(candidate)
+        except DiscoveryError:
+            continue
+        for out in outs:
+            if out == root or out in root.parents:
+                return out
+    return None

@@ -1,0 +1,44 @@
+"""What a fix run prints: one line per change, refusals, and the `dvc add` to run."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import TextIO
+
+from poselint.fix import FixResult
+
+__all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
+
+
+def shown(path: Path, base: Path) -> str:
+    """Relative to `base` when below it (like diagnostics), absolute otherwise."""
+    try:
+        return path.relative_to(base).as_posix() or "."
+    except ValueError:
+        rel = os.path.relpath(path, base)
+        return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
+
+
+def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
+    def show(p: Path) -> str:
+        return shown(p, base)
+
+    for change in result.changes:
+        out.write(change.line(result.applied, show) + "\n")
+    for note in result.notes:
+        out.write(f"note: {note.text(show)}\n")
+    for refusal in result.refusals:
+        out.write(f"refused to fix {show(result.root)}: {refusal.text(show)} (nothing changed)\n")
+
+
+def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:
+    """End with the command that records the fixed data, which git alone does not see."""
+    if result.dvc_out is None or not result.changes:
+        return
+    target = shlex.quote(shown(result.dvc_out, base))
+    if result.applied:
+        out.write(f"{target} is tracked by DVC: run `dvc add {target}` to record the fixes\n")
+    else:
+        out.write(f"{target} is tracked by DVC: after --fix, run `dvc add {target}`\n")
