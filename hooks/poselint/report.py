@@ -11,7 +11,7 @@ import orjson
 
 from poselint.diagnostics import Diagnostic
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "html")
 
 
 def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[str, object]]:
@@ -68,6 +68,8 @@ def write_report(
     if fmt == "json":
         out.write(to_json(diagnostics, cwd).decode() + "\n")
         return
+    if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
+        fmt = "text"
     if statistics:
         counts = Counter(d.code for d in diagnostics)
         fixable_codes = {d.code for d in diagnostics if d.fixable}
