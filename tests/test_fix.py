@@ -1,0 +1,337 @@
+"""--fix and --diff: what changes, what never changes, output lines and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from builders import clean_docs, coco, image, person, write_json
+
+BOM = b"\xef\xbb\xbf"
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under root -> its bytes (None for folders): equal snapshots, equal trees."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        out[rel] = None if path.is_dir() else path.read_bytes()
+    return out
+
+
+def ann_file(root: Path, split: str) -> Path:
+    return root / "annotations" / f"person_keypoints_{split}.json"
+
+
+def load(root: Path, split: str) -> dict:
+    return json.loads(ann_file(root, split).read_bytes())
+
+
+def outside_docs() -> dict[str, dict]:
+    """train: an outside point with coordinates (ints) and one with floats; val: clean."""
+    docs = clean_docs()
+    docs["train"]["annotations"][0]["keypoints"] = [10, 12, 2, 20, 10, 1, 33, 44, 0, 30, 20, 2]
+    docs["train"]["annotations"][1]["keypoints"] = [
+        40.0,
+        30.0,
+        2,
+        45.5,
+        25.25,
+        0,
+        50.0,
+        35.0,
+        2,
+        55.0,
+        40.0,
+        1,
+    ]
+    docs["train"]["annotations"][1]["num_keypoints"] = 3
+    return docs
+
+
+def test_cvat_export_is_fixed_and_then_clean(make_cvat_export, cli):
+    root = make_cvat_export()
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1, result
+    lines = result.out.splitlines()
+    assert lines[:5] == [
+        "fixed 4 outside points in annotations/person_keypoints_Train.json",
+        "renamed annotations/person_keypoints_Train.json -> "
+        "annotations/person_keypoints_train.json",
+        "renamed annotations/person_keypoints_Validation.json -> "
+        "annotations/person_keypoints_val.json",
+        "renamed images/Train -> images/train",
+        "renamed images/Validation -> images/val",
+    ]
+    assert sorted(os.listdir(root / "images")) == ["train", "val"]
+    assert cli("check", root).code == 0
+    again = cli("check", root, "--fix")
+    assert again.code == 0 and "renamed" not in again.out and "fixed" not in again.out
+
+
+def test_diff_and_dry_run_change_nothing(make_cvat_export, cli):
+    root = make_cvat_export()
+    before = snapshot(root)
+    for flag in ("--diff", "--dry-run"):
+        result = cli("check", root, flag, cwd=root)
+        assert result.code == 1
+        assert "would rename images/Train -> images/train" in result.out
+        assert "would fix 4 outside points in annotations/person_keypoints_Train.json" in result.out
+        assert snapshot(root) == before
+
+
+def test_nothing_to_fix_is_exit_0_and_untouched(make_dataset, cli):
+    root = make_dataset()
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    result = cli("check", root, "--fix")
+    assert result.code == 0 and "All checks passed!" in result.out
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
+    assert cli("check", root, "--diff").code == 0
+
+
+def test_unfixable_error_remains_exit_1(make_dataset, cli):
+    root = make_dataset()
+    (root / "stray.txt").write_text("")
+    result = cli("check", root, "--fix", "--format", "json")
+    assert result.code == 1 and result.codes() == {"PL101"}
+
+
+def test_case_only_rename(make_dataset, cli):
+    docs = clean_docs()
+    root = make_dataset({"TRAIN": docs["train"], "val": docs["val"]})
+    result = cli("check", root, "--fix", cwd=root)
+    assert "renamed images/TRAIN -> images/train" in result.out
+    # Exact names from the listing: right on case-insensitive filesystems too.
+    assert sorted(os.listdir(root / "images")) == ["train", "val"]
+    assert "person_keypoints_train.json" in os.listdir(root / "annotations")
+    assert not any(n.startswith(".poselint") for n in os.listdir(root / "images"))
+    assert cli("check", root).code == 0
+
+
+def test_interrupted_case_only_rename_is_completed(make_dataset, cli):
+    root = make_dataset()
+    os.rename(root / "images" / "train", root / "images" / ".poselint-rename-to-train")
+    result = cli("check", root, "--fix", cwd=root)
+    assert (
+        "renamed images/.poselint-rename-to-train -> images/train "
+        "(completing an interrupted rename)" in result.out
+    )
+    assert result.code == 1 and cli("check", root).code == 0
+
+
+def test_leftover_temp_file_of_a_write_is_removed(make_dataset, cli):
+    root = make_dataset()
+    temp = root / "annotations" / ".person_keypoints_train.json.k2j4h1z.tmp"
+    temp.write_text('{"half": ')
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1 and not temp.exists()
+    assert "removed annotations/.person_keypoints_train.json.k2j4h1z.tmp" in result.out
+
+
+def test_target_exists_refuses_and_changes_nothing(make_dataset, cli):
+    docs = outside_docs()
+    root = make_dataset({"Train": docs["train"], "train": docs["train"], "val": docs["val"]})
+    raw = ann_file(root, "val").read_bytes()
+    ann_file(root, "val").write_bytes(BOM + raw)  # another fixable problem: must stay too
+    before = snapshot(root)
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1
+    assert (
+        "refused to fix .: images/train already exists next to images/Train: merge them or "
+        "remove one by hand, then run --fix again (nothing changed)" in result.out
+    )
+    assert snapshot(root) == before
+
+
+def test_two_variants_of_one_split_refuse(make_dataset, cli):
+    docs = clean_docs()
+    root = make_dataset({"Train": docs["train"], "Training": docs["train"], "val": docs["val"]})
+    before = snapshot(root)
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1 and "would become" in result.out
+    assert snapshot(root) == before
+
+
+def test_bom_is_stripped_and_nothing_else_changes(make_dataset, cli):
+    root = make_dataset()
+    path = ann_file(root, "val")
+    original = path.read_bytes()
+    path.write_bytes(BOM + original)
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1
+    assert "removed the UTF-8 BOM from annotations/person_keypoints_val.json" in result.out
+    assert path.read_bytes() == original
+
+
+def test_file_name_prefix_of_the_old_folder_is_rewritten(make_dataset, cli):
+    docs = clean_docs()
+    train = docs["train"]
+    root = make_dataset({"Train": train, "val": docs["val"]})
+    # file_name repeats the split folder: images/Train/ holds img_001.jpg, not Train/img_001.jpg
+    for img in train["images"]:
+        img["file_name"] = "Train/" + img["file_name"]
+    write_json(ann_file(root, "Train"), train)
+    result = cli("check", root, "--fix", cwd=root)
+    assert (
+        "rewrote 3 file_name values in annotations/person_keypoints_Train.json "
+        "(dropped the 'Train/' prefix)" in result.out
+    )
+    names = [img["file_name"] for img in load(root, "train")["images"]]
+    assert names == ["img_001.jpg", "nested/dir/img_002.png", "img_003.jpg"]
+    assert cli("check", root).code == 0
+
+
+def test_key_order_unknown_fields_and_number_types_are_kept(make_dataset, cli):
+    docs = outside_docs()
+    train = docs["train"]
+    train["x_custom"] = {"b": 1, "a": [1.0, 2]}
+    train["annotations"][0]["attributes"]["pose_quality"] = "good"
+    train["annotations"][0]["zzz_unknown"] = 100.0
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    before = json.loads(path.read_text())
+    result = cli("check", root, "--fix", cwd=root)
+    assert "fixed 2 outside points in annotations/person_keypoints_train.json" in result.out
+    after = json.loads(path.read_text())
+
+    expected = json.loads(json.dumps(before))
+    expected["annotations"][0]["keypoints"][6:8] = [0, 0]  # ints stay ints
+    expected["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]  # floats stay floats
+    assert after == expected
+    assert json.dumps(after) == json.dumps(expected)  # same key order everywhere
+    kps0, kps1 = after["annotations"][0]["keypoints"], after["annotations"][1]["keypoints"]
+    assert type(kps0[6]) is int and type(kps1[3]) is float and type(kps1[0]) is float
+    assert b'"zzz_unknown": 100.0' in path.read_bytes()
+
+
+STYLES = {
+    "compact": {"separators": (",", ":")},
+    "spaced": {},
+    "indent2": {"indent": 2},
+    "indent4": {"indent": 4},
+    "tabs": {"indent": "\t"},
+    "ascii-escapes": {"indent": 2, "ensure_ascii": True},
+}
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_layout_of_the_file_is_kept(make_dataset, cli, style):
+    docs = outside_docs()
+    docs["train"]["info"]["description"] = "caméra 2"
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    options = {"ensure_ascii": False, **STYLES[style]}
+    path.write_text(json.dumps(docs["train"], **options) + "\n", encoding="utf-8")
+    assert cli("check", root, "--fix").code == 1
+    expected = json.loads(json.dumps(docs["train"]))
+    expected["annotations"][0]["keypoints"][6:8] = [0, 0]
+    expected["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]
+    assert path.read_text(encoding="utf-8") == json.dumps(expected, **options) + "\n"
+
+
+def test_crlf_indented_file_keeps_its_line_endings(make_dataset, cli):
+    docs = outside_docs()
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    path.write_bytes(json.dumps(docs["train"], indent=2).replace("\n", "\r\n").encode())
+    assert cli("check", root, "--fix").code == 1
+    data = path.read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n") > 10
+    assert json.loads(data)["annotations"][0]["keypoints"][6:8] == [0, 0]
+
+
+def test_num_keypoints_is_recounted(make_dataset, cli):
+    docs = clean_docs()
+    docs["train"]["annotations"][0]["num_keypoints"] = 4  # the triplets have 3 with v > 0
+    root = make_dataset(docs)
+    result = cli("check", root, "--fix", cwd=root)
+    assert "fixed num_keypoints of 1 annotation in annotations/person_keypoints_train.json" in (
+        result.out
+    )
+    assert load(root, "train")["annotations"][0]["num_keypoints"] == 3
+    assert cli("check", root).code == 0
+
+
+def test_zero_outside_keypoints_false_keeps_coordinates(make_dataset, cli, tmp_path):
+    root = make_dataset(outside_docs())
+    (tmp_path / "poselint.toml").write_text("zero_outside_keypoints = false\n")
+    before = snapshot(root)
+    result = cli("check", root, "--fix")
+    assert result.code == 0 and snapshot(root) == before
+
+
+def test_ignored_code_is_not_fixed(make_dataset, cli):
+    root = make_dataset(outside_docs())
+    before = snapshot(root)
+    assert cli("check", root, "--fix", "--ignore", "PL601").code == 0
+    assert snapshot(root) == before
+
+
+def test_duplicate_keys_file_is_not_rewritten(make_dataset, cli):
+    root = make_dataset(outside_docs())
+    path = ann_file(root, "train")
+    text = path.read_text()
+    path.write_text(text.replace('"licenses":', '"info": {}, "licenses":', 1))
+    before = path.read_bytes()
+    result = cli("check", root, "--fix", cwd=root)
+    assert "not rewritten: it has duplicate keys" in result.out
+    assert path.read_bytes() == before and result.code == 1
+
+
+def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
+    docs = outside_docs()
+    docs["train"]["x_big"] = 123456789012345678901234567890
+    root = make_dataset(docs)
+    before = ann_file(root, "train").read_bytes()
+    result = cli("check", root, "--fix", cwd=root)
+    assert "integer beyond 64 bits" in result.out
+    assert ann_file(root, "train").read_bytes() == before
+
+
+def test_json_format_keeps_stdout_a_json_array(make_cvat_export, cli):
+    root = make_cvat_export()
+    result = cli("check", root, "--fix", "--format", "json")
+    assert result.code == 1
+    assert isinstance(result.json(), list)  # the report still parses
+    assert "renamed" in result.err
+
+
+def test_dvc_tracked_root_ends_with_dvc_add(make_dataset, cli, tmp_path):
+    docs = clean_docs()
+    root = make_dataset({"Train": docs["train"], "val": docs["val"]}, name="pose")
+    (tmp_path / "pose.dvc").write_text("outs:\n- md5: 0123.dir\n  path: pose\n")
+    result = cli("check", root, "--fix")
+    assert result.code == 1
+    assert result.out.splitlines()[-1] == (
+        "pose is tracked by DVC: run `dvc add pose` to record the fixes"
+    )
+
+
+def test_dvc_file_argument_names_its_output(make_dataset, cli, tmp_path):
+    docs = clean_docs()
+    data = tmp_path / "data"
+    make_dataset({"Train": docs["train"], "val": docs["val"]}, name="data/pose")
+    (tmp_path / "data.dvc").write_text("outs:\n- path: data\n")
+    result = cli("check", tmp_path / "data.dvc", "--fix")
+    assert "run `dvc add data`" in result.out.splitlines()[-1]
+    assert (data / "pose" / "images" / "train").is_dir()
+
+
+def test_untracked_root_has_no_dvc_line(make_dataset, cli):
+    docs = clean_docs()
+    root = make_dataset({"Train": docs["train"], "val": docs["val"]})
+    assert "dvc add" not in cli("check", root, "--fix").out
+
+
+def test_new_document_reads_back_like_a_fresh_coco_file(make_dataset, cli):
+    """Images and annotations added with the builders are untouched by an unrelated fix."""
+    docs = clean_docs()
+    docs["val"] = coco([image(9, "a.jpg")], [person(1, 9, [1, 2, 2, 3, 4, 0, 5, 6, 2, 7, 8, 2])])
+    root = make_dataset(docs)
+    before = ann_file(root, "train").read_bytes()
+    assert cli("check", root, "--fix").code == 1
+    assert ann_file(root, "train").read_bytes() == before  # only val needed a fix
+    assert load(root, "val")["annotations"][0]["keypoints"][3:6] == [0, 0, 0]
