@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
 from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
-from poselint.discovery import DiscoveryError, Target, discover
+from poselint.discovery import Discovered, DiscoveryError, Target, discover, discover_tracked
 from poselint.engine import lint_dataset, select_rules
 from poselint.fix.output import FixResult, print_dvc_hint, print_fix_lines
 from poselint.report import FORMATS, write_report
@@ -78,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="also write the JSON report to this file (the HTML report with --format html)",
     )
+    check.add_argument(
+        "--no-pull",
+        action="store_true",
+        help="lint DVC-tracked datasets as DVC records them, from its cache or remote, "
+        "without the images in the workspace (needs dvc; image sizes are not checked)",
+    )
+    check.add_argument(
+        "--stats",
+        type=Path,
+        metavar="FILE",
+        help="write dataset metrics (per split: images, annotations, keypoints by visibility) "
+        "as JSON, for `dvc metrics diff`",
+    )
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
     return parser
@@ -92,9 +106,52 @@ def _load_config(args: argparse.Namespace) -> Config:
 
 
 def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
-    paths: list[Path] = list(args.paths) or list(config.datasets) or [Path.cwd()]
-    discovered = discover(paths)
-    return discovered.targets
+    manifests = None
+    if args.no_pull:  # roots inside tracked folders come from DVC's manifest, not the disk
+        from poselint.dvcsupport import remote_manifest
+
+        manifests = remote_manifest
+    if args.paths:
+        return discover(list(args.paths), manifests).targets
+    # No PATH: every dataset DVC tracks in this repo, plus the configured ones.
+    found = Discovered()
+    for target in discover_tracked(Path.cwd(), manifests):
+        found.add(target)
+    for path in config.datasets:
+        if any(t.root == path for t in found.targets):
+            continue
+        if path.exists() or path.with_name(path.name + ".dvc").is_file():
+            for target in discover([path], manifests).targets:
+                found.add(target)
+        else:
+            found.add(Target(path))  # PL100 names it
+    return found.targets or discover([Path.cwd()], manifests).targets
+
+
+def _display(path: Path) -> str:
+    rel = os.path.relpath(path, Path.cwd())
+    return Path(path if rel.startswith("..") else rel).as_posix()
+
+
+def _open_dataset(target: Target, config: Config, no_pull: bool) -> Dataset:
+    if not (no_pull and target.dvc_file is not None):
+        return Dataset(target.root, config, dvc_file=target.dvc_file)
+    from dataclasses import replace
+
+    from poselint import dvcsupport
+
+    try:
+        remote = dvcsupport.open_remote(target.root, target.dvc_file)
+    except dvcsupport.DvcError as exc:
+        raise DiscoveryError(str(exc)) from exc
+    if config.image_size:
+        dvcsupport.note(
+            f"--no-pull: {dvcsupport.display(target.root)} is read through DVC; image files are "
+            "listed from its manifest, not read, so image sizes (headers) are not checked"
+        )
+    return Dataset(
+        target.root, replace(config, image_size=False), dvc_file=target.dvc_file, remote=remote
+    )
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -113,8 +170,9 @@ def run_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
+    stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
     for target in targets:
-        dataset = Dataset(target.root, config, dvc_file=target.dvc_file)
+        dataset = _open_dataset(target, config, args.no_pull)
         if args.fix or args.diff:
             fixes.append(run_fixers(dataset, rules, args, progress))
             diagnostics.extend(fixes[-1].diagnostics)
@@ -122,7 +180,15 @@ def run_check(args: argparse.Namespace) -> int:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
         if html:
             datasets.append(dataset)
+        if args.stats is not None:
+            from poselint.stats import dataset_stats
+
+            stats[_display(target.root)] = dataset_stats(dataset)
     cwd = Path.cwd()
+    if args.stats is not None:
+        from poselint.stats import write_stats
+
+        write_stats(args.stats, stats)
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:
         print_fix_lines(fixed, fix_out, cwd)

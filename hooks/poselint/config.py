@@ -42,6 +42,9 @@ class Config:
     # Diagnostics printed per rule and file in text/github output; the rest are counted.
     max_per_rule: int = 20
     image_size: bool = True
+    # PL413 split leakage uses the md5s DVC already recorded. Without DVC it needs to hash
+    # the images (only files whose sizes collide across splits): opt in with true.
+    leakage_hash_images: bool = False
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
@@ -71,7 +74,7 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
             if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
                 raise ConfigError('\'severity\' must map rule codes to "error" or "warning"')
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
-        elif key in ("zero_outside_keypoints", "image_size"):
+        elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
                 raise ConfigError(f"'{key}' must be true or false")
             kwargs[key] = value

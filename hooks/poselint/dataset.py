@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from poselint.config import Config
 from poselint.imageindex import ImageIndex, scan_images
 from poselint.layout import Layout, SplitFiles, scan_layout
-from poselint.loader import Loaded, load_annotation_file
+from poselint.loader import Loaded, load_annotation_file, parse_bytes
 from poselint.splitnames import canonical_split
 
 if TYPE_CHECKING:
@@ -36,6 +36,11 @@ class Split:
         if self.files.annotation_file is None:
             return None
         config = self.dataset.config
+        if self.dataset.remote is not None:  # --no-pull: bytes through DVC, the same parse
+            data = self.dataset.remote.read(self.files.annotation_file, config.max_annotation_bytes)
+            if isinstance(data, str):
+                return Loaded(self.files.annotation_file, read_error=data)
+            return parse_bytes(self.files.annotation_file, data, config.duplicate_key_check_bytes)
         return load_annotation_file(
             self.files.annotation_file,
             config.max_annotation_bytes,
@@ -51,6 +56,9 @@ class Split:
         """The files under images/<split>/, listed once (from DVC's manifest with --no-pull)."""
         if self.files.images_dir is None:
             return None
+        if self.dataset.remote is not None:
+            index: ImageIndex = self.dataset.remote.image_index(self.files.images_dir)
+            return index
         return scan_images(self.files.images_dir)
 
     @cached_property
@@ -68,13 +76,20 @@ class Dataset:
     config: Config
     layout: Layout = field(init=False)
     splits: list[Split] = field(init=False)
-    dvc_file: Path | None = None  # the .dvc file tracking this root, when found through one
-    remote: Any = None  # set by --no-pull: where to read tracked files from instead of disk
+    dvc_file: Path | None = None  # the .dvc file (or dvc.yaml) tracking this root, if any
+    # --no-pull: a dvcsupport.RemoteDataset, the root as DVC records it (listing from the
+    # `.dir` manifest, reads from the cache or remote) instead of the workspace.
+    remote: Any = None
 
     @property
     def exists(self) -> bool:
+        if self.remote is not None:
+            return self.remote.error is None
         return self.root.is_dir()
 
     def __post_init__(self) -> None:
-        self.layout = scan_layout(self.root)
+        if self.remote is not None:
+            self.layout = scan_layout(self.root, self.remote.list_dir)
+        else:
+            self.layout = scan_layout(self.root)
         self.splits = [Split(self, files) for _, files in sorted(self.layout.splits.items())]

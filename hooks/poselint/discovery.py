@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from poselint.layout import ANNOTATIONS, IMAGES
 
+if TYPE_CHECKING:
+    from poselint.dvcsupport import ManifestSource, TrackedOutput
+
 SKIP_DIRS = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
 SEARCH_DEPTH = 4
+DVC_PIPELINE_FILES = ("dvc.yaml", "dvc.yml", "dvc.lock")
 
 
 class DiscoveryError(Exception):
@@ -21,7 +26,7 @@ class DiscoveryError(Exception):
 @dataclass(frozen=True)
 class Target:
     root: Path
-    dvc_file: Path | None = None  # the .dvc file that tracks this root, when known
+    dvc_file: Path | None = None  # the .dvc file (or dvc.yaml) tracking this root, when known
 
 
 @dataclass
@@ -92,20 +97,59 @@ def dvc_outputs(dvc_file: Path) -> list[Path]:
     ]
 
 
-def discover(paths: list[Path]) -> Discovered:
+def tracked_roots(out: TrackedOutput, manifests: ManifestSource | None = None) -> list[Path]:
+    """Dataset roots inside a DVC output: from the workspace, else from its `.dir` manifest.
+
+    manifests=None reads the workspace, then the local cache; --no-pull passes a reader that
+    asks DVC (cache, else remote) and ignores the workspace. A file output (a model) or a
+    folder without images/ or annotations/ is not a dataset. A folder whose manifest nobody
+    has is reported as not pulled rather than passed.
+    """
+    from poselint import dvcsupport
+
+    if manifests is None and out.path.exists():
+        return roots_below(out.path) if out.path.is_dir() else []
+    if not out.is_dir:
+        return []
+    manifest = (manifests or dvcsupport.cached_manifest)(out)
+    if manifest is None:
+        return [out.path]
+    return [out.path / r if r else out.path for r in dvcsupport.roots_in_listing(list(manifest))]
+
+
+def _declares_outputs(path: Path) -> bool:
+    return path.is_file() and (path.suffix == ".dvc" or path.name in DVC_PIPELINE_FILES)
+
+
+def discover_tracked(start: Path, manifests: ManifestSource | None = None) -> list[Target]:
+    """Every dataset root a .dvc file or dvc.yaml output tracks in the repo holding start."""
+    from poselint import dvcsupport
+
+    top = dvcsupport.find_repo_root(start.resolve())
+    if top is None:
+        return []
+    found = Discovered()
+    for out in dvcsupport.tracked_outputs(top):
+        for root in tracked_roots(out, manifests):
+            found.add(Target(root, out.declared_in))
+    return found.targets
+
+
+def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Discovered:
+    from poselint import dvcsupport
+
     result = Discovered()
     for raw in paths:
         path = raw.resolve()
         if not path.exists() and not path.is_symlink():
-            raise DiscoveryError(f"{raw}: no such file or folder")
-        if path.suffix == ".dvc" and path.is_file():
-            for out in dvc_outputs(path):
-                if out.is_dir():
-                    for root in roots_below(out):
-                        result.add(Target(root, path))
-                else:
-                    # Not in the workspace: the dataset is linted as "not pulled".
-                    result.add(Target(out, path))
+            tracked_by = path.with_name(path.name + ".dvc")  # data/pose, not pulled
+            if not tracked_by.is_file():
+                raise DiscoveryError(f"{raw}: no such file or folder")
+            path = tracked_by
+        if _declares_outputs(path):
+            for out in dvcsupport.outputs_declared_in(path):
+                for root in tracked_roots(out, manifests):
+                    result.add(Target(root, out.declared_in))
             continue
         enclosing = enclosing_root(path)
         if enclosing is not None:

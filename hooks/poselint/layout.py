@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,9 +63,10 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def scan_layout(root: Path) -> Layout:
-    root_entries = _entries(root) or []
-    layout = Layout(root, root_entries, _entries(root / IMAGES), _entries(root / ANNOTATIONS))
+def scan_layout(root: Path, list_dir: Callable[[Path], list[Entry] | None] = _entries) -> Layout:
+    """The layout of root; list_dir lists one folder (the disk, or DVC's manifest)."""
+    root_entries = list_dir(root) or []
+    layout = Layout(root, root_entries, list_dir(root / IMAGES), list_dir(root / ANNOTATIONS))
     for entry in layout.image_entries or []:
         if entry.is_dir:
             layout.splits.setdefault(entry.name, SplitFiles(entry.name)).images_dir = (

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from poselint.rules import (
+    dvc_tracking,
     images,
     integrity,
     json_file,
+    leakage,
     pycoco,
     schema_rules,
     split_names,
@@ -16,7 +18,18 @@ from poselint.rules.base import Finding, Rule, rule
 
 __all__ = ["REGISTRY", "Finding", "Rule", "rule", "rules_by_code"]
 
-_MODULES = [structure, split_names, json_file, schema_rules, integrity, pycoco, images, visibility]
+_MODULES = [
+    structure,
+    split_names,
+    json_file,
+    schema_rules,
+    integrity,
+    pycoco,
+    images,
+    visibility,
+    dvc_tracking,
+    leakage,
+]
 
 REGISTRY: tuple[Rule, ...] = tuple(
     sorted(

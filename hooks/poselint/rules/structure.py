@@ -21,10 +21,9 @@ def dataset_missing(ds: Dataset) -> Iterator[Finding]:
     if ds.exists:
         return
     if ds.dvc_file is not None:
-        hint = (
-            f"run `dvc pull {ds.dvc_file.name}`, or lint it from the DVC cache or remote "
-            "with --no-pull"
-        )
+        from poselint.dvcsupport import not_pulled_hint
+
+        hint = not_pulled_hint(ds.root, ds.dvc_file, ds.remote)
     else:
         hint = "check the path in [tool.poselint] datasets"
     yield Finding(f"dataset root is not in the workspace: {hint}")

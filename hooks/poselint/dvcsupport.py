@@ -1,0 +1,543 @@
+"""DVC-tracked datasets: find them, tell a stale workspace, read them without pulling.
+
+Finding what DVC tracks reads `.dvc` files, `dvc.yaml`/`dvc.lock` and the `.dir` manifests of
+the local cache as plain YAML/JSON, so linting a plain folder never pays dvc's import time
+(~0.4 s). Only the stale-workspace check (PL108) and `--no-pull` import dvc, lazily, and
+both go through DVC's own API (`Repo.data_status`, its data index), never a copy of its logic.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from poselint.imageindex import FileInfo, ImageIndex
+from poselint.layout import ANNOTATIONS, IMAGES, Entry
+
+DVC_DIR = ".dvc"
+WALK_SKIP = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
+WALK_DEPTH = 8  # .dvc files and dvc.yaml sit near the top of a repo; bounded, outputs pruned
+INSTALL_HINT = "install poselint[dvc] (pre-commit: additional_dependencies: ['dvc>=3'])"
+
+# posix path under a tracked output -> md5 of the file's content, as DVC's `.dir` lists them
+Manifest = dict[str, str]
+
+
+class DvcError(Exception):
+    """DVC could not answer (not installed, no remote, object missing); the message says why."""
+
+
+@dataclass(frozen=True)
+class TrackedOutput:
+    path: Path  # absolute path of the output in the workspace
+    declared_in: Path  # the .dvc file or dvc.yaml that declares it
+    md5: str | None  # the recorded hash, "<md5>.dir" for a folder; None: never committed
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.md5 and self.md5.endswith(".dir"))
+
+    @property
+    def in_dvc_yaml(self) -> bool:
+        return self.declared_in.name in ("dvc.yaml", "dvc.yml")
+
+
+_notes_seen: set[str] = set()
+
+
+def note(message: str) -> None:
+    """A one-time stderr line: things the report cannot carry (a check skipped, and why)."""
+    if message not in _notes_seen:
+        _notes_seen.add(message)
+        print(f"poselint: note: {message}", file=sys.stderr)
+
+
+# --- reading DVC's files, without dvc -------------------------------------------------------
+
+
+def _load_yaml(path: Path) -> Any:
+    from poselint.discovery import DiscoveryError
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
+
+
+def _recorded_md5(out: dict[str, Any]) -> str | None:
+    md5 = out.get("md5")
+    return md5 if isinstance(md5, str) else None
+
+
+def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
+    """The `outs` a .dvc file tracks, resolved against its folder."""
+    from poselint.discovery import DiscoveryError
+
+    data = _load_yaml(dvc_file)
+    outs = data.get("outs") if isinstance(data, dict) else None
+    if not isinstance(outs, list):
+        raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
+    return [
+        TrackedOutput((dvc_file.parent / out["path"]).resolve(), dvc_file, _recorded_md5(out))
+        for out in outs
+        if isinstance(out, dict) and isinstance(out.get("path"), str)
+    ]
+
+
+def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
+    """Stage `outs` of a dvc.yaml, with the hashes its dvc.lock records (metrics/plots: no)."""
+    data = _load_yaml(dvc_yaml)
+    stages = data.get("stages") if isinstance(data, dict) else None
+    if not isinstance(stages, dict):
+        return []
+    lock_path = dvc_yaml.with_name("dvc.lock")
+    lock = _load_yaml(lock_path) if lock_path.is_file() else None
+    locked = lock.get("stages") if isinstance(lock, dict) else None
+    found: list[TrackedOutput] = []
+    for name, stage in stages.items():
+        if not isinstance(stage, dict) or "foreach" in stage or "matrix" in stage:
+            continue  # templated stages need dvc's own resolver; list them in `datasets`
+        hashes: dict[str, str] = {}
+        locked_stage = locked.get(name) if isinstance(locked, dict) else None
+        if isinstance(locked_stage, dict):
+            for out in locked_stage.get("outs") or []:
+                md5 = _recorded_md5(out) if isinstance(out, dict) else None
+                if md5 and isinstance(out.get("path"), str):
+                    hashes[out["path"]] = md5
+        for out in stage.get("outs") or []:
+            path = out if isinstance(out, str) else next(iter(out), None)
+            if isinstance(out, dict) and len(out) != 1:
+                continue
+            if isinstance(path, str) and "${" not in path:
+                resolved = (dvc_yaml.parent / path).resolve()
+                found.append(TrackedOutput(resolved, dvc_yaml, hashes.get(path)))
+    return found
+
+
+def outputs_declared_in(path: Path) -> list[TrackedOutput]:
+    if path.name in ("dvc.lock",):
+        path = path.with_name("dvc.yaml")
+        if not path.is_file():
+            return []
+    if path.name in ("dvc.yaml", "dvc.yml"):
+        return outputs_of_dvc_yaml(path)
+    return outputs_of_dvc_file(path)
+
+
+def find_dvc_root(start: Path) -> Path | None:
+    """The DVC repo (the folder holding .dvc/) that contains start."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder, *folder.parents]:
+        if (candidate / DVC_DIR).is_dir():
+            return candidate
+    return None
+
+
+def find_repo_root(start: Path) -> Path | None:
+    """Where to search for tracked datasets: the DVC repo, else the git repo, holding start."""
+    dvc_root = find_dvc_root(start)
+    if dvc_root is not None:
+        return dvc_root
+    for candidate in [start, *start.parents]:
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def tracked_outputs(top: Path) -> list[TrackedOutput]:
+    """Every output declared by a .dvc file or dvc.yaml below top, in path order.
+
+    One walk; it does not descend into outputs (a dataset can hold 100k+ images), hidden
+    folders or virtualenvs.
+    """
+    found: list[TrackedOutput] = []
+
+    def visit(folder: Path, depth: int) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        here: list[TrackedOutput] = []
+        for entry in entries:
+            if entry.name.endswith(".dvc") and entry.is_file():
+                here.extend(outputs_of_dvc_file(Path(entry.path)))
+            elif entry.name in ("dvc.yaml", "dvc.yml") and entry.is_file():
+                here.extend(outputs_of_dvc_yaml(Path(entry.path)))
+        found.extend(here)
+        if depth == 0:
+            return
+        outputs = {o.path for o in here}
+        for entry in entries:
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and entry.name not in WALK_SKIP
+                and not entry.name.startswith(".")
+                and Path(entry.path) not in outputs
+            ):
+                visit(Path(entry.path), depth - 1)
+
+    visit(top.resolve(), WALK_DEPTH)
+    return found
+
+
+def _cache_dir(dvc_root: Path) -> Path:
+    """The local cache: .dvc/cache, or `cache.dir` from .dvc/config(.local)."""
+    cache = dvc_root / DVC_DIR / "cache"
+    for name in ("config", "config.local"):
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        try:
+            parser.read(dvc_root / DVC_DIR / name, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        if parser.has_option("cache", "dir"):
+            cache = (dvc_root / DVC_DIR / parser.get("cache", "dir").strip()).resolve()
+    return cache
+
+
+def _parse_manifest(data: bytes) -> Manifest | None:
+    try:
+        entries = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(entries, list):
+        return None
+    return {
+        e["relpath"]: e["md5"]
+        for e in entries
+        if isinstance(e, dict)
+        and isinstance(e.get("relpath"), str)
+        and isinstance(e.get("md5"), str)
+    }
+
+
+def cached_manifest(output: TrackedOutput) -> Manifest | None:
+    """The folder's `.dir` manifest from the local cache (DVC 3 or DVC 2 layout), or None."""
+    dvc_root = find_dvc_root(output.declared_in)
+    if dvc_root is None or not output.is_dir or output.md5 is None:
+        return None
+    cache = _cache_dir(dvc_root)
+    md5 = output.md5
+    for base in (cache / "files" / "md5", cache):
+        try:
+            data = (base / md5[:2] / md5[2:]).read_bytes()
+        except OSError:
+            continue
+        return _parse_manifest(data)
+    return None
+
+
+def roots_in_listing(relpaths: Iterator[str] | list[str]) -> list[str]:
+    """Dataset roots inside a tracked folder, from its file list: the posix prefixes that hold
+    images/ or annotations/ ("" is the folder itself). A model folder yields none."""
+    roots: set[str] = set()
+    for rel in relpaths:
+        parts = rel.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part.lower() in (IMAGES, ANNOTATIONS):
+                roots.add("/".join(parts[:i]))
+                break
+    outer = sorted(roots, key=len)
+    kept: list[str] = []
+    for root in outer:
+        if not any(root == k or root.startswith(k + "/") or k == "" for k in kept):
+            kept.append(root)
+    return sorted(kept)
+
+
+# --- what a dataset's .dvc file says ----------------------------------------------------------
+
+
+def output_of(root: Path, declared_in: Path) -> TrackedOutput | None:
+    """The output of declared_in that is root or holds it."""
+    for out in outputs_declared_in(declared_in):
+        if root == out.path or out.path in root.parents:
+            return out
+    return None
+
+
+def display(path: Path) -> str:
+    """A path as a command to type in the cwd would name it."""
+    return Path(os.path.relpath(path, Path.cwd())).as_posix()
+
+
+def pull_target(root: Path, declared_in: Path) -> str:
+    """What to name in `dvc pull X`: the .dvc file, or a dvc.yaml output."""
+    if declared_in.name in ("dvc.yaml", "dvc.yml"):
+        out = output_of(root, declared_in)
+        return display(out.path if out else root)
+    return display(declared_in)
+
+
+def not_pulled_hint(root: Path, declared_in: Path, remote: Any) -> str:
+    target = pull_target(root, declared_in)
+    error = getattr(remote, "error", None)
+    if error:
+        return (
+            f"--no-pull could not read it through DVC ({error}): run `dvc pull {target}` "
+            "or check the DVC remote"
+        )
+    return f"run `dvc pull {target}`, or lint it from the DVC cache or remote with --no-pull"
+
+
+# --- dvc's API (imported lazily) ------------------------------------------------------------
+
+
+def _open_repo(dvc_root: Path) -> Any:
+    try:
+        from dvc.repo import Repo
+    except ImportError as exc:
+        raise DvcError(f"dvc is not installed here: {INSTALL_HINT}") from exc
+    return Repo(os.fspath(dvc_root))
+
+
+_repos: dict[Path, Any] = {}
+
+
+def repo(dvc_root: Path) -> Any:
+    """One dvc Repo per DVC root per process."""
+    if dvc_root not in _repos:
+        _repos[dvc_root] = _open_repo(dvc_root)
+    return _repos[dvc_root]
+
+
+@dataclass(frozen=True)
+class WorkspaceChanges:
+    """Files under an output that differ from what its .dvc file / dvc.lock records."""
+
+    output: TrackedOutput
+    changed: dict[str, list[str]]  # modified/added/deleted/unknown -> posix paths under output
+
+    def __bool__(self) -> bool:
+        return any(self.changed.values())
+
+    def paths(self) -> set[str]:
+        return {p for paths in self.changed.values() for p in paths}
+
+
+_changes: dict[tuple[Path, Path], WorkspaceChanges | None] = {}
+
+
+def workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
+    """What `dvc data status` says about the output holding root; None when it cannot tell.
+
+    DVC hashes only files whose inode/mtime/size changed since it last saw them (its state
+    database, filled by `dvc add`), so this stays cheap on a large, unchanged dataset.
+    """
+    key = (root, declared_in)
+    if key not in _changes:
+        _changes[key] = _workspace_changes(root, declared_in)
+    return _changes[key]
+
+
+def _workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
+    output = output_of(root, declared_in)
+    dvc_root = find_dvc_root(declared_in)
+    if output is None or dvc_root is None:
+        return None  # a .dvc file outside any DVC repo: nothing to compare with
+    target = output.path.relative_to(dvc_root).as_posix()
+    try:
+        status = repo(dvc_root).data_status(targets=[target], granular=True)
+    except DvcError as exc:
+        note(f"skipped the stale-workspace check (PL108) of {target}: {exc}")
+        return None
+    except Exception as exc:  # dvc's own errors: say so, do not turn them into a crash
+        note(f"skipped the stale-workspace check (PL108) of {target}: dvc says: {exc}")
+        return None
+    changed: dict[str, list[str]] = {}
+    for kind, paths in (status.get("uncommitted") or {}).items():
+        under = [
+            p[len(target) + 1 :]
+            for p in paths
+            if isinstance(p, str) and p.startswith(target + "/") and not p.endswith("/")
+        ]
+        if under:
+            changed[kind] = sorted(under)
+        elif target in paths or target + "/" in paths:
+            changed[kind] = [target]  # the output itself (a file, or a folder as a whole)
+    return WorkspaceChanges(output, changed)
+
+
+def md5_of_file(path: Path) -> str | None:
+    """md5 of the content, as DVC computes it for a file; None if it cannot be read."""
+    digest = hashlib.md5()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def workspace_md5s(root: Path, declared_in: Path) -> dict[str, str] | None:
+    """md5 of each file under root (posix path under root) as DVC records it, for the files
+    the workspace has not changed since; None when DVC cannot vouch for the workspace."""
+    output = output_of(root, declared_in)
+    if output is None:
+        return None
+    manifest = cached_manifest(output)
+    if manifest is None:
+        return None
+    changes = workspace_changes(root, declared_in)
+    if changes is None:
+        return None
+    changed = changes.paths()
+    prefix = root.relative_to(output.path).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    return {
+        rel[len(prefix) :]: md5
+        for rel, md5 in manifest.items()
+        if rel.startswith(prefix) and rel not in changed
+    }
+
+
+# --- --no-pull: the dataset as DVC records it -----------------------------------------------
+
+
+class DvcReader:
+    """One DVC repo opened for --no-pull: listings and reads through DVC's data index.
+
+    Reads come from the local cache when the object is there, else from the remote; the
+    workspace is never used, and nothing is written to the cache.
+    """
+
+    def __init__(self, dvc_root: Path) -> None:
+        self.dvc_root = dvc_root
+        self._fs: Any = None
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            try:
+                from dvc.fs.data import DataFileSystem
+            except ImportError as exc:
+                raise DvcError(f"--no-pull needs dvc: {INSTALL_HINT}") from exc
+            self._fs = DataFileSystem(index=repo(self.dvc_root).index.data["repo"])
+        return self._fs
+
+    def key(self, path: Path) -> str:
+        return path.relative_to(self.dvc_root).as_posix()
+
+    def manifest(self, folder: Path) -> Manifest:
+        """posix path under folder -> md5, for every file DVC tracks there (from `.dir`)."""
+        key = self.key(folder)
+        files: Manifest = {}
+        for where, _dirs, entries in self.fs.walk(key, detail=True):
+            prefix = where[len(key) :].strip("/")
+            for name, info in entries.items():
+                files[f"{prefix}/{name}" if prefix else name] = str(info.get("md5") or "")
+        if not files:
+            raise FileNotFoundError(f"DVC tracks no files under {key}")
+        return files
+
+    def read(self, path: Path, max_bytes: int) -> bytes | str:
+        """The file's bytes, or why they cannot be had."""
+        try:
+            with self.fs.open(self.key(path), mode="rb") as f:
+                data: bytes = f.read(max_bytes + 1)
+        except Exception as exc:  # dvc raises many kinds; each is a reason, not a crash
+            return f"cannot read it through DVC: {exc}"
+        if len(data) > max_bytes:
+            return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
+        return data
+
+
+_readers: dict[Path, DvcReader] = {}
+
+
+def reader_for(path: Path) -> DvcReader:
+    dvc_root = find_dvc_root(path)
+    if dvc_root is None:
+        raise DvcError(f"{path} is not inside a DVC repository (no .dvc/ folder above it)")
+    if dvc_root not in _readers:
+        _readers[dvc_root] = DvcReader(dvc_root)
+    return _readers[dvc_root]
+
+
+def remote_manifest(output: TrackedOutput) -> Manifest | None:
+    """The output's file list through DVC (local cache, else the remote); None if unknown."""
+    try:
+        return reader_for(output.declared_in).manifest(output.path)
+    except Exception:  # reported when the dataset is opened (RemoteDataset.error)
+        return None
+
+
+@dataclass
+class RemoteDataset:
+    """A dataset root as DVC records it: what Dataset.remote holds under --no-pull.
+
+    The layout and image listings come from the `.dir` manifest (md5 per file, nothing read);
+    annotation files are read through DVC and parsed by the same loader as on disk.
+    """
+
+    root: Path
+    reader: DvcReader | None = None
+    files: Manifest = field(default_factory=dict)  # posix path under root -> md5
+    error: str | None = None
+
+    def _under(self, folder: Path) -> str | None:
+        try:
+            rel = folder.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        return "" if rel == "." else rel + "/"
+
+    def list_dir(self, folder: Path) -> list[Entry] | None:
+        prefix = self._under(folder)
+        if prefix is None:
+            return None
+        children: dict[str, bool] = {}
+        for rel in self.files:
+            if rel.startswith(prefix):
+                name, sep, _ = rel[len(prefix) :].partition("/")
+                children[name] = children.get(name, False) or bool(sep)
+        if not children and prefix:
+            return None  # like a missing folder on disk
+        return sorted((Entry(n, d) for n, d in children.items()), key=lambda e: e.name)
+
+    def read(self, path: Path, max_bytes: int) -> bytes | str:
+        """An annotation file's bytes through DVC, or why not (Split.loaded parses them)."""
+        if self.reader is None:
+            return self.error or "not readable through DVC"
+        return self.reader.read(path, max_bytes)
+
+    def image_index(self, folder: Path) -> ImageIndex:
+        index = ImageIndex(folder, source="dvc")
+        prefix = self._under(folder)
+        if prefix is None:
+            return index
+        for rel, md5 in self.files.items():
+            if rel.startswith(prefix):
+                index.files[rel[len(prefix) :]] = FileInfo("file", md5=md5 or None)
+        return index
+
+
+def open_remote(root: Path, declared_in: Path) -> RemoteDataset:
+    """The dataset root as the .dvc file / dvc.lock records it, listed through DVC."""
+    output = output_of(root, declared_in)
+    if output is None:
+        return RemoteDataset(root, error=f"{declared_in.name} does not track {root}")
+    try:
+        reader = reader_for(declared_in)
+        manifest = reader.manifest(output.path)
+    except DvcError:
+        raise
+    except Exception as exc:  # no remote, unreachable remote, object missing, ...
+        return RemoteDataset(root, error=str(exc) or type(exc).__name__)
+    prefix = root.relative_to(output.path).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
+    return RemoteDataset(root, reader, files)
+
+
+ManifestSource = Callable[[TrackedOutput], "Manifest | None"]
