@@ -158,14 +158,15 @@ def _json_type(value: Any) -> str:
 
 
 def _types(detail: Any) -> str:
-    names = [detail] if isinstance(detail, str) else list(detail or [])
-    return " or ".join(str(n) for n in names) or "another type"
+    names = [detail] if isinstance(detail, str) else sorted(str(n) for n in detail or [])
+    return " or ".join(names) or "another type"
 
 
 def _message(keyword: str, detail: Any, instance: Any, fallback: str) -> str:
     shown = describe(instance)
     if keyword == "type":
-        return f"expected {_types(detail)}, got {_json_type(instance)} {shown}"
+        got = "null" if instance is None else f"{_json_type(instance)} {shown}"
+        return f"expected {_types(detail)}, got {got}"
     if keyword == "required":
         return f"missing required key '{detail}'" if detail else fallback
     if keyword == "minimum":

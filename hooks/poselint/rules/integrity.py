@@ -8,9 +8,11 @@ raising or reporting it twice. Each is one pass of dict/set work over the docume
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from poselint.dataset import Dataset, Split
 from poselint.diagnostics import json_pointer
@@ -21,6 +23,22 @@ def _entries(document: dict[str, Any] | None, key: str) -> list[Any]:
     """The top-level array, or [] when it is missing or not an array (PL310 says so)."""
     value = document.get(key) if document is not None else None
     return value if isinstance(value, list) else []
+
+
+def _column(rows: list[Any], key: str) -> list[Any]:
+    """rows[i][key] for every row (None where missing): one C-speed pass when well formed."""
+    try:
+        return list(map(itemgetter(key), rows))
+    except (KeyError, TypeError, IndexError):
+        return [row.get(key) if isinstance(row, dict) else None for row in rows]
+
+
+def _all_distinct(values: list[Any]) -> bool:
+    """True when no value repeats; False also when one is unhashable (the slow path decides)."""
+    try:
+        return len(set(values)) == len(values)
+    except TypeError:
+        return False
 
 
 def _is_id(value: Any) -> bool:
@@ -52,8 +70,11 @@ def _keypoint_counts(document: dict[str, Any] | None) -> dict[Any, int]:
 
 
 def _duplicate_ids(split: Split, key: str) -> Iterator[Finding]:
+    entries = _entries(split.document, key)
+    if _all_distinct(_column(entries, "id")):
+        return  # the common case, decided at C speed
     first: dict[Any, int] = {}
-    for i, entry in enumerate(_entries(split.document, key)):
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not _is_id(entry.get("id")):
             continue
         seen = first.setdefault(entry["id"], i)
@@ -100,14 +121,19 @@ def duplicate_category_id(split: Split) -> Iterator[Finding]:
 
 def _dangling(split: Split, field: str, key: str) -> Iterator[Finding]:
     known = _ids(split.document, key)
-    for i, ann in enumerate(_entries(split.document, "annotations")):
-        if isinstance(ann, dict):
-            value = ann.get(field)
-            if _is_id(value) and value not in known:
-                yield Finding(
-                    f"{field} {value} matches no entry of {key}",
-                    pointer=json_pointer("annotations", i, field),
-                )
+    values = _column(_entries(split.document, "annotations"), field)
+    try:
+        unknown = set(values) - known
+    except TypeError:  # an unhashable value somewhere: PL310's; look at each value
+        unknown = None
+    if unknown is not None and not unknown:
+        return
+    for i, value in enumerate(values):
+        if _is_id(value) and value not in known:
+            yield Finding(
+                f"{field} {value} matches no entry of {key}",
+                pointer=json_pointer("annotations", i, field),
+            )
 
 
 @rule(
@@ -132,14 +158,25 @@ def unknown_category_id(split: Split) -> Iterator[Finding]:
     yield from _dangling(split, "category_id", "categories")
 
 
-def _annotations_with_keypoints(split: Split) -> Iterator[tuple[int, list[Any], int]]:
-    """(index, keypoints, K of its category) for each annotation whose category resolves."""
+def _annotations_with_keypoints(
+    split: Split, suspect: Callable[[int, int], bool]
+) -> Iterator[tuple[int, list[Any], int]]:
+    """(index, keypoints, K of its category) for the annotations whose category resolves and
+    for which suspect(len(keypoints), K) holds."""
     counts = _keypoint_counts(split.document)
-    for i, ann in enumerate(_entries(split.document, "annotations")):
-        if isinstance(ann, dict):
-            keypoints, category_id = ann.get("keypoints"), ann.get("category_id")
-            if isinstance(keypoints, list) and _is_id(category_id) and category_id in counts:
-                yield i, keypoints, counts[category_id]
+    annotations = _entries(split.document, "annotations")
+    categories, keypoints = _column(annotations, "category_id"), _column(annotations, "keypoints")
+    try:  # which (category, length) pairs occur, at C speed; usually all of them are fine
+        pairs = set(zip(categories, map(len, keypoints), strict=True))
+        if not any(c in counts and _is_id(c) and suspect(n, counts[c]) for c, n in pairs):
+            return
+    except TypeError:  # an unhashable id or a keypoints without len(): PL310's
+        pass
+    for i, (category_id, points) in enumerate(zip(categories, keypoints, strict=True)):
+        if isinstance(points, list) and _is_id(category_id) and category_id in counts:
+            k = counts[category_id]
+            if suspect(len(points), k):
+                yield i, points, k
 
 
 @rule(
@@ -150,13 +187,12 @@ def _annotations_with_keypoints(split: Split) -> Iterator[tuple[int, list[Any], 
     scope="document",
 )
 def keypoints_length_mismatch(split: Split) -> Iterator[Finding]:
-    for i, keypoints, k in _annotations_with_keypoints(split):
-        if k and len(keypoints) != 3 * k:
-            yield Finding(
-                f"keypoints has {len(keypoints)} values, expected {3 * k} (3 x {k} keypoint "
-                "names of its category)",
-                pointer=json_pointer("annotations", i, "keypoints"),
-            )
+    for i, keypoints, k in _annotations_with_keypoints(split, lambda n, k: bool(k) and n != 3 * k):
+        yield Finding(
+            f"keypoints has {len(keypoints)} values, expected {3 * k} (3 x {k} keypoint "
+            "names of its category)",
+            pointer=json_pointer("annotations", i, "keypoints"),
+        )
 
 
 @rule(
@@ -167,12 +203,11 @@ def keypoints_length_mismatch(split: Split) -> Iterator[Finding]:
     scope="document",
 )
 def keypoints_without_names(split: Split) -> Iterator[Finding]:
-    for i, keypoints, k in _annotations_with_keypoints(split):
-        if not k and keypoints:
-            yield Finding(
-                f"{len(keypoints)} keypoint values on a category with no keypoint names",
-                pointer=json_pointer("annotations", i, "keypoints"),
-            )
+    for i, keypoints, _ in _annotations_with_keypoints(split, lambda n, k: not k and n > 0):
+        yield Finding(
+            f"{len(keypoints)} keypoint values on a category with no keypoint names",
+            pointer=json_pointer("annotations", i, "keypoints"),
+        )
 
 
 def _categories(document: dict[str, Any] | None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -237,44 +272,32 @@ def invalid_skeleton(split: Split) -> Iterator[Finding]:
                 yield Finding(problem, pointer=json_pointer("categories", c, "skeleton", p))
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 @rule(
     "PL410",
     "bbox-outside-image",
-    what="An annotation's `bbox` reaches outside its image by more than 1 px, or is not finite. "
-    "Its shape (4 numbers, w, h >= 0) is PL310's; `area` >= 0 and `iscrowd` in {0, 1} are "
-    "PL310's too.",
+    what="An annotation's `bbox` reaches outside its image by more than 1 px. Its shape "
+    "(4 numbers, w, h >= 0), `area` >= 0 and `iscrowd` in {0, 1} are PL310's; that the numbers "
+    "are finite is PL303's (the strict parser rejects NaN, Infinity and 1e999).",
     why="Training crops and OKS scale come from the box: a box off the frame means a wrong "
     "crop and a wrong evaluation scale.",
     scope="document",
 )
 def bbox_outside_image(split: Split) -> Iterator[Finding]:
-    sizes: dict[Any, tuple[Any, Any]] = {}
-    for img in _entries(split.document, "images"):
-        if isinstance(img, dict) and _number(img.get("width")) and _number(img.get("height")):
-            sizes.setdefault(img.get("id"), (img["width"], img["height"]))
-    for i, ann in enumerate(_entries(split.document, "annotations")):
-        if not isinstance(ann, dict):
-            continue
-        bbox = ann.get("bbox")
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(map(_number, bbox))):
-            continue
-        pointer = json_pointer("annotations", i, "bbox")
-        if not all(map(math.isfinite, bbox)):
-            yield Finding(f"bbox {bbox} is not finite", pointer=pointer)
-            continue
-        image_id = ann.get("image_id")
-        size = sizes.get(image_id) if _is_id(image_id) else None
-        x, y, w, h = bbox
-        if size and (x < -1 or y < -1 or x + w > size[0] + 1 or y + h > size[1] + 1):
-            yield Finding(
-                f"bbox {bbox} reaches outside its {size[0]}x{size[1]} image "
-                f"(x {x} .. {x + w}, y {y} .. {y + h})",
-                pointer=pointer,
-            )
+    t = split.tables  # NaN where a bbox or a size is malformed: NaN compares False, skipped
+    rows = np.flatnonzero(t.ann_image_row >= 0)
+    image = t.ann_image_row[rows]
+    x, y, w, h = t.bbox[rows].T
+    width, height = t.width[image], t.height[image]
+    outside = (x < -1) | (y < -1) | (x + w > width + 1) | (y + h > height + 1)
+    for j in np.flatnonzero(outside).tolist():
+        i = int(rows[j])
+        bx, by, bw, bh = t.bbox[i].tolist()
+        yield Finding(
+            f"bbox [{bx:g}, {by:g}, {bw:g}, {bh:g}] reaches outside its {width[j]:g}x"
+            f"{height[j]:g} image by more than 1 px (x {bx:g} .. {bx + bw:g}, "
+            f"y {by:g} .. {by + bh:g})",
+            pointer=json_pointer("annotations", i, "bbox"),
+        )
 
 
 @rule(
@@ -285,8 +308,11 @@ def bbox_outside_image(split: Split) -> Iterator[Finding]:
     scope="document",
 )
 def duplicate_file_name(split: Split) -> Iterator[Finding]:
+    images = _entries(split.document, "images")
+    if _all_distinct(_column(images, "file_name")):
+        return
     first: dict[str, int] = {}
-    for i, img in enumerate(_entries(split.document, "images")):
+    for i, img in enumerate(images):
         name = img.get("file_name") if isinstance(img, dict) else None
         if isinstance(name, str) and name and first.setdefault(name, i) != i:
             yield Finding(

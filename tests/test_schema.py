@@ -1,0 +1,212 @@
+"""The schema: valid JSON Schema, shipped in the wheel, and PL310 built on it.
+
+The differential test is the proof behind the speed design: jsonschema-rs (the fast path)
+and python-jsonschema (the reference) must agree on every document of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+from coco_corpus import all_documents, mutated_documents
+
+from builders import clean_docs, person
+from poselint import schema
+from poselint.rules import schema_rules
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA_FILE = REPO / "schemas" / "coco-keypoints.schema.json"
+CORPUS = all_documents()
+# Values that are not objects: the rule never sees them (PL304 does), the validators must agree.
+ODD_VALUES = {"odd:array": [], "odd:string": "coco", "odd:null": None, "odd:number": 3}
+
+
+def _errors(doc, iterate):
+    return sorted((e.pointer, e.keyword) for e in iterate(doc))
+
+
+def _pl310(cli, root):
+    result = cli("check", root, "--format", "json", "--select", "PL310")
+    assert result.code in (0, 1), result
+    return [(d["pointer"], d["message"]) for d in result.json() if d["code"] == "PL310"]
+
+
+def test_schema_passes_the_meta_schema_check():
+    document = json.loads(SCHEMA_FILE.read_text())
+    jsonschema.Draft202012Validator.check_schema(document)
+    assert jsonschema.validators.validator_for(document) is jsonschema.Draft202012Validator
+
+
+def test_meta_schema_check_can_fail():
+    broken = {**json.loads(SCHEMA_FILE.read_text()), "type": "objekt"}
+    with pytest.raises(jsonschema.SchemaError):
+        jsonschema.Draft202012Validator.check_schema(broken)
+
+
+def test_the_corpus_has_both_valid_and_invalid_documents():
+    valid = [n for n, d in CORPUS.items() if not _errors(d, schema.iter_errors_reference)]
+    assert len(valid) >= 20 and len(CORPUS) - len(valid) >= 60
+
+
+@pytest.mark.parametrize("name", sorted({**CORPUS, **ODD_VALUES}))
+def test_fast_path_agrees_with_the_reference_validator(name):
+    doc = {**CORPUS, **ODD_VALUES}[name]
+    fast = _errors(doc, schema.iter_errors_fast)
+    reference = _errors(doc, schema.iter_errors_reference)
+    assert fast == reference
+    # the same messages too, so a user cannot tell which validator ran
+    assert sorted(e.message for e in schema.iter_errors_fast(doc)) == sorted(
+        e.message for e in schema.iter_errors_reference(doc)
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in CORPUS if n.startswith(("sample:", "clean:"))])
+def test_samples_and_clean_documents_are_schema_valid(name):
+    assert _errors(CORPUS[name], schema.iter_errors_reference) == []
+
+
+def test_the_fast_path_is_what_runs():
+    assert schema.backend() == "jsonschema-rs"
+
+
+def test_schema_loads_from_the_checkout_in_an_editable_install():
+    assert schema.load_schema() == json.loads(SCHEMA_FILE.read_text())
+
+
+def test_wheel_ships_the_schema_and_uses_it_installed(tmp_path):
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run(
+        [*pip_wheel, "-w", str(tmp_path / "dist"), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = (tmp_path / "dist").glob("poselint-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = zf.read("poselint/schemas/coco-keypoints.schema.json")
+        zf.extractall(tmp_path / "site")
+    assert shipped == SCHEMA_FILE.read_bytes()
+    # Import poselint from the unpacked wheel: no checkout schemas/ folder next to it.
+    code = (
+        "import poselint.schema as s, json; "
+        "assert not s.CHECKOUT_SCHEMA.exists(), s.CHECKOUT_SCHEMA; "
+        "print(s.__file__); print(len(s.load_schema()['$defs']))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0].startswith(str(tmp_path / "site"))
+    assert int(out[1]) == len(json.loads(SCHEMA_FILE.read_text())["$defs"])
+
+
+def test_without_jsonschema_rs_the_reference_validator_runs(make_dataset, cli):
+    root = make_dataset({"train": mutated_documents()["mutation:many-errors"]})
+    expected = cli("check", root, "--format", "json", "--select", "PL310").json()
+    code = (
+        "import sys; sys.modules['jsonschema_rs'] = None\n"  # makes `import jsonschema_rs` fail
+        "from poselint import schema; assert schema.backend() == 'jsonschema', schema.backend()\n"
+        "from poselint.cli import main\n"
+        "sys.exit(main(['check', sys.argv[1], '--format', 'json', '--select', 'PL310']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, cwd=Path.cwd()
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout) == expected
+    assert len(expected) == 600
+
+
+# --- PL310 through the CLI ------------------------------------------------------------------
+
+
+def test_pl310_clean_dataset_and_cvat_export_pass(make_dataset, make_cvat_export, cli):
+    assert _pl310(cli, make_dataset()) == []
+    assert _pl310(cli, make_cvat_export()) == []
+
+
+@pytest.mark.parametrize(
+    ("mutation", "pointer", "words"),
+    [
+        ("no-images", "", "missing required key 'images'"),
+        ("images-is-object", "/images", "expected array, got object"),
+        ("width-zero", "/images/0/width", "less than the minimum 1"),
+        ("width-fractional", "/images/0/width", "expected integer, got number 64.5"),
+        ("height-missing", "/images/0", "missing required key 'height'"),
+        ("file-name-empty", "/images/0/file_name", "must not be empty"),
+        (
+            "keypoints-string-value",
+            "/annotations/0/keypoints/4",
+            'expected number, got string "10"',
+        ),
+        ("keypoints-missing", "/annotations/0", "missing required key 'keypoints'"),
+        ("bbox-three-numbers", "/annotations/0/bbox", "has 3 items, expected at least 4"),
+        ("bbox-negative-width", "/annotations/0/bbox/2", "-5 is less than the minimum 0"),
+        ("area-negative", "/annotations/0/area", "less than the minimum 0"),
+        ("iscrowd-two", "/annotations/0/iscrowd", "2 is not one of 0, 1"),
+        ("iscrowd-true", "/annotations/0/iscrowd", "true is not one of 0, 1"),
+        ("segmentation-rle-no-size", "/annotations/0/segmentation", "RLE object"),
+        ("category-name-missing", "/categories/0", "missing required key 'name'"),
+        ("skeleton-triple", "/categories/0/skeleton/0", "has 3 items, expected at most 2"),
+        ("info-is-array", "/info", "expected object, got array"),
+    ],
+)
+def test_pl310_reports_the_failing_value(make_dataset, cli, mutation, pointer, words):
+    root = make_dataset({"train": mutated_documents()[f"mutation:{mutation}"]}, images=False)
+    findings = _pl310(cli, root)
+    assert [p for p, _ in findings] == [pointer]
+    assert words in findings[0][1]
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        *("width-integral-float", "iscrowd-float-zero", "crowd-with-rle"),
+        *("segmentation-rle-string", "extra-top-level-key", "image-extra-keys"),
+        *("attributes-rich", "no-info-no-licenses", "category-keypoints-missing"),
+        *("keypoints-ints", "score-number", "date-captured-string"),
+    ],
+)
+def test_pl310_accepts_what_cvat_and_datumaro_write(make_dataset, cli, mutation):
+    root = make_dataset({"train": mutated_documents()[f"mutation:{mutation}"]}, images=False)
+    assert _pl310(cli, root) == []
+
+
+def test_pl310_never_stops_at_the_first_error(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"] = [person(i, 1, [1, 2, 2] * 4, iscrowd=2) for i in range(1, 31)]
+    doc["annotations"][17]["keypoints"][26 % 12] = "x"
+    findings = _pl310(cli, make_dataset({"train": doc}, images=False))
+    pointers = {p for p, _ in findings}
+    assert len(findings) == 31
+    assert "/annotations/17/keypoints/2" in pointers and "/annotations/29/iscrowd" in pointers
+
+
+def test_pl310_text_output_is_capped_per_rule(make_dataset, cli):
+    root = make_dataset({"train": mutated_documents()["mutation:many-errors"]}, images=False)
+    result = cli("check", root, "--select", "PL310")
+    assert result.code == 1
+    assert result.out.count(": PL310 ") == 20
+    assert "PL310: 580 more not shown" in result.out
+
+
+def test_pl310_stops_materialising_after_the_bound(make_dataset, cli, monkeypatch):
+    monkeypatch.setattr(schema_rules, "MAX_SCHEMA_FINDINGS", 50)
+    root = make_dataset({"train": mutated_documents()["mutation:many-errors"]}, images=False)
+    findings = _pl310(cli, root)
+    assert len(findings) == 51
+    assert ("", "550 more schema errors not listed") in findings
+
+
+def test_pl310_message_never_dumps_a_huge_value(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["segmentation"] = {"counts": list(range(100_000))}
+    [(pointer, message)] = _pl310(cli, make_dataset({"train": doc}, images=False))
+    assert pointer == "/annotations/0/segmentation"
+    assert len(message) < 300 and "an object with 1 keys" in message
