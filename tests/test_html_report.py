@@ -1,0 +1,430 @@
+"""The HTML report: what it holds, how it draws, that dataset text cannot script it, and
+that a real browser (Debian's chromium, headless, off the network) renders it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from builders import coco, image, person, write_image
+from conftest import CliResult
+from poselint.config import Config
+from poselint.dataset import Dataset
+from poselint.diagnostics import Diagnostic
+from poselint.htmlreport import (
+    BBOX,
+    BONE,
+    CSP,
+    HIGHLIGHT,
+    OCCLUDED,
+    VISIBLE,
+    Pose,
+    _points,
+    annotation_target,
+    draw_pose,
+    render_html,
+)
+
+Cli = Callable[..., CliResult]
+
+# What a hostile annotator could put in a file name: if it ever ran, the page would say so.
+SCRIPT_NAME = "<script>document.title='pwned';document.body.setAttribute('data-pwned','1')<"
+SCRIPT_FILE = SCRIPT_NAME + "/script>.jpg"  # the "/" makes a folder on disk, as it would
+IMG_NAME = "<img src=x onerror=\"document.title='pwned-img'\">"
+
+
+class _Page(HTMLParser):
+    """The report's structure, as a parser (not a regex) sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[dict[str, object]] = []
+        self.img_srcs: list[str] = []
+        self.svgs = 0
+        self.summary_rows = 0
+        self.csp: str | None = None
+        self.scripts = 0
+        self._in_summary = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "figure" and "annotation" in (a.get("class") or ""):
+            self.figures.append({"id": a.get("id"), "imgs": []})
+        if tag == "img":
+            self.img_srcs.append(a.get("src") or "")
+            if self.figures:
+                self.figures[-1]["imgs"].append(a.get("src"))  # type: ignore[attr-defined]
+        if tag == "svg":
+            self.svgs += 1
+        if tag == "table" and a.get("id") == "summary":
+            self._in_summary = True
+        if tag == "tr" and self._in_summary and "split" in (a.get("class") or ""):
+            self.summary_rows += 1
+        if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy":
+            self.csp = a.get("content")
+        if tag == "script":
+            self.scripts += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._in_summary = False
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def decode_data_url(url: str) -> Image.Image:
+    assert url.startswith("data:image/jpeg;base64,"), url[:40]
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+
+
+def export_with_stale_points(make_cvat_export: Callable[..., Path]) -> Path:
+    """The raw CVAT export: Train/Validation, outside points keeping stale coordinates."""
+    return make_cvat_export()
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def test_html_needs_output(cli: Cli, make_cvat_export: Callable[..., Path]) -> None:
+    result = cli("check", make_cvat_export(), "--format", "html")
+    assert result.code == 2
+    assert "--format html needs --output FILE" in result.err
+    assert result.out == ""
+
+
+def test_cvat_export_report_draws_each_flagged_annotation(
+    cli: Cli, make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_cvat_export()
+    report = tmp_path / "report.html"
+    result = cli("check", root, "--format", "html", "--output", report)
+    assert result.code == 1, result
+    # The terminal still gets the text view; the JSON view tells which annotations are flagged.
+    assert "PL601" in result.out and "Found " in result.out
+    listed = cli("check", root, "--format", "json").json()
+    assert "PL000" not in {d["code"] for d in listed}
+    flagged = {
+        (d["path"], annotation_target(str(d["pointer"]))[0])  # type: ignore[index]
+        for d in listed
+        if annotation_target(d.get("pointer"))  # type: ignore[arg-type]
+    }
+    assert flagged, "the export must produce annotation diagnostics for this test to mean much"
+
+    html = report.read_text("utf-8")
+    page = parse(html)
+    assert len(page.figures) == len(flagged)
+    for figure in page.figures:
+        assert figure["imgs"], figure
+        for src in figure["imgs"]:  # type: ignore[attr-defined]
+            thumb = decode_data_url(src)
+            thumb.load()
+            assert max(thumb.size) == 360
+    # Each problem is shown with its text and where it is.
+    for d in listed:
+        if d.get("pointer"):
+            assert f"{d['path']}{d['pointer']}" in html
+    assert "x=900.0, y=-20.0" in html and "(not zeroed)" in html  # the stale outside point
+    assert "right_eye" in html
+    # Summary: both splits, rule counts, errors vs warnings, a histogram per split.
+    assert page.summary_rows == 2 and page.svgs == 2
+    errors = sum(d["severity"] == "error" for d in listed)
+    assert f'id="total-errors">{errors} error' in html
+    assert re.search(
+        r"<td class=\"mono\">PL601</td><td class=\"mono\">outside-point-not-zeroed", html
+    )
+    # Split-level diagnostics (PL201 renames) have no annotation: a plain list.
+    other = html.split('id="other"', 1)[1]
+    assert "PL201" in other and "person_keypoints_Train.json" in other
+    # Self-contained and script-free.
+    assert page.csp == CSP and page.scripts == 0
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+
+
+def test_report_path_is_written_atomically_next_to_the_target(
+    cli: Cli, make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "r.html"
+    target.write_text("old")
+    assert cli("check", make_cvat_export(), "--format", "html", "--output", target).code == 1
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert [p.name for p in out_dir.iterdir()] == ["r.html"]  # no temp file left behind
+    missing = cli(
+        "check", make_cvat_export("e2"), "--format", "html", "--output", tmp_path / "no/r.html"
+    )
+    assert missing.code == 2 and "poselint: error" in missing.err
+
+
+# --- drawing --------------------------------------------------------------------------------
+
+
+def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() -> None:
+    background = (10, 20, 30)
+    picture_pixels = Image.new("RGB", (200, 200), background)
+    from poselint.htmlreport import Picture
+
+    # k0, k1 visible and joined; k2 outside with stale coordinates, named by a diagnostic;
+    # k3 occluded, joined to nothing
+    keypoints = [40.0, 40.0, 2, 160.0, 40.0, 2, 100.0, 160.0, 0, 40.0, 160.0, 1]
+    pose = Pose(_points(keypoints), [(0, 1)], {2}, (30.0, 30.0, 140.0, 140.0), False)
+    drawn = draw_pose(Picture(picture_pixels, (200, 200)), (200.0, 200.0), pose, (0, 0, 200, 200))
+    assert drawn.size == (360, 360)
+    s = 360 / 200
+
+    def near(xy: tuple[float, float], colour: tuple[int, int, int], radius: int = 6) -> bool:
+        x, y = round(xy[0] * s), round(xy[1] * s)
+        for dx in range(-radius, radius + 1):
+            for dy in range(-radius, radius + 1):
+                got = drawn.getpixel((x + dx, y + dy))
+                if all(abs(a - b) <= 40 for a, b in zip(got, colour, strict=True)):  # type: ignore[arg-type]
+                    return True
+        return False
+
+    assert drawn.getpixel((round(40 * s), round(40 * s))) == VISIBLE  # filled
+    assert drawn.getpixel((round(160 * s), round(40 * s))) == VISIBLE
+    assert near((40, 160), OCCLUDED)  # its ring
+    assert drawn.getpixel((round(40 * s), round(160 * s))) == background  # hollow
+    assert near((100, 160), HIGHLIGHT, radius=14)  # the named outside point: cross + ring
+    assert near((30, 100), BBOX, radius=2)  # bbox edge
+    # The edge between k0 and k1 is drawn, in the bone colour (no endpoint is named).
+    assert drawn.getpixel((round(100 * s), round(40 * s))) == BONE
+
+
+def test_small_person_gets_a_close_up_and_far_stale_point_an_overview() -> None:
+    from poselint.htmlreport import views
+
+    keypoints = [100.5, 50.25, 2, 110.0, 45.0, 1, 900.0, -20.0, 0, 120.0, 60.0, 2]
+    pose = Pose(_points(keypoints), [], {2}, None, False)
+    regions = views(pose, 640.0, 480.0)
+    assert len(regions) == 2
+    close, overview = regions
+    assert close[2] - close[0] < 200 and close[0] <= 100.5 and close[2] >= 120
+    assert overview[0] <= 0 and overview[2] >= 640  # the whole image and a margin beyond
+
+
+def test_pointer_parsing() -> None:
+    assert annotation_target("/annotations/17/keypoints/26") == (17, "keypoints", 26)
+    assert annotation_target("/annotations/3") == (3, None, None)
+    assert annotation_target("/annotations/3/bbox/2") == (3, "bbox", 2)
+    assert annotation_target("/images/3/file_name") is None
+    assert annotation_target("/annotations/x") is None
+    assert annotation_target(None) is None
+    assert annotation_target("/annotations/٣") is None  # a non-ASCII digit is not an index
+
+
+# --- untrusted dataset text -----------------------------------------------------------------
+
+
+def hostile_dataset(make_dataset: Callable[..., Path]) -> Path:
+    """Script in a file name, a handler in a keypoint name and an attribute; stale points."""
+    category = {
+        "id": 1,
+        "name": "person</title><script>document.title='pwned-cat'</script>",
+        "supercategory": "",
+        "keypoints": ["nose", IMG_NAME, "right_eye", "left_ear"],
+        "skeleton": [[2, 4], [1, 2], [1, 3]],
+    }
+    train = coco(
+        [image(1, SCRIPT_FILE), image(2, "img_002.jpg")],
+        [
+            person(1, 1, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2], attributes={"x": IMG_NAME}),
+            person(2, 2, [10, 12, 2, 20, 10, 2, 30, 30, 0, 30, 20, 2]),
+        ],
+        [category],
+    )
+    val = coco(
+        [image(3, "v.jpg")], [person(1, 3, [5, 6, 2, 7, 8, 2, 9, 10, 1, 11, 12, 2])], [category]
+    )
+    return make_dataset({"train": train, "val": val})
+
+
+def test_dataset_text_is_escaped(make_dataset: Callable[..., Path], tmp_path: Path) -> None:
+    root = hostile_dataset(make_dataset)
+    ds = Dataset(root, Config())
+    path = root / "annotations" / "person_keypoints_train.json"
+    diagnostics = [
+        Diagnostic("PL601", f"outside point in {SCRIPT_FILE}", path, "/annotations/0/keypoints/6"),
+        Diagnostic("PL999", f"about {IMG_NAME}", path, "/images/0/file_name"),
+    ]
+    html = render_html([ds], diagnostics, cwd=tmp_path, limit=20)
+    for raw in (SCRIPT_NAME, IMG_NAME, "<script>document.title='pwned-cat'"):
+        assert raw not in html
+    assert "&lt;script&gt;document.title=" in html
+    assert "&lt;img src=x onerror=" in html
+    page = parse(html)
+    assert page.scripts == 0 and len(page.figures) == 1
+    assert all(src.startswith("data:image/jpeg;base64,") for src in page.img_srcs)
+
+
+def test_unsafe_unreadable_and_special_image_files_never_break_the_report(
+    make_dataset: Callable[..., Path], tmp_path: Path
+) -> None:
+    train = coco(
+        [
+            image(1, "../../outside.jpg"),
+            image(2, "broken.jpg"),
+            image(3, "fifo.jpg"),
+            image(4, "gone.jpg"),
+            image(5, "ok.jpg"),
+        ],
+        [
+            person(1, 1, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]),
+            person(2, 2, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]),
+            person(3, 3, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]),
+            person(4, 4, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]),
+            # junk where numbers belong, a 1e308 coordinate, a dangling image_id
+            {**person(5, 5, [10, 12, 2]), "keypoints": ["x", [1], {"v": 2}, 1e308, 5, 2]},
+            person(6, 99, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]),
+        ],
+    )
+    root = make_dataset({"train": train}, images=False)
+    images = root / "images" / "train"
+    write_image(tmp_path / "outside.jpg", 64, 48)  # what "../../outside.jpg" would reach
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    os.mkfifo(images / "fifo.jpg")  # opening it for reading would block forever
+    write_image(images / "ok.jpg", 64, 48)
+    path = root / "annotations" / "person_keypoints_train.json"
+    diagnostics = [
+        Diagnostic("PL601", "stale", path, f"/annotations/{i}/keypoints/6") for i in range(6)
+    ]
+    html = render_html([Dataset(root, Config())], diagnostics, cwd=tmp_path, limit=20)
+    page = parse(html)
+    assert len(page.figures) == 6
+    assert "unsafe or missing file_name: image not read" in html
+    assert "image not readable (" in html
+    assert "not a regular file: image not read" in html
+    assert "image file missing" in html
+    assert "no image with this image_id" in html
+    assert all(f["imgs"] for f in page.figures)  # every pose still drawn, on a stand-in
+
+
+def test_figures_are_capped_with_a_count_of_the_rest(
+    make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_cvat_export()
+    path = root / "annotations" / "person_keypoints_Train.json"
+    diagnostics = [
+        Diagnostic("PL601", "stale", path, f"/annotations/{i}/keypoints/6") for i in range(4)
+    ]
+    html = render_html(
+        [Dataset(root, Config())], diagnostics, cwd=tmp_path, limit=20, max_figures=1
+    )
+    assert len(parse(html).figures) == 1
+    assert "Flagged annotations (4)" in html
+    assert "3 more flagged annotations not drawn" in html
+
+
+def test_template_ships_inside_the_package() -> None:
+    # hatchling's wheel takes every file under hooks/poselint: the template is package data.
+    template = resources.files("poselint") / "templates" / "report.html.j2"
+    assert template.is_file()
+    assert "Content-Security-Policy" in template.read_text("utf-8")
+
+
+# --- a real browser --------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",  # we run as root in CI
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+]
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Callable[..., str]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(".ci/run installs chromium; it is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    runs = iter(range(100))
+
+    def run(*args: str) -> str:
+        profile = tmp_path / f"chromium-profile-{next(runs)}"  # fresh each time
+        done = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    return run
+
+
+def test_browser_detects_a_script_that_runs(chromium: Callable[..., str], tmp_path: Path) -> None:
+    """The check below can fail: the same payload, unescaped and without the CSP, runs."""
+    page = tmp_path / "control.html"
+    page.write_text(
+        f"<html><head><title>control</title></head><body>{SCRIPT_NAME}/script></body></html>"
+    )
+    dom = chromium("--dump-dom", page.as_uri())
+    assert "<title>pwned</title>" in dom and 'data-pwned="1"' in dom
+    # The CSP alone stops it, even unescaped: the second line of defence.
+    guarded = tmp_path / "guarded.html"
+    guarded.write_text(
+        f'<html><head><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>guarded</title></head><body>{SCRIPT_NAME}/script></body></html>"
+    )
+    dom = chromium("--dump-dom", guarded.as_uri())
+    assert "<title>guarded</title>" in dom and 'data-pwned="1"' not in dom
+
+
+def test_report_in_headless_chromium(
+    cli: Cli, chromium: Callable[..., str], make_dataset: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = hostile_dataset(make_dataset)
+    report = tmp_path / "report.html"
+    result = cli("check", root, "--format", "html", "--output", report)
+    assert result.code == 1, result
+    assert "PL000" not in result.out
+
+    dom = chromium("--dump-dom", report.as_uri())
+    # Nothing from the dataset ran: the title is ours, no attribute or element was added.
+    assert "<title>poselint report</title>" in dom
+    assert "pwned" not in dom.split("<body", 1)[0]
+    assert "<body>" in dom and 'data-pwned="1"' not in dom
+    page = parse(dom)
+    assert page.scripts == 0
+    # The injected text is there, as text.
+    assert "&lt;script&gt;document.title='pwned'" in dom
+    # The expected elements: summary table, a figure per flagged annotation with data: images,
+    # an SVG histogram per split.
+    assert page.summary_rows == 2 and page.svgs == 2
+    assert page.figures and all(f["imgs"] for f in page.figures)
+    assert all(s.startswith("data:image/jpeg;base64,") for s in page.img_srcs)
+    assert re.search(r'<svg class="histogram"[^>]*>.*?<rect', dom, re.S)
+
+    shot = tmp_path / "report.png"
+    chromium(
+        f"--screenshot={shot}", "--window-size=1280,2000", "--hide-scrollbars", report.as_uri()
+    )
+    with Image.open(shot) as png:
+        assert png.size == (1280, 2000)
+        # Rendered, not blank: the page has the report's dark text and the thumbnails' colours.
+        assert len(png.convert("RGB").getcolors(1 << 20) or []) > 50
