@@ -15,6 +15,8 @@ from poselint.diagnostics import Diagnostic
 from poselint.discovery import Discovered, DiscoveryError, Target, discover, discover_tracked
 from poselint.engine import lint_dataset, select_rules
 from poselint.fix.output import FixResult, print_dvc_hint, print_fix_lines
+from poselint.ingest import add_ingest_parser
+from poselint.pack import add_pack_parser
 from poselint.report import FORMATS, write_report
 from poselint.rules import Rule
 
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
+    add_ingest_parser(sub)
+    add_pack_parser(sub)
     return parser
 
 
@@ -263,6 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rules":
             return run_rules(args)
+        if args.command == "ingest":
+            from poselint.ingest import run_ingest
+
+            return run_ingest(args, _load_config(args))
+        if args.command == "pack":
+            from poselint.pack import run_pack
+
+            return run_pack(args, _load_config(args))
         return run_check(args)
     except (ConfigError, DiscoveryError) as exc:
         print(f"poselint: error: {exc}", file=sys.stderr)

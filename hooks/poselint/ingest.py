@@ -1,0 +1,395 @@
+"""`poselint ingest EXPORT [DEST]`: a CVAT "COCO Keypoints 1.0" export -> a normalized root.
+
+EXPORT is the .zip CVAT downloads or its extracted folder; the dataset may also sit one folder
+down (a zip holding `task_1/images/...`). Steps, all in a hidden temp sibling of DEST:
+1. extract (zip) or copy (folder), refusing zip-slip, absolute paths, symlinks and absurd
+   sizes (the declared total is checked first, and bytes are counted while extracting);
+2. run the fixers (canonical split names, outside points zeroed unless configured otherwise);
+3. rename into place. With --force over a non-empty DEST, the old content is renamed aside
+   first and deleted only after the new one is in place, so it is never lost.
+Then the checks run and are reported (paths as in DEST).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from poselint.config import Config
+from poselint.dataset import Dataset
+from poselint.diagnostics import Diagnostic
+from poselint.discovery import looks_like_root
+from poselint.engine import select_rules
+from poselint.fix import FixResult, code_enabled, fix_dataset, tracked_by_dvc
+from poselint.fix.output import print_fix_lines, shown
+from poselint.fsutil import durable_rename
+from poselint.layout import ANNOTATIONS, IMAGES
+from poselint.report import FORMATS, write_report
+from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name
+
+DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
+CHUNK = 1 << 20
+JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db"}  # archive and desktop litter, never data
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
+
+
+class IngestError(Exception):
+    """The export is refused or cannot be read: exit 2 with this message, DEST untouched."""
+
+
+@dataclass
+class IngestResult:
+    dest: Path
+    files: int = 0
+    bytes: int = 0
+    nested: str | None = None  # the top folder the dataset sat in, if any
+    fix: FixResult | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- reading the export safely --------------------------------------------------------
+
+
+def _unsafe_name(name: str) -> str | None:
+    if "\x00" in name:
+        return "a NUL byte in the name"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if "\\" in name:
+        return "a backslash in the path (Windows separators can hide '..')"
+    if ".." in name.split("/"):
+        return "'..' escaping the destination (zip-slip)"
+    return None
+
+
+def _is_junk(name: str) -> bool:
+    return any(part in JUNK for part in name.split("/"))
+
+
+def _inside(base: Path, target: Path) -> bool:
+    return os.path.commonpath([base, target]) == str(base)
+
+
+def _too_big(total: int, bound: int, what: str) -> IngestError:
+    return IngestError(
+        f"{what} {total:,} bytes uncompressed, over the bound of {bound:,} "
+        "(a zip bomb, or raise --max-bytes)"
+    )
+
+
+def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
+    """Extract every entry, refusing anything unsafe before writing a byte of it."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(f"{archive}: not a readable zip file ({exc})") from exc
+    with zf:
+        infos = zf.infolist()
+        declared = 0
+        for info in infos:
+            reason = _unsafe_name(info.filename)
+            if reason is None and stat.S_ISLNK(info.external_attr >> 16):
+                reason = "a symbolic link"
+            if reason is None and info.flag_bits & 0x1:
+                reason = "an encrypted entry"
+            if reason:
+                raise IngestError(f"{archive}: refusing entry '{info.filename}': {reason}")
+            declared += info.file_size
+        if declared > max_bytes:
+            raise _too_big(declared, max_bytes, f"{archive}: the entries declare")
+        base = into.resolve()
+        total = files = 0
+        for info in infos:
+            if _is_junk(info.filename):
+                continue
+            target = (base / info.filename).resolve()
+            if not _inside(base, target):
+                raise IngestError(f"{archive}: entry '{info.filename}' escapes the destination")
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            try:
+                with zf.open(info) as src, open(target, "xb") as dst:
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        total += len(chunk)
+                        if written > info.file_size or total > max_bytes:
+                            raise _too_big(total, max_bytes, f"{archive}: extracting gave over")
+                        dst.write(chunk)
+            except FileExistsError as exc:
+                raise IngestError(f"{archive}: entry '{info.filename}' occurs twice") from exc
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise IngestError(f"{archive}: entry '{info.filename}' is corrupt ({exc})") from exc
+            files += 1
+        return files, total
+
+
+def copy_folder(src: Path, into: Path, max_bytes: int) -> tuple[int, int]:
+    """Copy an extracted export, with the same refusals as for a zip."""
+    total = files = 0
+    into.mkdir(parents=True, exist_ok=True)
+    for dirpath, dirnames, filenames in os.walk(src):
+        folder = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in JUNK)
+        for name in (*dirnames, *filenames):
+            if (folder / name).is_symlink():
+                raise IngestError(f"refusing {folder / name}: a symbolic link in the export")
+        out = into / folder.relative_to(src)
+        out.mkdir(exist_ok=True)
+        for name in sorted(filenames):
+            if name in JUNK:
+                continue
+            path = folder / name
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise IngestError(f"refusing {path}: not a regular file")
+            total += st.st_size
+            if total > max_bytes:
+                raise _too_big(total, max_bytes, f"{src}: the files hold over")
+            shutil.copyfile(path, out / name)
+            files += 1
+    return files, total
+
+
+def find_root(extracted: Path) -> tuple[Path, str | None]:
+    """The dataset root in the export: its top, or the one folder at its top."""
+    if looks_like_root(extracted):
+        return extracted, None
+    entries = [e for e in os.scandir(extracted) if e.name not in JUNK]
+    if len(entries) == 1 and entries[0].is_dir() and looks_like_root(Path(entries[0].path)):
+        return Path(entries[0].path), entries[0].name
+    raise IngestError(
+        "no images/ and annotations/ at the top of the export, nor one folder below: "
+        "is this a CVAT 'COCO Keypoints 1.0' export?"
+    )
+
+
+def name_default_subset(root: Path, split: str) -> list[str]:
+    """CVAT's single-subset layout (images/<files>, person_keypoints_default.json) -> a split.
+
+    This is also the layout `poselint pack` writes for one split, so a pack/ingest round trip
+    of one split gets its name back.
+    """
+    done: list[str] = []
+    annotations, images = root / ANNOTATIONS, root / IMAGES
+    default_file = annotations / annotation_file_name(DEFAULT_SUBSET)
+    target_file = annotations / annotation_file_name(split)
+    if default_file.is_file():
+        if target_file.exists():
+            raise IngestError(f"the export has both {default_file.name} and {target_file.name}")
+        os.rename(default_file, target_file)
+        done.append(f"renamed annotations/{default_file.name} -> annotations/{target_file.name}")
+    if (images / DEFAULT_SUBSET).is_dir():
+        if (images / split).exists():
+            raise IngestError(f"the export has both images/{DEFAULT_SUBSET} and images/{split}")
+        os.rename(images / DEFAULT_SUBSET, images / split)
+        done.append(f"renamed images/{DEFAULT_SUBSET} -> images/{split}")
+    elif images.is_dir() and not (images / split).exists():
+        flat = sorted(os.listdir(images))
+        if flat:  # images straight under images/, as CVAT's single-subset import wants
+            (images / split).mkdir()
+            for name in flat:
+                os.rename(images / name, images / split / name)
+            done.append(f"moved the {len(flat)} entries of images/ into images/{split}/")
+    return done
+
+
+# --- putting it in place --------------------------------------------------------------
+
+
+def _is_empty_dir(path: Path) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is None
+    except OSError:
+        return False
+
+
+def check_dest(dest: Path, export: Path, force: bool) -> None:
+    if dest.exists() or dest.is_symlink():
+        if not dest.is_dir() or dest.is_symlink():
+            raise IngestError(f"{dest} exists and is not a folder")
+        if not force and not _is_empty_dir(dest):
+            raise IngestError(
+                f"{dest} is not empty: give an empty or new DEST, or --force to replace it "
+                "(the old content is removed only after the new one is in place)"
+            )
+    real_export, real_dest = export.resolve(), dest.resolve()
+    if _inside(real_export, real_dest) or _inside(real_dest, real_export):
+        raise IngestError(f"{dest} and the export {export} overlap: choose another DEST")
+
+
+def put_in_place(root: Path, dest: Path, staging: Path) -> None:
+    """Rename the finished dataset to DEST; an old DEST goes aside into staging first."""
+    previous = None
+    if dest.is_dir() and not dest.is_symlink():
+        if _is_empty_dir(dest):
+            dest.rmdir()
+        else:
+            previous = staging / "previous"  # deleted with staging, once the new one is in
+            durable_rename(dest, previous)
+    try:
+        durable_rename(root, dest)
+    except OSError:
+        if previous is not None:
+            durable_rename(previous, dest)  # put the old content back before giving up
+        raise
+
+
+def ingest(
+    export: Path,
+    dest: Path,
+    config: Config,
+    *,
+    force: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    default_split: str | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+) -> IngestResult:
+    ignore = ignore or []
+    rules = select_rules(config, select, ignore)
+    if not export.exists():
+        raise IngestError(f"{export}: no such file or folder")
+    is_zip = export.is_file()
+    if is_zip and not zipfile.is_zipfile(export):
+        raise IngestError(f"{export}: not a zip file (give a .zip or an extracted folder)")
+    dest = dest.absolute()
+    check_dest(dest, export, force)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    result = IngestResult(dest)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.poselint-ingest-", dir=dest.parent))
+    try:
+        extracted = staging / "export"
+        extracted.mkdir()
+        unpack = extract_zip if is_zip else copy_folder
+        result.files, result.bytes = unpack(export, extracted, max_bytes)
+        root, result.nested = find_root(extracted)
+        if default_split is not None:
+            if default_split not in config.splits:
+                raise IngestError(f"--default-split {default_split}: not one of {config.splits}")
+            result.notes += name_default_subset(root, default_split)
+        dataset = Dataset(root, config)
+        result.fix = fix_dataset(
+            dataset,
+            rules,
+            apply=True,
+            unregistered_enabled=lambda code: code_enabled(code, config, select, ignore),
+        )
+        put_in_place(root, dest, staging)
+        result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
+        result.fix.dvc_out = tracked_by_dvc(dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _moved(d: Diagnostic, old: Path, new: Path) -> Diagnostic:
+    """The same diagnostic, about the file in DEST (the checks ran before the final rename)."""
+    try:
+        return replace(d, path=new / d.path.relative_to(old))
+    except ValueError:
+        return d
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def add_ingest_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "ingest",
+        help="normalize a CVAT COCO Keypoints export (zip or folder) into a dataset root",
+    )
+    p.add_argument("export", type=Path, metavar="EXPORT", help="the export .zip or its folder")
+    p.add_argument(
+        "dest",
+        type=Path,
+        nargs="?",
+        metavar="DEST",
+        help="the dataset root to create (default: the one configured dataset, else ./<name>)",
+    )
+    p.add_argument("--force", action="store_true", help="replace a non-empty DEST")
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help=f"refuse exports larger than this uncompressed (default {DEFAULT_MAX_BYTES:,})",
+    )
+    p.add_argument(
+        "--default-split",
+        metavar="SPLIT",
+        help="name CVAT's 'default' subset (a single-subset export) as this split",
+    )
+    p.add_argument("--format", choices=FORMATS, default="text", dest="output_format")
+    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    p.add_argument("--no-image-size", action="store_true", help="skip image header reads")
+    p.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+
+
+def default_dest(export: Path, config: Config) -> Path:
+    if len(config.datasets) == 1:
+        return config.datasets[0]
+    name = export.name[: -len(".zip")] if export.name.lower().endswith(".zip") else export.name
+    return Path.cwd() / name
+
+
+def run_ingest(args: argparse.Namespace, config: Config) -> int:
+    if args.no_image_size:
+        config = replace(config, image_size=False)
+    dest = args.dest if args.dest is not None else default_dest(args.export, config)
+    try:
+        result = ingest(
+            args.export,
+            dest,
+            config,
+            force=args.force,
+            max_bytes=args.max_bytes,
+            default_split=args.default_split,
+        )
+    except IngestError as exc:
+        print(f"poselint: ingest refused: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    cwd = Path.cwd()
+    out = sys.stdout if args.output_format == "text" else sys.stderr
+    where = f" (from its folder {result.nested}/)" if result.nested else ""
+    if not args.quiet:
+        out.write(
+            f"ingested {args.export}{where}: {result.files} files, {result.bytes:,} bytes "
+            f"-> {shown(result.dest, cwd)}\n"
+        )
+    for note in result.notes:
+        out.write(note + "\n")
+    if result.fix is not None:
+        # Paths of the changes are relative to the dataset root (they happened before the move).
+        print_fix_lines(result.fix, out, result.fix.root)
+    if any(d.code == "PL202" for d in result.diagnostics):
+        out.write(
+            f"note: the export holds CVAT's '{DEFAULT_SUBSET}' subset: ingest it again with "
+            f"--default-split {'|'.join(config.splits)} to name it\n"
+        )
+    write_report(
+        result.diagnostics,
+        args.output_format,
+        sys.stdout,
+        cwd=cwd,
+        limit=config.max_per_rule,
+        quiet=args.quiet,
+    )
+    if result.fix is not None and result.fix.dvc_out is not None:
+        tracked = shown(result.fix.dvc_out, cwd)
+        out.write(f"{tracked} is tracked by DVC: run `dvc add {tracked}` to record it\n")
+    errors = any(d.severity == "error" for d in result.diagnostics)
+    return EXIT_VIOLATIONS if errors else EXIT_CLEAN

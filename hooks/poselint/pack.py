@@ -1,0 +1,172 @@
+"""`poselint pack ROOT -o FILE.zip [--split S ...]`: the zip CVAT's "import dataset" expects.
+
+One split: `images/<file_name>` + `annotations/person_keypoints_default.json` (the layout of
+section 1 of the CVAT guide). Several splits: one subset each, `images/<split>/<file_name>` +
+`annotations/person_keypoints_<split>.json`, which CVAT imports as subsets. Files are stored
+byte for byte (JSON included), so `poselint ingest` of the zip gives back the same dataset.
+The zip is deterministic (sorted entries, fixed timestamps) and written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from poselint.config import Config
+from poselint.dataset import Dataset, Split
+from poselint.discovery import DiscoveryError, discover
+from poselint.fix.output import shown
+from poselint.fsutil import fsync_dir
+from poselint.layout import ANNOTATIONS, IMAGES
+from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name
+
+EXIT_CLEAN, EXIT_CANNOT_RUN = 0, 2
+CHUNK = 1 << 20
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip epoch: the same data always packs the same bytes
+STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed: deflate wastes time
+
+
+class PackError(Exception):
+    """The zip cannot be built: exit 2 with this message, and no zip is written."""
+
+
+@dataclass(frozen=True)
+class Member:
+    arcname: str
+    source: Path
+
+
+def _split_files(split: Split) -> list[tuple[str, Path]]:
+    """(posix path under images/<split>/, file) for every file, DVC cache links followed."""
+    assert split.files.images_dir is not None
+    folder = split.files.images_dir
+    out: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in filenames:
+            path = Path(dirpath) / name
+            try:
+                st = path.stat()
+            except OSError as exc:
+                raise PackError(f"{path}: cannot read it ({exc.strerror})") from exc
+            if not stat.S_ISREG(st.st_mode):
+                raise PackError(f"{path}: not a regular file")
+            out.append((path.relative_to(folder).as_posix(), path))
+    return sorted(out)
+
+
+def members(dataset: Dataset, splits: list[str]) -> list[Member]:
+    by_name = {s.name: s for s in dataset.splits}
+    chosen: list[Split] = []
+    for name in splits:
+        split = by_name.get(name)
+        if split is None:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise PackError(f"{dataset.root}: no split '{name}' (splits here: {known})")
+        if split.files.annotation_file is None or split.files.images_dir is None:
+            raise PackError(
+                f"split '{name}' needs both images/{name}/ and annotations/"
+                f"{annotation_file_name(name)}"
+            )
+        loaded = split.loaded
+        if loaded is None or loaded.document is None:
+            raise PackError(
+                f"{split.files.annotation_file}: not a JSON object; run `poselint check` first"
+            )
+        chosen.append(split)
+    single = len(chosen) == 1
+    out: list[Member] = []
+    for split in chosen:
+        assert split.files.annotation_file is not None
+        subset = DEFAULT_SUBSET if single else split.name
+        out.append(
+            Member(f"{ANNOTATIONS}/{annotation_file_name(subset)}", split.files.annotation_file)
+        )
+        prefix = f"{IMAGES}/" if single else f"{IMAGES}/{split.name}/"
+        out.extend(Member(prefix + rel, path) for rel, path in _split_files(split))
+    return sorted(out, key=lambda m: m.arcname)
+
+
+def write_zip(output: Path, entries: list[Member]) -> int:
+    """Write the zip to a temp file beside `output`, fsync, then rename over it."""
+    folder = output.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+    total = 0
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w") as zf:
+                for member in entries:
+                    info = zipfile.ZipInfo(member.arcname, date_time=FIXED_TIME)
+                    info.external_attr = (stat.S_IFREG | 0o644) << 16
+                    stored = member.source.suffix.lower() in STORED
+                    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                    size = member.source.stat().st_size
+                    with (
+                        member.source.open("rb") as src,
+                        zf.open(info, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as dst,
+                    ):
+                        while chunk := src.read(CHUNK):
+                            dst.write(chunk)
+                    total += size
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(folder)
+    return total
+
+
+def pack(root: Path, output: Path, splits: list[str] | None, config: Config) -> list[Member]:
+    dataset = Dataset(root, config)
+    if not dataset.exists:
+        raise PackError(f"{root}: no such dataset root")
+    names = splits or [s.name for s in dataset.splits if s.files.annotation_file is not None]
+    if not names:
+        raise PackError(f"{root}: no split with an annotation file to pack")
+    output = output.absolute()
+    if os.path.commonpath([root.resolve(), output.resolve()]) == str(root.resolve()):
+        raise PackError(f"{output}: write the zip outside the dataset root")
+    entries = members(dataset, list(dict.fromkeys(names)))
+    write_zip(output, entries)
+    return entries
+
+
+def add_pack_parser(sub: Any) -> None:
+    p = sub.add_parser("pack", help="zip splits the way CVAT's 'import dataset' expects")
+    p.add_argument("root", type=Path, metavar="ROOT", help="the dataset root (or a path in it)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.zip")
+    p.add_argument(
+        "--split",
+        action="append",
+        dest="splits",
+        metavar="S",
+        help="a split to pack (repeat for several; default: every split)",
+    )
+    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+
+
+def run_pack(args: argparse.Namespace, config: Config) -> int:
+    try:
+        targets = discover([args.root]).targets
+        if len(targets) != 1:
+            raise PackError(f"{args.root}: give one dataset root ({len(targets)} found)")
+        entries = pack(targets[0].root, args.output, args.splits, config)
+    except (PackError, DiscoveryError) as exc:
+        print(f"poselint: pack: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    images = sum(1 for m in entries if m.arcname.startswith(f"{IMAGES}/"))
+    subsets = [m.arcname for m in entries if m.arcname.startswith(f"{ANNOTATIONS}/")]
+    where = shown(args.output.absolute(), Path.cwd())
+    print(f"packed {images} images and {', '.join(subsets)} into {where}")
+    return EXIT_CLEAN
