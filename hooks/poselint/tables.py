@@ -117,10 +117,11 @@ def _bboxes(values: list[Any]) -> FloatArray:
     n = len(values)
     shaped = all(type(b) is list and len(b) == 4 for b in values)
     if shaped and _all_numbers(itertools.chain.from_iterable(values)):
-        flat = np.fromiter(
-            map(_as_float, itertools.chain.from_iterable(values)), dtype=np.float64, count=4 * n
-        )
-        return flat.reshape(n, 4)
+        try:
+            flat = np.fromiter(itertools.chain.from_iterable(values), np.float64, count=4 * n)
+            return flat.reshape(n, 4)
+        except OverflowError:
+            pass
     out = np.full((n, 4), np.nan)
     for row, b in enumerate(values):
         if type(b) is list and len(b) == 4 and _all_numbers(b):
@@ -132,6 +133,18 @@ def _first_rows(ids: IntArray, ok: BoolArray) -> dict[int, int]:
     rows = np.flatnonzero(ok)
     # reversed, so the first row of a duplicated id wins
     return dict(zip(ids[rows][::-1].tolist(), rows[::-1].tolist(), strict=True))
+
+
+def _rows_of(ids: IntArray, ok: BoolArray, keys: IntArray, keys_ok: BoolArray) -> IntArray:
+    """Row of each id among keys (first row when duplicated), -1 when absent: vectorised."""
+    rows = np.flatnonzero(keys_ok)
+    if len(rows) == 0:
+        return np.full(len(ids), -1, dtype=np.int64)
+    order = np.argsort(keys[rows], kind="stable")  # stable: a duplicate's first row comes first
+    sorted_keys, sorted_rows = keys[rows][order], rows[order]
+    pos = np.minimum(np.searchsorted(sorted_keys, ids), len(sorted_keys) - 1)
+    found = ok & (sorted_keys[pos] == ids)
+    return np.where(found, sorted_rows[pos], -1).astype(np.int64)
 
 
 def _keypoints(
@@ -172,14 +185,7 @@ def build_tables(document: dict[str, Any]) -> Tables:
         ann_image_id, ann_image_id_ok = _integers(_column(annotations, "image_id"))
         category_id, category_id_ok = _integers(_column(annotations, "category_id"))
         image_row = _first_rows(image_id, image_id_ok)
-        ann_image_row = np.fromiter(
-            (
-                image_row.get(i, -1) if good else -1
-                for i, good in zip(ann_image_id.tolist(), ann_image_id_ok.tolist(), strict=True)
-            ),
-            dtype=np.int64,
-            count=len(annotations),
-        )
+        ann_image_row = _rows_of(ann_image_id, ann_image_id_ok, image_id, image_id_ok)
         keypoints_ok, kp, kp_ann, kp_index = _keypoints(_column(annotations, "keypoints"))
         return Tables(
             image_id=image_id,

@@ -51,15 +51,44 @@ class _Reference:
     key: str  # normalised posix path: the index key
 
 
-def _references(split: Split) -> list[_Reference]:
-    """images[] entries whose file_name is a safe string (the others are PL502 or schema)."""
+@dataclass(frozen=True, slots=True)
+class _FileNames:
+    safe: list[_Reference]  # string file_names that may be looked up
+    unsafe: list[tuple[int, str, str]]  # (row, file_name, why not) for PL502
+
+
+# Names made of word characters, '-', '.', ' ' in segments that start with a word character
+# or '-': no '.'/'..' segment, no '//', nothing to normalise. Nearly every name takes this path.
+_PLAIN = re.compile(r"(?:[\w\-][\w\-. ]*/)*[\w\-][\w\-. ]*")
+_CACHE: weakref.WeakKeyDictionary[Split, _FileNames] = weakref.WeakKeyDictionary()
+
+
+def _file_names(split: Split) -> _FileNames:
+    """Every images[].file_name sorted into safe and unsafe, once per split."""
+    cached = _CACHE.get(split)
+    if cached is not None:
+        return cached
     images = (split.document or {}).get("images")
-    refs: list[_Reference] = []
+    result = _FileNames([], [])
+    plain = _PLAIN.fullmatch
     for row, image in enumerate(images if isinstance(images, list) else []):
         name = image.get("file_name") if isinstance(image, dict) else None
-        if isinstance(name, str) and unsafe_reason(name) is None:
-            refs.append(_Reference(row, name, posixpath.normpath(name)))
-    return refs
+        if not isinstance(name, str):
+            continue  # the schema rule reports a missing or non-string file_name
+        if plain(name):
+            result.safe.append(_Reference(row, name, name))
+            continue
+        reason = unsafe_reason(name)
+        if reason is None:
+            result.safe.append(_Reference(row, name, posixpath.normpath(name)))
+        else:
+            result.unsafe.append((row, name, reason))
+    _CACHE[split] = result
+    return result
+
+
+def _references(split: Split) -> list[_Reference]:
+    return _file_names(split).safe
 
 
 def _fold(name: str) -> str:
@@ -133,16 +162,10 @@ def image_missing(split: Split) -> Iterator[Finding]:
     scope="document",
 )
 def unsafe_file_name(split: Split) -> Iterator[Finding]:
-    images = (split.document or {}).get("images")
-    for row, image in enumerate(images if isinstance(images, list) else []):
-        name = image.get("file_name") if isinstance(image, dict) else None
-        if isinstance(name, str):
-            reason = unsafe_reason(name)
-            if reason:
-                yield Finding(
-                    f"file_name {name!r} {reason}",
-                    pointer=json_pointer("images", row, "file_name"),
-                )
+    for row, name, reason in _file_names(split).unsafe:
+        yield Finding(
+            f"file_name {name!r} {reason}", pointer=json_pointer("images", row, "file_name")
+        )
 
 
 _HEADERS: weakref.WeakKeyDictionary[Split, dict[str, Header]] = weakref.WeakKeyDictionary()

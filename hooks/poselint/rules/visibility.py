@@ -7,7 +7,6 @@ once) and only loops over the rows it flags, to build their JSON pointers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,10 +46,16 @@ class _Points:
         names = self._names.get(int(t.category_id[ann])) if t.category_id_ok[ann] else None
         return f"keypoint {k} ({names[k]})" if names and k < len(names) else f"keypoint {k}"
 
-    def rows(self, mask: BoolArray) -> Iterator[tuple[int, int, int, float, float, float]]:
-        """(triplet row, annotation row, keypoint index, x, y, v) of each flagged triplet."""
+    def rows(
+        self, flagged: BoolArray | NDArray[np.intp]
+    ) -> Iterator[tuple[int, int, int, float, float, float]]:
+        """(triplet row, annotation row, keypoint index, x, y, v) of each flagged triplet.
+
+        flagged: a mask over all triplets, or the triplet rows themselves.
+        """
         t = self.t
-        for row in np.flatnonzero(mask).tolist():
+        rows = np.flatnonzero(flagged) if flagged.dtype == np.bool_ else flagged
+        for row in rows.tolist():
             x, y, v = t.kp[row].tolist()
             yield row, int(t.kp_ann[row]), int(t.kp_index[row]), x, y, v
 
@@ -143,21 +148,24 @@ def num_keypoints_mismatch(split: Split) -> Iterator[Finding]:
 def labelled_point_outside_image(split: Split) -> Iterator[Finding]:
     points = _Points(split)
     t = points.t
-    image = t.ann_image_row[t.kp_ann]
-    known = image >= 0
-    width = np.where(known, t.width[np.maximum(image, 0)], np.nan)
-    height = np.where(known, t.height[np.maximum(image, 0)], np.nan)
-    x, y = t.kp[:, 0], t.kp[:, 1]
-    with np.errstate(invalid="ignore"):
+    labelled = np.flatnonzero(_labelled(t))
+    image = t.ann_image_row[t.kp_ann[labelled]]
+    labelled, image = labelled[image >= 0], image[image >= 0]
+    width, height = t.width[image], t.height[image]
+    x, y = t.kp[labelled, 0], t.kp[labelled, 1]
+    with np.errstate(invalid="ignore"):  # NaN sizes compare False: the schema reports them
         x_out = (x < 0) | (x >= width)
         y_out = (y < 0) | (y >= height)
-    sized = ~np.isnan(width) & ~np.isnan(height)
-    for row, ann, k, px, py, _v in points.rows(_labelled(t) & sized & (x_out | y_out)):
+        sized = (width > 0) & (height > 0)
+    out = sized & (x_out | y_out)
+    for i, (_, ann, k, px, py, _v) in zip(
+        np.flatnonzero(out).tolist(), points.rows(labelled[out]), strict=True
+    ):
         yield Finding(
             f"{points.label(ann, k)} is labelled at ({_num(px)}, {_num(py)}), outside the "
-            f"{_num(float(width[row]))}x{_num(float(height[row]))} image; mark it outside (v=0) "
+            f"{_num(float(width[i]))}x{_num(float(height[i]))} image; mark it outside (v=0) "
             "or move it inside",
-            pointer=_pointer(ann, 3 * k if x_out[row] else 3 * k + 1),
+            pointer=_pointer(ann, 3 * k if x_out[i] else 3 * k + 1),
         )
 
 
@@ -213,19 +221,23 @@ def empty_annotation(split: Split) -> Iterator[Finding]:
 def point_far_outside_bbox(split: Split) -> Iterator[Finding]:
     points = _Points(split)
     t = points.t
-    box = t.bbox[t.kp_ann]  # (M, 4): the bbox of each triplet's annotation
-    bx, by, bw, bh = box[:, 0], box[:, 1], box[:, 2], box[:, 3]
-    x, y = t.kp[:, 0], t.kp[:, 1]
+    bx, by, bw, bh = t.bbox.T
     with np.errstate(invalid="ignore"):
-        usable = np.isfinite(box).all(axis=1) & (bw >= 0) & (bh >= 0)
+        usable = np.isfinite(t.bbox).all(axis=1) & (bw >= 0) & (bh >= 0)
         slack = np.maximum(np.maximum(bw, bh), 1.0)
-        dx = np.maximum(np.maximum(bx - x, x - (bx + bw)), 0.0)
-        dy = np.maximum(np.maximum(by - y, y - (by + bh)), 0.0)
-        far = usable & _labelled(t) & ((dx > slack) | (dy > slack))
-    for row, ann, k, px, py, _v in points.rows(far):
-        b: list[Any] = box[row].tolist()
+        # per annotation, the window a labelled point must stay in (infinite when no bbox)
+        x_lo = np.where(usable, bx - slack, -np.inf)
+        x_hi = np.where(usable, bx + bw + slack, np.inf)
+        y_lo = np.where(usable, by - slack, -np.inf)
+        y_hi = np.where(usable, by + bh + slack, np.inf)
+    labelled = np.flatnonzero(_labelled(t))
+    ann = t.kp_ann[labelled]
+    x, y = t.kp[labelled, 0], t.kp[labelled, 1]
+    far = (x < x_lo[ann]) | (x > x_hi[ann]) | (y < y_lo[ann]) | (y > y_hi[ann])
+    for _, a, k, px, py, _v in points.rows(labelled[far]):
+        box = ", ".join(_num(v) for v in t.bbox[a].tolist())
         yield Finding(
-            f"{points.label(ann, k)} at ({_num(px)}, {_num(py)}) is far outside the bbox "
-            f"[{', '.join(_num(v) for v in b)}]: the point or the bbox is wrong",
-            pointer=_pointer(ann, 3 * k),
+            f"{points.label(a, k)} at ({_num(px)}, {_num(py)}) is far outside the bbox "
+            f"[{box}]: the point or the bbox is wrong",
+            pointer=_pointer(a, 3 * k),
         )
