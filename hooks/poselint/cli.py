@@ -159,6 +159,9 @@ def _open_dataset(target: Target, config: Config, no_pull: bool) -> Dataset:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from poselint import dvcsupport  # no dvc import: it clears what a previous run cached
+
+    dvcsupport.forget()
     html = args.output_format == "html"
     if html and args.output is None:
         print("poselint: error: --format html needs --output FILE", file=sys.stderr)
@@ -189,6 +192,8 @@ def run_check(args: argparse.Namespace) -> int:
 
             stats[_display(target.root)] = dataset_stats(dataset)
     cwd = Path.cwd()
+    if args.output is not None:  # `dvc repro` does not create an output's folder
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.stats is not None:
         from poselint.stats import write_stats
 

@@ -9,6 +9,7 @@ both go through DVC's own API (`Repo.data_status`, its data index), never a copy
 from __future__ import annotations
 
 import configparser
+import contextlib
 import hashlib
 import os
 import sys
@@ -453,6 +454,17 @@ class DvcReader:
 
 
 _readers: dict[Path, DvcReader] = {}
+
+
+def forget() -> None:
+    """Drop what one run learnt (open repos, statuses, notes): the next run starts afresh."""
+    for opened in _repos.values():
+        with contextlib.suppress(Exception):
+            opened.close()
+    _repos.clear()
+    _changes.clear()
+    _readers.clear()
+    _notes_seen.clear()
 
 
 def reader_for(path: Path) -> DvcReader:
