@@ -9,9 +9,10 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from collections.abc import Callable
 from html.parser import HTMLParser
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -165,10 +166,11 @@ def test_report_path_is_written_atomically_next_to_the_target(
     assert cli("check", make_cvat_export(), "--format", "html", "--output", target).code == 1
     assert target.read_text().startswith("<!DOCTYPE html>")
     assert [p.name for p in out_dir.iterdir()] == ["r.html"]  # no temp file left behind
-    missing = cli(
-        "check", make_cvat_export("e2"), "--format", "html", "--output", tmp_path / "no/r.html"
+    (tmp_path / "a-file").write_text("")  # a folder cannot be made here: exit 2, a message
+    blocked = cli(
+        "check", make_cvat_export("e2"), "--format", "html", "--output", tmp_path / "a-file/r.html"
     )
-    assert missing.code == 2 and "poselint: error" in missing.err
+    assert blocked.code == 2 and "poselint: error" in blocked.err
 
 
 # --- drawing --------------------------------------------------------------------------------
@@ -330,11 +332,33 @@ def test_figures_are_capped_with_a_count_of_the_rest(
     assert "3 more flagged annotations not drawn" in html
 
 
-def test_template_ships_inside_the_package() -> None:
-    # hatchling's wheel takes every file under hooks/poselint: the template is package data.
-    template = resources.files("poselint") / "templates" / "report.html.j2"
-    assert template.is_file()
-    assert "Content-Security-Policy" in template.read_text("utf-8")
+def test_wheel_ships_the_template_and_renders_installed(
+    make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run(
+        [*pip_wheel, "-w", str(tmp_path / "dist"), str(repo)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = (tmp_path / "dist").glob("poselint-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        assert "poselint/templates/report.html.j2" in zf.namelist()
+        zf.extractall(tmp_path / "site")
+    # Render from the unpacked wheel, with no checkout next to it.
+    root, out = make_cvat_export(), tmp_path / "r.html"
+    code = (
+        "import sys, poselint.cli as c; print(c.__file__); "
+        "sys.exit(c.main(['check', sys.argv[1], '--format', 'html', '--output', sys.argv[2]]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root), str(out)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith(str(tmp_path / "site"))
+    assert len(parse(out.read_text("utf-8")).figures) >= 1
 
 
 # --- a real browser --------------------------------------------------------------------------
