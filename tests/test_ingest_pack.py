@@ -1,0 +1,290 @@
+"""ingest and pack: the CVAT round trip, and every refusal that keeps data safe."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_fix import snapshot
+
+
+def zip_tree(folder: Path, archive: Path, top: str = "") -> Path:
+    """Zip a folder the way CVAT does (optionally under one top folder)."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, top + path.relative_to(folder).as_posix())
+    return archive
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [n for n in os.listdir(folder) if ".poselint-" in n]
+
+
+@pytest.fixture
+def export_zip(make_cvat_export, tmp_path) -> Path:
+    return zip_tree(make_cvat_export(), tmp_path / "task_export.zip")
+
+
+# --- acceptance ---------------------------------------------------------------------------
+
+
+def test_raw_cvat_export_ingests_into_a_passing_dataset(export_zip, cli, tmp_path):
+    result = cli("ingest", export_zip, "data/pose")
+    assert result.code == 0, result
+    assert "renamed images/Train -> images/train" in result.out
+    assert "fixed 4 outside points in annotations/person_keypoints_Train.json" in result.out
+    root = tmp_path / "data" / "pose"
+    assert sorted(os.listdir(root / "images")) == ["train", "val"]
+    assert (root / "images" / "val" / "frame_000007.PNG").is_file()
+    assert (root / "images" / "train" / "nested" / "dir" / "img_002.png").is_file()
+    check = cli("check", root, "--format", "json")
+    assert check.code == 0, check
+    assert all(d["severity"] == "warning" for d in check.json())
+    assert "PL000" not in check.codes()
+    assert leftovers(tmp_path / "data") == []
+
+
+def test_extracted_folder_export_ingests_the_same(make_cvat_export, export_zip, cli, tmp_path):
+    folder = make_cvat_export("extracted")
+    assert cli("ingest", folder, "a").code == 0
+    assert cli("ingest", export_zip, "b").code == 0
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+    assert (folder / "images" / "Train").is_dir()  # the export itself is left as it was
+
+
+def test_export_nested_one_folder_down(make_cvat_export, cli, tmp_path):
+    archive = zip_tree(make_cvat_export(), tmp_path / "nested.zip", top="task_7/")
+    result = cli("ingest", archive, "ds")
+    assert result.code == 0 and "from its folder task_7/" in result.out
+    assert sorted(os.listdir(tmp_path / "ds")) == ["annotations", "images"]
+
+
+def test_round_trip_pack_then_ingest_is_identical(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    packed = cli("pack", root, "-o", tmp_path / "out.zip")
+    assert packed.code == 0, packed
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert sorted(zf.namelist()) == [
+            "annotations/person_keypoints_train.json",
+            "annotations/person_keypoints_val.json",
+            "images/train/img_001.jpg",
+            "images/train/img_003.jpg",
+            "images/train/nested/dir/img_002.png",
+            "images/val/frame_000007.PNG",
+        ]
+    result = cli("ingest", tmp_path / "out.zip", "back")
+    assert result.code == 0, result
+    assert snapshot(tmp_path / "back") == snapshot(root)
+
+
+def test_round_trip_of_an_ingested_cvat_export(export_zip, cli, tmp_path):
+    assert cli("ingest", export_zip, "first").code == 0
+    assert cli("pack", "first", "-o", "again.zip").code == 0
+    assert cli("ingest", "again.zip", "second").code == 0
+    assert snapshot(tmp_path / "second") == snapshot(tmp_path / "first")
+
+
+def test_one_split_packs_as_cvat_default_and_comes_back_by_name(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    assert cli("pack", root, "-o", "val.zip", "--split", "val").code == 0
+    with zipfile.ZipFile(tmp_path / "val.zip") as zf:
+        assert sorted(zf.namelist()) == [
+            "annotations/person_keypoints_default.json",
+            "images/frame_000007.PNG",
+        ]
+    # Without a name it is CVAT's 'default' subset: reported, with the option that names it.
+    plain = cli("ingest", "val.zip", "plain")
+    assert plain.code == 1 and "--default-split" in plain.out
+    named = cli("ingest", "val.zip", "named", "--default-split", "val")
+    assert "moved the 1 entries of images/ into images/val/" in named.out
+    back = {k: v for k, v in snapshot(tmp_path / "named").items()}
+    original = {k: v for k, v in snapshot(root).items() if "train" not in k}
+    assert back == original
+
+
+def test_pack_is_deterministic(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    assert cli("pack", root, "-o", "a.zip").code == 0
+    os.utime(root / "images" / "train" / "img_001.jpg", (1, 1))
+    assert cli("pack", root, "-o", "b.zip").code == 0
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--split", "test"], "no split 'test'"),
+        (["--split", "Train"], "no split 'Train'"),
+    ],
+)
+def test_pack_refuses_unknown_splits(make_dataset, cli, tmp_path, argv, message):
+    root = make_dataset()
+    result = cli("pack", root, "-o", "x.zip", *argv)
+    assert result.code == 2 and message in result.err
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_pack_refuses_a_zip_inside_the_root(make_dataset, cli):
+    root = make_dataset()
+    result = cli("pack", root, "-o", root / "x.zip")
+    assert result.code == 2 and not (root / "x.zip").exists()
+
+
+def test_pack_refuses_an_unparsable_split(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    (root / "annotations" / "person_keypoints_val.json").write_text("{")
+    assert cli("pack", root, "-o", "x.zip").code == 2
+    assert not (tmp_path / "x.zip").exists()
+
+
+# --- safety -------------------------------------------------------------------------------
+
+
+def evil_zip(path: Path, name: str, data: bytes = b"x", mode: int | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("images/train/ok.jpg", b"fine")
+        info = zipfile.ZipInfo(name)
+        if mode is not None:
+            info.external_attr = mode << 16
+        zf.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "reason"),
+    [
+        ("../evil.txt", None, "zip-slip"),
+        ("images/../../evil.txt", None, "zip-slip"),
+        ("/tmp/evil.txt", None, "absolute path"),
+        ("C:/evil.txt", None, "absolute path"),
+        ("..\\evil.txt", None, "backslash"),
+        ("images/train/link.jpg", stat.S_IFLNK | 0o777, "symbolic link"),
+    ],
+)
+def test_unsafe_entries_are_refused(cli, tmp_path, name, mode, reason):
+    archive = evil_zip(tmp_path / "evil.zip", name, b"/etc/passwd", mode)
+    result = cli("ingest", archive, "out")
+    assert result.code == 2 and reason in result.err, result
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path.parent / "evil.txt").exists() and not Path("/tmp/evil.txt").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_declared_size_over_the_bound_is_refused(export_zip, cli, tmp_path):
+    result = cli("ingest", export_zip, "out", "--max-bytes", "1000")
+    assert result.code == 2 and "over the bound of 1,000" in result.err
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_entry_lying_about_its_size_is_refused(cli, tmp_path):
+    """A bomb whose headers declare tiny sizes: the bytes are counted while extracting."""
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("images/train/a.jpg", b"\0" * 5_000_000)
+    data = bytearray(archive.read_bytes())
+    size = (5_000_000).to_bytes(4, "little")
+    tiny = (10).to_bytes(4, "little")
+    assert data.count(size) == 2  # local header and central directory
+    archive.write_bytes(bytes(data).replace(size, tiny))
+    result = cli("ingest", archive, "out", "--max-bytes", "1000000")
+    assert result.code == 2, result
+    assert "bound" in result.err or "corrupt" in result.err
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+def test_not_a_zip_and_missing_export_are_exit_2(cli, tmp_path):
+    (tmp_path / "notes.zip").write_text("hello")
+    assert cli("ingest", "notes.zip", "out").code == 2
+    assert cli("ingest", "missing.zip", "out").code == 2
+    (tmp_path / "flat").mkdir()
+    assert "no images/ and annotations/" in cli("ingest", "flat", "out").err
+
+
+def test_folder_export_with_a_symlink_is_refused(make_cvat_export, cli, tmp_path):
+    folder = make_cvat_export()
+    (folder / "images" / "Train" / "link.jpg").symlink_to("/etc/passwd")
+    result = cli("ingest", folder, "out")
+    assert result.code == 2 and "symbolic link" in result.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_macos_litter_is_skipped(make_cvat_export, cli, tmp_path):
+    archive = zip_tree(make_cvat_export(), tmp_path / "mac.zip")
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("__MACOSX/images/._x", b"junk")
+        zf.writestr("images/Train/.DS_Store", b"junk")
+    assert cli("ingest", archive, "out").code == 0
+    assert not any(".DS_Store" in k or "MACOSX" in k for k in snapshot(tmp_path / "out"))
+
+
+def test_non_empty_dest_is_refused_without_force(export_zip, make_dataset, cli):
+    dest = make_dataset(name="dest")
+    before = snapshot(dest)
+    result = cli("ingest", export_zip, dest)
+    assert result.code == 2 and "--force" in result.err
+    assert snapshot(dest) == before
+
+
+def test_empty_dest_is_fine(export_zip, cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert cli("ingest", export_zip, "empty").code == 0
+
+
+def test_force_replaces_dest_only_when_the_new_one_is_complete(
+    export_zip, make_dataset, cli, tmp_path
+):
+    dest = make_dataset(name="dest")
+    (dest / "old-only.txt").write_text("old")
+    before = snapshot(dest)
+    # A refused export under --force leaves the old content exactly as it was.
+    bad = evil_zip(tmp_path / "bad.zip", "../x")
+    assert cli("ingest", bad, dest, "--force").code == 2
+    assert snapshot(dest) == before
+    # A good one replaces it, and nothing is left behind.
+    assert cli("ingest", export_zip, dest, "--force").code == 0
+    assert not (dest / "old-only.txt").exists()
+    assert sorted(os.listdir(dest / "images")) == ["train", "val"]
+    assert leftovers(tmp_path) == []
+
+
+# Fixes in staging: 2 (JSON write) + 2 + 1 (annotation renames, Train is case-only) + 2 + 1
+# (image folders); then DEST aside + the new one into place.
+INGEST_STEPS = 10
+
+
+@pytest.mark.parametrize(
+    "kill_at", [1, 5, INGEST_STEPS - 2, INGEST_STEPS - 1, INGEST_STEPS, INGEST_STEPS + 1]
+)
+def test_sigkill_during_forced_ingest_never_loses_the_old_dest(
+    export_zip, make_dataset, tmp_path, kill_at
+):
+    dest = make_dataset(name="dest")
+    old = snapshot(dest)
+    run = subprocess.run(
+        [sys.executable, "-m", "poselint", "ingest", str(export_zip), str(dest), "--force"],
+        env={**os.environ, "POSELINT_FAULT_AFTER": str(kill_at)},
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    if kill_at > INGEST_STEPS:
+        assert run.returncode == 0, run.stderr  # the count of steps is right
+        return
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    staged = [tmp_path / n for n in leftovers(tmp_path)]
+    if kill_at <= INGEST_STEPS - 2:
+        assert snapshot(dest) == old  # killed before the swap: DEST untouched
+        return
+    # After the swap started, the old content waits complete in the staging folder.
+    assert len(staged) == 1 and snapshot(staged[0] / "previous") == old
+    if kill_at == INGEST_STEPS:  # the new one is only ever in place complete
+        assert sorted(os.listdir(dest / "images")) == ["train", "val"]
+    else:
+        assert not dest.exists()
