@@ -161,12 +161,10 @@ def _text(value: object, limit: int = 200) -> str:
 
 
 def visibility_counts(flags: FloatArray) -> Counter[str]:
-    """How many keypoint flags are 0, 1, 2 or another number (one numpy pass)."""
-    values, counts = np.unique(flags, return_counts=True)
-    out: Counter[str] = Counter()
-    for value, n in zip(values.tolist(), counts.tolist(), strict=True):
-        out[str(int(value)) if value in (0, 1, 2) else "other"] += n
-    return out
+    """How many keypoint flags are 0, 1, 2 or another number (three vector compares)."""
+    counts = Counter({str(v): int(np.count_nonzero(flags == v)) for v in (0, 1, 2)})
+    counts["other"] = len(flags) - sum(counts.values())
+    return counts
 
 
 def _bars(counts: Counter[str]) -> list[Bar]:
@@ -350,8 +348,12 @@ def view_region(pose: Pose, width: float, height: float, labelled_only: bool = F
     half_h = max(max(ys) - min(ys), side) / 2 + pad
     x0, x1 = max(cx - half_w, lo_x), min(cx + half_w, hi_x)
     y0, y1 = max(cy - half_h, lo_y), min(cy + half_h, hi_y)
-    if (x1 - x0) * (y1 - y0) > 0.5 * width * height:  # nearly all of it: show all of it
-        x0, y0, x1, y1 = min(x0, 0.0), min(y0, 0.0), max(x1, width), max(y1, height)
+    if (x1 - x0) * (y1 - y0) > 0.5 * width * height:  # nearly all of it: show all of it,
+        rim = 0.03 * longest  # and beyond it only as far as a point lies (markers stay whole)
+        x0 = 0.0 if min(xs) >= 0 else max(min(xs) - rim, lo_x)
+        y0 = 0.0 if min(ys) >= 0 else max(min(ys) - rim, lo_y)
+        x1 = width if max(xs) <= width else min(max(xs) + rim, hi_x)
+        y1 = height if max(ys) <= height else min(max(ys) + rim, hi_y)
     return x0, y0, x1, y1
 
 
