@@ -98,7 +98,7 @@ def main() -> None:
     html = (out / "report.html").read_text("utf-8")
     figures = len(re.findall(r'<figure class="annotation"', html))
     thumbs = len(re.findall(r'src="data:image/jpeg;base64,', html))
-    hidden = re.search(r"(\d+) more flagged annotations? not drawn", html)
+    hidden = re.search(r"([\d,]+) more flagged annotations? not drawn", html)
     print(
         f"report: {figures} annotations drawn ({thumbs} thumbnails), "
         f"{hidden.group(1) if hidden else 0} more counted"
