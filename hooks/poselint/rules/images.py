@@ -7,6 +7,7 @@ files the index found inside the dataset root are ever opened.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import unicodedata
@@ -181,7 +182,8 @@ def _headers(split: Split) -> dict[str, Header]:
     if index is not None and index.source == "disk" and split.dataset.config.image_size:
         present = {k for k, info in index.files.items() if info.kind == "file"}
         keys = sorted({r.key for r in _references(split)} & present)
-        headers = dict(zip(keys, read_headers([index.folder / k for k in keys]), strict=True))
+        folder = os.path.join(index.folder, "")  # str joins: 118k Path objects cost 0.5 s
+        headers = dict(zip(keys, read_headers([folder + k for k in keys]), strict=True))
     _HEADERS[split] = headers
     return headers
 
