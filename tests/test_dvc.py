@@ -1,0 +1,373 @@
+"""DVC-native poselint against real `dvc` repositories: discovery of tracked datasets,
+not-pulled datasets (PL100), stale workspaces (PL108), --no-pull through a local remote,
+split leakage (PL413) and --stats. The repositories are built with the real dvc CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dvcrepo import (
+    add_local_remote,
+    cache_files,
+    drop_cache,
+    dvc,
+    init_repo,
+    isolated_env,
+)
+from PIL import Image
+
+from builders import build_dataset, clean_docs, write_image
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Isolated env for dvc/git subprocesses, also applied to this process (in-process CLI)."""
+    environment = isolated_env(tmp_path / "home")
+    for key, value in environment.items():
+        if key.startswith(("DVC_", "GIT_CONFIG")):
+            monkeypatch.setenv(key, value)
+    return environment
+
+
+@pytest.fixture(scope="session")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `git init` + `dvc init`, copied by each test (saves ~2 s of process starts each)."""
+    base = tmp_path_factory.mktemp("dvc-template")
+    return init_repo(base / "repo", isolated_env(base / "home"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, env: dict[str, str], initialised: Path) -> Path:
+    return Path(shutil.copytree(initialised, tmp_path / "repo", symlinks=True))
+
+
+def _broken_docs() -> dict[str, dict]:
+    docs = clean_docs()
+    return {"Train": docs["train"], "val": docs["val"]}
+
+
+def _leaky_docs() -> dict[str, dict]:
+    """val's frame is named as a copy of train's img_001 (_make_leak makes it one)."""
+    docs = clean_docs()
+    docs["val"]["images"][0]["file_name"] = "copy_of_img_001.jpg"
+    return docs
+
+
+def _build_leaky(root: Path, leak: bool) -> Path:
+    build_dataset(root, _leaky_docs())
+    # builders paint every image alike: give the val frame its own picture first
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(
+        root / "images" / "val" / "copy_of_img_001.jpg", "JPEG"
+    )
+    if leak:
+        _make_leak(root)
+    return root
+
+
+def _make_leak(root: Path) -> None:
+    write_image(root / "images" / "train" / "img_001.jpg", 64, 48)
+    shutil.copyfile(
+        root / "images" / "train" / "img_001.jpg", root / "images" / "val" / "copy_of_img_001.jpg"
+    )
+
+
+def test_plain_folder_does_not_import_dvc(make_dataset):
+    root = make_dataset()
+    code = (
+        "import sys\nfrom poselint.cli import main\n"
+        f"rc = main(['check', {str(root)!r}, '-q'])\n"
+        "loaded = sorted(m for m in sys.modules if m == 'dvc' or m.startswith('dvc.'))\n"
+        "print(rc, loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "0 []"
+
+
+def test_tracked_dataset_imports_dvc_for_the_stale_check(repo, env):
+    """The counter-test: the probe above would see dvc if poselint imported it."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    code = (
+        "import sys\nfrom poselint.cli import main\n"
+        "rc = main(['check', 'data/pose.dvc', '-q'])\n"
+        "print(rc, 'dvc' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout.strip() == "0 True", proc
+
+
+def test_no_path_lints_every_tracked_dataset_and_skips_models(repo, env, cli):
+    build_dataset(repo / "data" / "a", _broken_docs())
+    build_dataset(repo / "data" / "b")
+    build_dataset(repo / "stage_out" / "c", _broken_docs())
+    (repo / "models").mkdir()
+    (repo / "models" / "model.bin").write_bytes(b"\0" * 64)
+    (repo / "models" / "weights").mkdir()
+    (repo / "models" / "weights" / "w.bin").write_bytes(b"\1" * 64)
+    dvc("add", "-q", "data/a", "data/b", "models/model.bin", "models/weights", cwd=repo, env=env)
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  prepare:\n    cmd: 'true'\n    outs:\n      - stage_out\n"
+    )
+    dvc("commit", "-q", "-f", "prepare", cwd=repo, env=env)
+    assert "stage_out" in (repo / "dvc.lock").read_text()
+
+    result = cli("check", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    paths = {str(d["path"]) for d in result.json()}
+    assert {p for p in paths if p.endswith("images/Train")} == {
+        "data/a/images/Train",
+        "stage_out/c/images/Train",
+    }
+    assert not any(p.startswith("models") for p in paths)
+    assert {d["code"] for d in result.json()} == {"PL201"}
+
+    # A subfolder is no different: the whole repo is searched.
+    below = cli("check", "--format", "json", cwd=repo / "models").json()
+    assert len(below) == len(result.json()) and {d["message"] for d in below} == {
+        d["message"] for d in result.json()
+    }
+
+
+def test_model_dvc_file_lints_nothing(repo, env, cli):
+    (repo / "model.bin").write_bytes(b"\0" * 64)
+    dvc("add", "-q", "model.bin", cwd=repo, env=env)
+    (repo / "model.bin").unlink()  # not pulled, and still not a dataset
+    result = cli("check", "model.bin.dvc", cwd=repo)
+    assert result.code == 0 and "All checks passed!" in result.out
+
+
+def test_not_pulled_fails_naming_dvc_pull(repo, env, cli):
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    for argv in (["data/pose.dvc"], [], ["data/pose"]):
+        result = cli("check", *argv, "--format", "json", cwd=repo)
+        assert result.code == 1, (argv, result)
+        [d] = result.json()
+        assert d["code"] == "PL100" and d["path"] == "data/pose"
+        assert "`dvc pull data/pose.dvc`" in d["message"] and "--no-pull" in d["message"]
+    drop_cache(repo)  # no manifest anywhere: still a failure, never a pass
+    result = cli("check", "--format", "json", cwd=repo)
+    assert result.code == 1 and [d["code"] for d in result.json()] == ["PL100"]
+
+
+def test_not_pulled_dvc_yaml_output_names_the_output(repo, env, cli):
+    build_dataset(repo / "out" / "pose")
+    (repo / "dvc.yaml").write_text("stages:\n  make:\n    cmd: 'true'\n    outs:\n      - out\n")
+    dvc("commit", "-q", "-f", "make", cwd=repo, env=env)
+    shutil.rmtree(repo / "out")
+    result = cli("check", "dvc.lock", "--format", "json", cwd=repo)
+    [d] = result.json()
+    assert d["code"] == "PL100" and "`dvc pull out`" in d["message"], d
+
+
+def test_pl108_stale_workspace(repo, env, cli):
+    root = build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    assert cli("check", "data/pose.dvc", "--format", "json", cwd=repo).json() == []
+
+    # Same content, other bytes: clean for every other rule, but not what pose.dvc records.
+    ann = root / "annotations" / "person_keypoints_val.json"
+    ann.write_text(json.dumps(json.loads(ann.read_text()), indent=2))
+    write_image(root / "images" / "val" / "extra.png", 64, 48)
+    result = cli("check", "data/pose.dvc", "--format", "json", "--ignore", "PL505", cwd=repo)
+    assert result.code == 1
+    [d] = result.json()
+    assert d["code"] == "PL108" and d["path"] == "data/pose"
+    assert "modified: annotations/person_keypoints_val.json" in d["message"]
+    assert "added: images/val/extra.png" in d["message"]
+    assert "`dvc add data/pose`" in d["message"]
+
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    result = cli("check", "data/pose.dvc", "--format", "json", "--ignore", "PL505", cwd=repo)
+    assert result.code == 0 and result.json() == []
+
+
+def test_pl108_is_silent_outside_a_dvc_repo(make_dataset, cli, tmp_path):
+    """A .dvc file without a DVC repo cannot be compared: no PL108, no PL000."""
+    root = make_dataset()
+    (tmp_path / "ds.dvc").write_text(f"outs:\n- md5: 0123.dir\n  path: {root.name}\n")
+    assert cli("check", tmp_path / "ds.dvc", "--format", "json").json() == []
+
+
+def _pushed(
+    repo: Path, env: dict[str, str], docs: dict | None = None, leak: bool | None = None
+) -> Path:
+    """dvc add + dvc push to ../remote, then delete the workspace copy AND the cache."""
+    root = repo / "data" / "pose"
+    if leak is None:
+        build_dataset(root, docs)
+    else:
+        _build_leaky(root, leak)
+    (root / "images" / "val" / "gone.jpg").unlink(missing_ok=True)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    add_local_remote(repo, repo.parent / "remote", env)
+    dvc("push", "-q", cwd=repo, env=env)
+    shutil.rmtree(root)
+    drop_cache(repo)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pushed_once(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -> Path:
+    base = tmp_path_factory.mktemp("pushed")
+    repo = Path(shutil.copytree(initialised, base / "repo", symlinks=True))
+    _pushed(repo, isolated_env(base / "home"))
+    return base
+
+
+@pytest.fixture
+def pushed(tmp_path: Path, env: dict[str, str], pushed_once: Path) -> Path:
+    """A clean dataset pushed to a local remote (a relative path), with no workspace copy and
+    no cache: a fresh copy per test, so a test may damage the remote."""
+    shutil.copytree(pushed_once / "remote", tmp_path / "remote")
+    return Path(shutil.copytree(pushed_once / "repo", tmp_path / "repo", symlinks=True))
+
+
+def test_no_pull_reads_through_the_remote(pushed, cli):
+    repo, root = pushed, pushed / "data" / "pose"
+    result = cli("check", "--no-pull", "--format", "json", cwd=repo)
+    assert result.code == 0 and result.json() == [], result
+    assert "image sizes (headers) are not checked" in result.err
+    assert not root.exists() and cache_files(repo) == []  # nothing pulled, nothing cached
+
+    # The same dataset as the .dvc file names it, and by its (absent) folder.
+    assert cli("check", "--no-pull", "data/pose.dvc", cwd=repo).code == 0
+    assert cli("check", "--no-pull", "data/pose", cwd=repo).code == 0
+
+
+def test_no_pull_finds_problems_without_the_data(repo, env, cli):
+    docs = _broken_docs()
+    docs["val"]["images"].append({**docs["val"]["images"][0], "id": 9, "file_name": "gone.jpg"})
+    _pushed(repo, env, docs)
+    result = cli("check", "--no-pull", "--format", "json", cwd=repo)
+    assert result.code == 1
+    codes = {d["code"] for d in result.json()}
+    assert {"PL201", "PL501"} <= codes and "PL000" not in codes, result.json()
+    assert any("gone.jpg" in str(d["message"]) for d in result.json() if d["code"] == "PL501")
+
+
+def test_no_pull_never_reads_image_bytes(pushed, cli):
+    """Delete every image object from the remote: --no-pull must not notice."""
+    repo = pushed
+    pose_dvc = (repo / "data" / "pose.dvc").read_text()
+    manifest_md5 = pose_dvc.split("md5: ")[1].split(".dir")[0]
+    remote = repo.parent / "remote"
+    manifest = json.loads(
+        (remote / "files" / "md5" / manifest_md5[:2] / f"{manifest_md5[2:]}.dir").read_text()
+    )
+    images = [e["md5"] for e in manifest if e["relpath"].startswith("images/")]
+    for md5 in images:
+        (remote / "files" / "md5" / md5[:2] / md5[2:]).unlink(missing_ok=True)
+    result = cli("check", "--no-pull", "--format", "json", cwd=repo)
+    assert result.code == 0 and result.json() == [], result
+
+
+def test_no_pull_without_a_remote_fails_clearly(repo, env, cli):
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    drop_cache(repo)
+    result = cli("check", "--no-pull", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    [d] = result.json()
+    assert d["code"] == "PL100" and "could not read it through DVC" in d["message"]
+
+
+def test_no_pull_stats_match_the_workspace_stats(pushed, cli, tmp_path):
+    repo = pushed
+    build_dataset(tmp_path / "disk" / "data" / "pose")
+    cli("check", "data/pose", "--stats", tmp_path / "disk.json", cwd=tmp_path / "disk")
+    cli("check", "--no-pull", "--stats", tmp_path / "dvc.json", cwd=repo)
+    disk = json.loads((tmp_path / "disk.json").read_text())
+    assert disk == json.loads((tmp_path / "dvc.json").read_text())
+    assert disk == {
+        "data/pose": {
+            "train": {
+                "annotations": 2,
+                "images": 3,
+                "keypoints": {"total": 8, "v0": 1, "v1": 2, "v2": 5},
+                "outside_share": 0.125,
+            },
+            "val": {
+                "annotations": 1,
+                "images": 1,
+                "keypoints": {"total": 4, "v0": 0, "v1": 1, "v2": 3},
+                "outside_share": 0.0,
+            },
+        }
+    }
+
+
+# --- PL413 split leakage ----------------------------------------------------------------
+
+
+def _leakage(result) -> list[dict]:
+    assert result.code in (0, 1), result
+    return [d for d in result.json() if d["code"] == "PL413"]
+
+
+def test_pl413_uses_dvc_md5s_without_opt_in(repo, env, cli):
+    _build_leaky(repo / "data" / "pose", leak=True)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    [d] = _leakage(cli("check", "data/pose.dvc", "--format", "json", cwd=repo))
+    assert d["path"] == "data/pose/images/val/copy_of_img_001.jpg"
+    assert "images/train/img_001.jpg" in d["message"] and "2 splits" in d["message"]
+
+
+def test_pl413_hashes_only_what_changed_since_dvc_add(repo, env, cli):
+    root = _build_leaky(repo / "data" / "pose", leak=False)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    assert _leakage(cli("check", "data/pose.dvc", "--format", "json", cwd=repo)) == []
+    _make_leak(root)  # after `dvc add`: the recorded md5 of the val copy is stale
+    result = cli("check", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert {d["code"] for d in result.json()} == {"PL108", "PL413"}
+
+
+def test_pl413_with_no_pull(repo, env, cli):
+    _pushed(repo, env, leak=True)
+    [d] = _leakage(cli("check", "--no-pull", "--format", "json", cwd=repo))
+    assert "images/train/img_001.jpg" in d["message"]
+
+
+def test_pl413_without_dvc_is_opt_in_hashing(make_dataset, cli, tmp_path):
+    root = _build_leaky(tmp_path / "leaky", leak=True)
+    assert _leakage(cli("check", root, "--format", "json")) == []
+    (tmp_path / "poselint.toml").write_text("leakage_hash_images = true\n")
+    [d] = _leakage(cli("check", root, "--format", "json"))
+    assert d["path"].endswith("images/val/copy_of_img_001.jpg")
+
+
+def test_pl413_clean_when_splits_differ(make_dataset, cli, tmp_path):
+    (tmp_path / "poselint.toml").write_text("leakage_hash_images = true\n")
+    assert _leakage(cli("check", make_dataset(), "--format", "json")) == []
+
+
+def test_stats_counts_visibility_per_split(make_dataset, cli, tmp_path):
+    docs = clean_docs()
+    docs["train"]["annotations"][0]["keypoints"][2] = 0  # one more v=0
+    root = make_dataset(docs)
+    target = tmp_path / "metrics" / "dataset.json"  # the folder is created
+    cli("check", root, "--stats", target)
+    stats = json.loads(target.read_text())
+    [key] = stats
+    assert stats[key]["train"]["keypoints"] == {"total": 8, "v0": 2, "v1": 2, "v2": 4}
+    assert stats[key]["train"]["outside_share"] == 0.25
+    assert stats[key]["val"]["images"] == 1
+
+
+def test_stats_skip_a_split_that_does_not_parse(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    (root / "annotations" / "person_keypoints_val.json").write_text("{")
+    result = cli("check", root, "--stats", tmp_path / "s.json")
+    assert result.code == 1
+    assert next(iter(json.loads((tmp_path / "s.json").read_text()).values())).keys() == {"train"}
