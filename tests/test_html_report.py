@@ -33,6 +33,7 @@ from poselint.htmlreport import (
     Pose,
     _points,
     annotation_target,
+    data_url,
     draw_pose,
     render_html,
 )
@@ -57,11 +58,13 @@ class _Page(HTMLParser):
         self.csp: str | None = None
         self.scripts = 0
         self._in_summary = False
+        self._in_figure = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag == "figure" and "annotation" in (a.get("class") or ""):
-            self.figures.append({"id": a.get("id"), "imgs": []})
+            self.figures.append({"id": a.get("id"), "imgs": [], "text": ""})
+            self._in_figure = True
         if tag == "img":
             self.img_srcs.append(a.get("src") or "")
             if self.figures:
@@ -80,6 +83,12 @@ class _Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "table":
             self._in_summary = False
+        if tag == "figure":
+            self._in_figure = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_figure:
+            self.figures[-1]["text"] += data  # type: ignore[operator]
 
 
 def parse(html: str) -> _Page:
@@ -108,52 +117,84 @@ def test_html_needs_output(cli: Cli, make_cvat_export: Callable[..., Path]) -> N
     assert result.out == ""
 
 
-def test_cvat_export_report_draws_each_flagged_annotation(
-    cli: Cli, make_cvat_export: Callable[..., Path], tmp_path: Path
-) -> None:
-    root = make_cvat_export()
+def highlighted_pixels(thumb: Image.Image) -> int:
+    """Pixels of the highlight red (JPEG shifts colours a little)."""
+    rgb = thumb.convert("RGB")
+    return sum(
+        n
+        for n, (r, g, b) in rgb.getcolors(1 << 20) or []  # type: ignore[misc]
+        if abs(r - HIGHLIGHT[0]) < 50 and g < 90 and abs(b - HIGHLIGHT[2]) < 60
+    )
+
+
+def report_shows_each_problem(cli: Cli, root: Path, tmp_path: Path) -> tuple[str, _Page]:
+    """Run `check --format html` on root; every annotation a diagnostic points into has a
+    figure with its drawing, its diagnostics' text and location, and a highlight."""
     report = tmp_path / "report.html"
     result = cli("check", root, "--format", "html", "--output", report)
     assert result.code == 1, result
-    # The terminal still gets the text view; the JSON view tells which annotations are flagged.
-    assert "PL601" in result.out and "Found " in result.out
+    assert "Found " in result.out  # the terminal still gets the text view
     listed = cli("check", root, "--format", "json").json()
     assert "PL000" not in {d["code"] for d in listed}
-    flagged = {
-        (d["path"], annotation_target(str(d["pointer"]))[0])  # type: ignore[index]
-        for d in listed
-        if annotation_target(d.get("pointer"))  # type: ignore[arg-type]
-    }
-    assert flagged, "the export must produce annotation diagnostics for this test to mean much"
+    by_annotation: dict[tuple[str, int], list[dict[str, object]]] = {}
+    for d in listed:
+        where = annotation_target(d.get("pointer"))  # type: ignore[arg-type]
+        if where is not None:
+            by_annotation.setdefault((str(d["path"]), where[0]), []).append(d)
+    assert by_annotation, "the dataset must have annotation diagnostics for this to mean much"
 
     html = report.read_text("utf-8")
     page = parse(html)
-    assert len(page.figures) == len(flagged)
-    for figure in page.figures:
-        assert figure["imgs"], figure
-        for src in figure["imgs"]:  # type: ignore[attr-defined]
-            thumb = decode_data_url(src)
-            thumb.load()
-            assert max(thumb.size) == 360
-    # Each problem is shown with its text and where it is.
-    for d in listed:
-        if d.get("pointer"):
-            assert f"{d['path']}{d['pointer']}" in html
-    assert "x=900.0, y=-20.0" in html and "(not zeroed)" in html  # the stale outside point
-    assert "right_eye" in html
-    # Summary: both splits, rule counts, errors vs warnings, a histogram per split.
-    assert page.summary_rows == 2 and page.svgs == 2
-    errors = sum(d["severity"] == "error" for d in listed)
-    assert f'id="total-errors">{errors} error' in html
-    assert re.search(
-        r"<td class=\"mono\">PL601</td><td class=\"mono\">outside-point-not-zeroed", html
-    )
-    # Split-level diagnostics (PL201 renames) have no annotation: a plain list.
+    assert len(page.figures) == len(by_annotation)
+    for (path, index), diagnostics in by_annotation.items():
+        [figure] = [
+            f
+            for f in page.figures
+            if f"{path} · annotations[{index}]" in f["text"]  # type: ignore[operator]
+        ]
+        for d in diagnostics:
+            assert f"{d['path']}{d['pointer']}" in figure["text"]  # type: ignore[operator]
+            assert str(d["message"]) in figure["text"]  # type: ignore[operator]
+        thumbs = [decode_data_url(src) for src in figure["imgs"]]  # type: ignore[attr-defined]
+        assert thumbs and all(max(t.size) == 360 for t in thumbs)
+        if any("/keypoints/" in str(d["pointer"]) for d in diagnostics):
+            assert highlighted_pixels(thumbs[0]) > 30, figure["id"]
+    # Split-level diagnostics have no annotation: a plain list.
     other = html.split('id="other"', 1)[1]
-    assert "PL201" in other and "person_keypoints_Train.json" in other
+    for d in listed:
+        if annotation_target(d.get("pointer")) is None:  # type: ignore[arg-type]
+            assert f"{d['path']}{d.get('pointer') or ''}</span>: <b>{d['code']}" in other
+    errors = sum(d["severity"] == "error" for d in listed)
+    assert f'id="total-errors">{errors:,} error' in html
     # Self-contained and script-free.
     assert page.csp == CSP and page.scripts == 0
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    return html, page
+
+
+def test_cvat_export_report_draws_each_flagged_annotation(
+    cli: Cli, make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    html, page = report_shows_each_problem(cli, make_cvat_export(), tmp_path)
+    assert "x=900.0, y=-20.0" in html and "(not zeroed)" in html  # the stale outside point
+    assert "[k=2 right_eye]" in html
+    # Summary: both splits, rule counts, errors vs warnings, a histogram per split.
+    assert page.summary_rows == 2 and page.svgs == 2
+    assert re.search(
+        r"<td class=\"mono\">PL601</td><td class=\"mono\">outside-point-not-zeroed", html
+    )
+    assert "PL201" in html.split('id="other"', 1)[1]
+
+
+EXAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "example-repo" / "incoming"
+
+
+@pytest.mark.skipif(not EXAMPLE_EXPORT.is_dir(), reason="example-repo/incoming not built yet")
+def test_example_repo_broken_export_shows_each_problem_drawn(cli: Cli, tmp_path: Path) -> None:
+    root = shutil.copytree(EXAMPLE_EXPORT, tmp_path / "incoming")  # never touch the repo's copy
+    html, page = report_shows_each_problem(cli, root, tmp_path)
+    assert page.summary_rows >= 2 and page.svgs == page.summary_rows
+    assert "(not zeroed)" in html  # CVAT's outside points with stale coordinates, listed
 
 
 def test_report_path_is_written_atomically_next_to_the_target(
@@ -204,6 +245,13 @@ def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() 
     assert drawn.getpixel((round(40 * s), round(160 * s))) == background  # hollow
     assert near((100, 160), HIGHLIGHT, radius=14)  # the named outside point: cross + ring
     assert near((30, 100), BBOX, radius=2)  # bbox edge
+    # What the report test counts as "highlighted" is there only with a named point.
+    as_jpeg = decode_data_url(data_url(drawn))
+    assert highlighted_pixels(as_jpeg) > 30
+    plain = Pose(pose.points, pose.edges, set(), pose.bbox, False)
+    whole = (0.0, 0.0, 200.0, 200.0)
+    unmarked = draw_pose(Picture(picture_pixels, (200, 200)), (200.0, 200.0), plain, whole)
+    assert highlighted_pixels(decode_data_url(data_url(unmarked))) == 0
     # The edge between k0 and k1 is drawn, in the bone colour (no endpoint is named).
     assert drawn.getpixel((round(100 * s), round(40 * s))) == BONE
 
