@@ -70,7 +70,8 @@ def test_integers_beyond_2_to_the_64(make_dataset):
     doc["images"][0]["id"] = 2**70
     doc["annotations"][0]["keypoints"][0] = 2**65
     _write(root, json.dumps(doc).encode())
-    check_invariants(root)
+    codes = _codes(check_invariants(root))
+    assert "PL404" in codes  # the annotation's image_id no longer resolves
 
 
 def test_duplicate_keys(make_dataset):
