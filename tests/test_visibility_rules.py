@@ -1,0 +1,287 @@
+"""PL6xx: one clean and one broken case per rule, on real datasets, with exact pointers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builders import SAMPLES, build_dataset, clean_docs, coco, image, person
+from conftest import codes_for
+
+KP4 = [10, 12, 2, 20, 10, 1, 30, 20, 2, 25, 15, 2]  # four labelled points inside 64x48
+
+
+def _docs(annotations: list[dict[str, Any]], width: int = 64, height: int = 48) -> dict:
+    docs = clean_docs()
+    docs["train"] = coco([image(1, "img_001.jpg", width, height)], annotations)
+    return docs
+
+
+def _findings(cli: Any, root: Path, code: str, *extra: object) -> list[dict[str, Any]]:
+    result = cli("check", root, "--format", "json", *extra)
+    assert result.code in (0, 1), result
+    assert "PL000" not in result.codes(), result
+    return [d for d in result.json() if d["code"] == code]
+
+
+def _pointers(cli: Any, root: Path, code: str, *extra: object) -> list[str]:
+    return sorted(str(d["pointer"]) for d in _findings(cli, root, code, *extra))
+
+
+def test_clean_dataset_has_no_visibility_findings(make_dataset, cli):
+    root = make_dataset()
+    assert not {c for c in codes_for(cli, root) if c.startswith("PL6")}
+
+
+# --- PL601 outside-point-not-zeroed ---------------------------------------------------------
+
+
+def test_pl601_outside_point_keeping_coordinates(make_dataset, cli):
+    kps = [10, 12, 2, 33, 44, 0, 0, 0, 0, 25, 15, 2]  # keypoint 1 outside at (33, 44)
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    [d] = _findings(cli, root, "PL601")
+    assert d["pointer"] == "/annotations/0/keypoints/3"
+    assert "(33, 44)" in str(d["message"]) and "left_eye" in str(d["message"])
+    assert d["fixable"] is True and d["severity"] == "error"
+
+
+def test_pl601_only_x_or_only_y_non_zero(make_dataset, cli):
+    kps = [5, 0, 0, 0, 7, 0, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _pointers(cli, root, "PL601") == [
+        "/annotations/0/keypoints/0",
+        "/annotations/0/keypoints/3",
+    ]
+
+
+def test_pl601_zeroed_outside_points_are_clean(make_dataset, cli):
+    kps = [10, 12, 2, 0, 0, 0, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _findings(cli, root, "PL601") == []
+
+
+def test_pl601_is_a_no_op_when_zero_outside_keypoints_is_false(make_dataset, cli, tmp_path):
+    kps = [10, 12, 2, 33, 44, 0, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    config = tmp_path / "poselint.toml"
+    config.write_text("zero_outside_keypoints = false\n")
+    assert _findings(cli, root, "PL601", "--config", config) == []
+    config.write_text("zero_outside_keypoints = true\n")
+    assert len(_findings(cli, root, "PL601", "--config", config)) == 1
+
+
+def test_cvat_fork_export_reports_exactly_its_visibility_errors(make_cvat_export, cli):
+    """The real CVAT-fork export keeps drawn coordinates on 4 outside points: those, and
+    only those, are PL6xx errors; its all-outside skeleton is the one PL606 warning."""
+    root = make_cvat_export()
+    result = cli("check", root, "--format", "json")
+    assert "PL000" not in result.codes()
+    found = {
+        (Path(str(d["path"])).name, d["code"], d["pointer"], d["severity"])
+        for d in result.json()
+        if str(d["code"]).startswith(("PL5", "PL6"))
+    }
+    train = "person_keypoints_Train.json"
+    assert found == {
+        (train, "PL601", "/annotations/0/keypoints/6", "error"),  # right_eye at (900, -20)
+        (train, "PL601", "/annotations/2/keypoints/3", "error"),
+        (train, "PL601", "/annotations/2/keypoints/6", "error"),
+        (train, "PL601", "/annotations/2/keypoints/9", "error"),
+        (train, "PL606", "/annotations/2", "warning"),
+    }
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["datumaro-tests", "cvat-datumaro-tests", "datumaro-export/pypi-datumaro-1.13.12"],
+)
+def test_other_samples_have_no_false_visibility_errors(tmp_path, cli, sample):
+    docs = {
+        f.stem.removeprefix("person_keypoints_"): json.loads(f.read_text())
+        for f in sorted((SAMPLES / sample / "annotations").glob("person_keypoints_*.json"))
+    }
+    root = build_dataset(tmp_path / "ds", docs)
+    result = cli("check", root, "--format", "json")
+    assert "PL000" not in result.codes()
+    codes = {str(d["code"]) for d in result.json() if d["code"].startswith(("PL5", "PL6"))}
+    # the upstream Datumaro export keeps outside coordinates too, exactly like the fork
+    expected = {"PL601", "PL606"} if "pypi" in sample else set()
+    assert codes == expected
+
+
+# --- PL602 invalid-visibility-flag ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", [3, -1, 1.5, 7])
+def test_pl602_flag_outside_0_1_2(make_dataset, cli, flag):
+    kps = [10, 12, 2, 20, 10, flag, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps, num_keypoints=3)]))
+    [d] = _findings(cli, root, "PL602")
+    assert d["pointer"] == "/annotations/0/keypoints/5"
+
+
+def test_pl602_accepts_0_1_2_also_written_as_floats(make_dataset, cli):
+    kps = [10, 12, 2.0, 20, 10, 1.0, 0, 0, 0.0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _findings(cli, root, "PL602") == []
+
+
+def test_pointer_of_annotation_17_keypoint_26_is_exact(make_dataset, cli):
+    """The brief's example: the v of keypoint 8 of the 18th annotation is value 26."""
+    cat = {"id": 1, "name": "person", "supercategory": "", "skeleton": [],
+           "keypoints": [f"k{i}" for i in range(9)]}  # fmt: skip
+    kps = [10, 12, 2] * 8 + [20, 10, 5]
+    anns = [person(i + 1, 1, [10, 12, 2] * 9) for i in range(17)]
+    anns.append(person(18, 1, kps, num_keypoints=9))
+    docs = clean_docs()
+    docs["train"] = coco([image(1, "img_001.jpg")], anns, [cat])
+    docs["val"]["categories"] = [cat]
+    docs["val"]["annotations"] = [person(1, 4, [5, 6, 2] * 9)]
+    root = make_dataset(docs)
+    assert _pointers(cli, root, "PL602") == ["/annotations/17/keypoints/26"]
+
+
+# --- PL603 num-keypoints-mismatch -------------------------------------------------------------
+
+
+def test_pl603_num_keypoints_differs_from_labelled_count(make_dataset, cli):
+    root = make_dataset(_docs([person(1, 1, KP4), person(2, 1, KP4, num_keypoints=2)]))
+    [d] = _findings(cli, root, "PL603")
+    assert d["pointer"] == "/annotations/1/num_keypoints"
+    assert "is 2 but 4" in str(d["message"]) and d["fixable"] is True
+
+
+def test_pl603_counts_v1_and_v2_but_not_v0(make_dataset, cli):
+    kps = [10, 12, 1, 0, 0, 0, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps, num_keypoints=2)]))
+    assert _findings(cli, root, "PL603") == []
+
+
+# --- PL604 labelled-point-outside-image -------------------------------------------------------
+
+
+def test_pl604_labelled_point_outside_frame(make_dataset, cli):
+    # x == width is already outside (pixels run 0..width-1); y < 0 points at the y value
+    kps = [64, 12, 2, 20, -3, 1, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    found = _findings(cli, root, "PL604")
+    assert sorted(str(d["pointer"]) for d in found) == [
+        "/annotations/0/keypoints/0",
+        "/annotations/0/keypoints/4",
+    ]
+    assert all("64x48" in str(d["message"]) for d in found)
+
+
+def test_pl604_points_inside_and_outside_points_with_v0_are_clean(make_dataset, cli):
+    kps = [63.9, 47.5, 2, 0, 0, 1, 0, 0, 0, 25, 15, 2]  # (0,0) v=1 is PL605, not PL604
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _findings(cli, root, "PL604") == []
+    kps = [10, 12, 2, 900, -20, 0, 0, 0, 0, 25, 15, 2]  # outside the frame but v=0
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _findings(cli, root, "PL604", "--ignore", "PL601") == []
+
+
+def test_pl604_uses_each_annotation_s_own_image(make_dataset, cli):
+    docs = clean_docs()
+    docs["train"] = coco(
+        [image(1, "small.jpg", 32, 24), image(2, "big.jpg", 200, 100)],
+        [person(1, 2, [150, 80, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+         person(2, 1, [150, 80, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+    )  # fmt: skip
+    root = make_dataset(docs)
+    assert _pointers(cli, root, "PL604") == ["/annotations/1/keypoints/0"]
+
+
+# --- PL605 labelled-point-at-origin -----------------------------------------------------------
+
+
+def test_pl605_labelled_point_at_origin_is_a_warning(make_dataset, cli):
+    kps = [10, 12, 2, 0, 0, 2, 0, 0, 0, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    [d] = _findings(cli, root, "PL605")
+    assert d["pointer"] == "/annotations/0/keypoints/3" and d["severity"] == "warning"
+
+
+def test_pl605_not_for_unlabelled_or_near_origin_points(make_dataset, cli):
+    kps = [0, 0, 0, 0, 0.5, 2, 1, 0, 2, 25, 15, 2]
+    root = make_dataset(_docs([person(1, 1, kps)]))
+    assert _findings(cli, root, "PL605") == []
+
+
+# --- PL606 empty-annotation -------------------------------------------------------------------
+
+
+def test_pl606_annotation_without_labelled_points(make_dataset, cli):
+    root = make_dataset(_docs([person(1, 1, KP4), person(2, 1, [0] * 12)]))
+    [d] = _findings(cli, root, "PL606")
+    assert d["pointer"] == "/annotations/1" and d["severity"] == "warning"
+    result = cli("check", root, "--format", "json")
+    assert result.code == 0  # warnings alone do not fail the run
+
+
+def test_pl606_crowd_annotation_may_have_no_keypoints(make_dataset, cli):
+    root = make_dataset(_docs([person(1, 1, KP4), person(2, 1, [0] * 12, iscrowd=1)]))
+    assert _findings(cli, root, "PL606") == []
+
+
+# --- PL607 point-far-outside-bbox -------------------------------------------------------------
+
+
+def test_pl607_point_far_outside_its_bbox(make_dataset, cli):
+    ann = person(1, 1, [10, 10, 2, 12, 12, 2, 0, 0, 0, 60, 40, 2])
+    ann["bbox"] = [9.0, 9.0, 4.0, 4.0]  # (60, 40) is 47 px right of a 4 px box
+    root = make_dataset(_docs([ann]))
+    [d] = _findings(cli, root, "PL607")
+    assert d["pointer"] == "/annotations/0/keypoints/9" and d["severity"] == "warning"
+
+
+def test_pl607_points_near_the_bbox_are_fine(make_dataset, cli):
+    ann = person(1, 1, [10, 10, 2, 12, 12, 2, 0, 0, 0, 16, 17, 2])
+    ann["bbox"] = [9.0, 9.0, 4.0, 4.0]  # 3-4 px outside, within one box size
+    root = make_dataset(_docs([ann]))
+    assert _findings(cli, root, "PL607") == []
+
+
+# --- never a traceback ------------------------------------------------------------------------
+
+MALFORMED: list[Any] = [
+    "not a list",
+    None,
+    [1, 2],  # not a multiple of 3
+    [1, True, 2],
+    [1, 2, False],
+    [1, "2", 2],
+    [None, 1, 2],
+    [[1], 2, 2],
+    [{"x": 1}, 2, 2],
+]
+
+
+@pytest.mark.parametrize("keypoints", MALFORMED)
+def test_malformed_keypoints_never_crash_and_are_left_to_the_schema(make_dataset, cli, keypoints):
+    bad = person(2, 1, KP4)
+    bad["keypoints"] = keypoints
+    dangling = person(3, 99, [70, 70, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0])  # image 99 does not exist
+    bool_image = person(4, 1, [70, 70, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    bool_image["image_id"] = True
+    docs = _docs([person(1, 1, KP4), bad, "not an object", dangling, bool_image])  # type: ignore[list-item]
+    root = make_dataset(docs)
+    result = cli("check", root, "--format", "json")
+    assert "PL000" not in result.codes(), result
+    pointers = {str(d["pointer"]) for d in result.json() if str(d["code"]).startswith("PL6")}
+    # nothing about the malformed list (the schema owns it), no image size for unresolved ids
+    assert not [p for p in pointers if p.startswith(("/annotations/1/", "/annotations/2"))]
+    assert not any(
+        d["code"] == "PL604" and str(d["pointer"]).startswith(("/annotations/3", "/annotations/4"))
+        for d in result.json()
+    )
+
+
+@pytest.mark.parametrize("huge", [1e308, 2**63, 2**64 - 1])
+def test_huge_coordinates_are_numbers_outside_the_image(make_dataset, cli, huge):
+    ann = person(1, 1, [huge, 12, 2, 0, 0, 0, 0, 0, 0, 25, 15, 2], bbox=[0, 0, 9, 9], area=81.0)
+    root = make_dataset(_docs([ann]))
+    assert _pointers(cli, root, "PL604") == ["/annotations/0/keypoints/0"]
