@@ -33,7 +33,7 @@ from poselint.fix.document import (
 from poselint.fix.plan import Change, FixContext, Note, Plan, Rename, Rewrite
 from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, fix_split_names, names_in
 from poselint.fsutil import atomic_write_bytes, dataset_lock, durable_rename, fault_point
-from poselint.loader import BOM
+from poselint.loader import BOM, gc_paused
 from poselint.rules import REGISTRY, Rule
 
 __all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
@@ -110,7 +110,9 @@ def finalize(plan: Plan) -> None:
         reason = unsafe_to_rewrite(data)
         if reason is None and rewrite.document is not None:
             out = serialize_like(rewrite.document, detect_style(data))
-            if orjson.loads(out) == rewrite.document:  # belt and braces: it reads back equal
+            with gc_paused():  # belt and braces: it reads back equal
+                same = orjson.loads(out) == rewrite.document
+            if same:
                 rewrite.new_bytes = out
                 continue
             reason = "it would not read back equal"

@@ -153,8 +153,12 @@ def detect_style(data: bytes) -> Style:
 _HUGE_INT = re.compile(rb"(?<![\w.+-])-?\d{20,}(?![\w.])")
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
 def unsafe_to_rewrite(data: bytes) -> str | None:
-    if _HUGE_INT.search(data):
+    # The regex costs ~3 s on 120 MB; a translate + find (0.2 s) rules out most files first.
+    if b"0" * 20 in data.translate(_DIGITS_AS_ZERO) and _HUGE_INT.search(data):
         return "it holds an integer beyond 64 bits, which a rewrite would turn into a float"
     return None
 
