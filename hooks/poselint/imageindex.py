@@ -17,6 +17,7 @@ from typing import Literal
 FileKind = Literal["file", "dangling", "other"]  # other: FIFO, device, socket, loop
 
 # A DVC cache object: <cache>/ab/cdef... (DVC 2) or <cache>/files/md5/ab/cdef... (DVC 3).
+_MAX_ENTRIES = 20_000_000  # symlinked aliases multiply a walk; stop far beyond any dataset
 _DVC_CACHE_OBJECT = re.compile(r"/[0-9a-f]{2}/[0-9a-f]{30}$")
 
 
@@ -66,7 +67,7 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
     """List every entry below `folder` (images/<split>/) in one os.scandir walk.
 
     Symlinked folders are followed while they stay inside `root` (default: the dataset root,
-    two levels up); a folder reached twice (a symlink loop) is entered once. Symlinked files
+    two levels up) and do not point back into their own path (a loop). Symlinked files
     are followed when their target is inside the root or is a DVC cache object (DVC's
     symlink cache type). Nothing is opened: FIFOs and devices are recorded as "other".
     """
@@ -76,10 +77,13 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
         top = os.stat(folder)
     except OSError:
         return index
-    seen = {(top.st_dev, top.st_ino)}
-    pending: list[tuple[str, str]] = [(os.fspath(folder), "")]
+    # Each pending folder carries the (device, inode) of itself and its ancestors: a link
+    # back into that chain is a loop. Two links to the same folder are both listed.
+    pending: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
+        (os.fspath(folder), "", frozenset({(top.st_dev, top.st_ino)}))
+    ]
     while pending:
-        path, prefix = pending.pop()
+        path, prefix, ancestors = pending.pop()
         try:
             with os.scandir(path) as it:
                 entries = list(it)
@@ -91,27 +95,29 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
             try:
                 if entry.is_symlink():
                     kind, note = _link_target_kind(entry, real_root)
-                    if kind is None:
-                        st = os.stat(entry.path)
-                        if (st.st_dev, st.st_ino) in seen:
-                            index.notes[name] = "symlink loop (folder already listed)"
-                            continue
-                        seen.add((st.st_dev, st.st_ino))
-                        pending.append((entry.path, name + "/"))
+                    if kind is not None:
+                        index.files[name] = FileInfo(kind)
+                        if note:
+                            index.notes[name] = note
                         continue
-                    index.files[name] = FileInfo(kind)
-                    if note:
-                        index.notes[name] = note
+                    st = os.stat(entry.path)
                 elif entry.is_file(follow_symlinks=False):
                     index.files[name] = FileInfo("file")
+                    continue
                 elif entry.is_dir(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    if (st.st_dev, st.st_ino) not in seen:  # bind mounts can loop too
-                        seen.add((st.st_dev, st.st_ino))
-                        pending.append((entry.path, name + "/"))
                 else:
                     index.files[name] = FileInfo("other")
+                    continue
             except OSError as exc:  # vanished or unreadable mid-walk
                 index.files[name] = FileInfo("dangling")
                 index.notes[name] = exc.strerror or str(exc)
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in ancestors:  # a symlink (or bind mount) back into its own path
+                index.notes[name] = "symlink loop (points back to a folder above it)"
+            elif len(index.files) + len(pending) > _MAX_ENTRIES:
+                index.notes[name] = f"not listed: over {_MAX_ENTRIES:,} entries in the walk"
+            else:
+                pending.append((entry.path, name + "/", ancestors | {key}))
     return index
