@@ -335,3 +335,22 @@ def test_new_document_reads_back_like_a_fresh_coco_file(make_dataset, cli):
     assert cli("check", root, "--fix").code == 1
     assert ann_file(root, "train").read_bytes() == before  # only val needed a fix
     assert load(root, "val")["annotations"][0]["keypoints"][3:6] == [0, 0, 0]
+
+
+def test_a_fix_already_running_on_the_dataset_is_a_refusal(make_cvat_export):
+    from poselint.config import Config
+    from poselint.dataset import Dataset
+    from poselint.engine import select_rules
+    from poselint.fix import fix_dataset
+    from poselint.fsutil import dataset_lock
+
+    root = make_cvat_export()
+    before = snapshot(root)
+    config = Config()
+    with dataset_lock(root):  # another process would hold it the same way (flock)
+        result = fix_dataset(
+            Dataset(root, config), select_rules(config), apply=True, lock_timeout=0.1
+        )
+    assert "another poselint process is fixing this dataset" in result.refusals[0].detail
+    assert result.changes == [] and snapshot(root) == before
+    assert any(d.code == "PL201" for d in result.diagnostics)

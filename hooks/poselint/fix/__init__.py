@@ -30,9 +30,15 @@ from poselint.fix.document import (
     serialize_like,
     unsafe_to_rewrite,
 )
-from poselint.fix.plan import Change, FixContext, Note, Plan, Rename, Rewrite
+from poselint.fix.plan import Change, FixContext, Note, Plan, Rename
 from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, fix_split_names, names_in
-from poselint.fsutil import atomic_write_bytes, dataset_lock, durable_rename, fault_point
+from poselint.fsutil import (
+    LockBusy,
+    atomic_write_bytes,
+    dataset_lock,
+    durable_rename,
+    fault_point,
+)
 from poselint.loader import BOM, gc_paused
 from poselint.rules import REGISTRY, Rule
 
@@ -130,16 +136,15 @@ def _rename(rename: Rename) -> None:
         durable_rename(rename.src, rename.dst)
 
 
-def execute(plan: Plan) -> None:
+def execute(plan: Plan, done: list[Change]) -> None:
+    """Apply the plan in its safe order; `done` gets each change once it is on disk."""
     for rewrite in plan.rewrites.values():
-        _write(rewrite)
+        if rewrite.new_bytes is not None:
+            atomic_write_bytes(rewrite.path, rewrite.new_bytes)
+            done.extend(rewrite.changes)
     for rename in (*plan.annotation_renames, *plan.image_renames):
         _rename(rename)
-
-
-def _write(rewrite: Rewrite) -> None:
-    if rewrite.new_bytes is not None:
-        atomic_write_bytes(rewrite.path, rewrite.new_bytes)
+        done.append(Change("rename", "{0} -> {1}", (rename.src, rename.dst)))
 
 
 def _clean_leftovers(leftovers: Leftovers) -> None:
@@ -158,41 +163,62 @@ def fix_dataset(
     apply: bool,
     unregistered_enabled: Callable[[str], bool] = lambda code: True,
     progress: bool = False,
+    lock_timeout: float = 60.0,
 ) -> FixResult:
     """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes."""
     root = dataset.root
     result = FixResult(root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file))
-    if not dataset.exists:
+    if not dataset.exists or dataset.remote is not None:  # --no-pull: DVC's copy, not ours
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return result
-    lock = dataset_lock(root) if apply else contextlib.nullcontext()
-    with lock:
-        leftovers = find_leftovers(root)
-        result.refusals += leftovers.refusals
-        if leftovers.refusals:  # a human must look first: change nothing
-            result.diagnostics = lint_dataset(dataset, rules, progress=progress)
-            return result
-        if leftovers.changes:
-            result.changes += leftovers.changes
-            if apply:
-                _clean_leftovers(leftovers)
-                dataset = _fresh(dataset)
-        diagnostics = lint_dataset(dataset, rules, progress=progress)
-        plan = make_plan(dataset, diagnostics, rules, unregistered_enabled)
-        result.notes += plan.notes
-        if plan.refusals:  # change nothing at all rather than half the job
-            result.refusals += plan.refusals
-        else:
-            result.changes += plan.changes()
-            if apply and not plan.empty:
-                try:
-                    execute(plan)
-                except (FixError, OSError) as exc:
-                    result.refusals.append(Note(f"stopped: {exc}"))
-                dataset = _fresh(dataset)
-                diagnostics = lint_dataset(dataset, rules, progress=progress)
-        result.diagnostics = diagnostics
+    try:
+        with dataset_lock(root, lock_timeout) if apply else contextlib.nullcontext():
+            _fix_locked(dataset, rules, result, unregistered_enabled, progress)
+    except LockBusy as exc:
+        result.refusals.append(Note(str(exc)))
+        result.diagnostics = lint_dataset(dataset, rules, progress=progress)
     return result
+
+
+def _fix_locked(
+    dataset: Dataset,
+    rules: Sequence[Rule],
+    result: FixResult,
+    unregistered_enabled: Callable[[str], bool],
+    progress: bool,
+) -> None:
+    apply, root = result.applied, dataset.root
+    leftovers = find_leftovers(root)
+    result.refusals += leftovers.refusals
+    if leftovers.refusals:  # a human must look first: change nothing
+        result.diagnostics = lint_dataset(dataset, rules, progress=progress)
+        return
+    if leftovers.changes and not apply:
+        result.changes += leftovers.changes
+    elif leftovers.changes:
+        try:
+            _clean_leftovers(leftovers)
+        except (FixError, OSError) as exc:
+            result.refusals.append(Note(f"stopped: {exc}"))
+            result.diagnostics = lint_dataset(_fresh(dataset), rules, progress=progress)
+            return
+        result.changes += leftovers.changes
+        dataset = _fresh(dataset)
+    diagnostics = lint_dataset(dataset, rules, progress=progress)
+    plan = make_plan(dataset, diagnostics, rules, unregistered_enabled)
+    result.notes += plan.notes
+    if plan.refusals:  # change nothing at all rather than half the job
+        result.refusals += plan.refusals
+    elif not apply:
+        result.changes += plan.changes()
+    elif not plan.empty:
+        try:
+            execute(plan, result.changes)
+        except (FixError, OSError) as exc:  # each step is atomic: the rest is untouched
+            result.refusals.append(Note(f"stopped: {exc}"))
+        dataset = _fresh(dataset)
+        diagnostics = lint_dataset(dataset, rules, progress=progress)
+    result.diagnostics = diagnostics
 
 
 def _fresh(dataset: Dataset) -> Dataset:
