@@ -119,8 +119,23 @@ def duplicate_category_id(split: Split) -> Iterator[Finding]:
     yield from _duplicate_ids(split, "categories")
 
 
+def _all_resolve(split: Split, field: str, known: set[Any]) -> bool:
+    """The common case, from the shared numpy tables: every annotation's id is an int64 found
+    in `known`. False means "look closer", never "there is a problem"."""
+    t = split.tables
+    ids, ok = (
+        (t.ann_image_id, t.ann_image_id_ok)
+        if field == "image_id"
+        else (t.category_id, t.category_id_ok)
+    )
+    targets = [i for i in known if type(i) is int and -(2**63) <= i < 2**63]
+    return bool(ok.all()) and bool(np.isin(ids, np.array(targets, dtype=np.int64)).all())
+
+
 def _dangling(split: Split, field: str, key: str) -> Iterator[Finding]:
     known = _ids(split.document, key)
+    if _all_resolve(split, field, known):
+        return
     values = _column(_entries(split.document, "annotations"), field)
     try:
         unknown = set(values) - known
@@ -158,12 +173,32 @@ def unknown_category_id(split: Split) -> Iterator[Finding]:
     yield from _dangling(split, "category_id", "categories")
 
 
+def _all_lengths_match(split: Split, counts: dict[Any, int]) -> bool:
+    """The common case, from the shared numpy tables: every annotation has a well-formed
+    keypoints list of exactly 3 x K values for its (resolving, int) category. False means
+    "look closer", never "there is a problem"."""
+    t = split.tables
+    if not counts or not (t.keypoints_ok.all() and t.category_id_ok.all()):
+        return False
+    if not all(type(c) is int and -(2**63) <= c < 2**63 for c in counts):
+        return False
+    ids = np.array(sorted(counts), dtype=np.int64)
+    ks = np.array([counts[c] for c in sorted(counts)], dtype=np.int64)
+    where = np.minimum(np.searchsorted(ids, t.category_id), len(ids) - 1)
+    if not (ids[where] == t.category_id).all():
+        return False
+    lengths = 3 * np.bincount(t.kp_ann, minlength=t.n_annotations)
+    return bool((lengths == 3 * ks[where]).all())
+
+
 def _annotations_with_keypoints(
     split: Split, suspect: Callable[[int, int], bool]
 ) -> Iterator[tuple[int, list[Any], int]]:
     """(index, keypoints, K of its category) for the annotations whose category resolves and
     for which suspect(len(keypoints), K) holds."""
     counts = _keypoint_counts(split.document)
+    if _all_lengths_match(split, counts):
+        return
     annotations = _entries(split.document, "annotations")
     categories, keypoints = _column(annotations, "category_id"), _column(annotations, "keypoints")
     try:  # which (category, length) pairs occur, at C speed; usually all of them are fine
