@@ -96,7 +96,6 @@ class OutsidePoint:
 
 @dataclass
 class Figure:
-    split: str
     annotation_file: str
     index: int
     annotation_id: str
@@ -132,7 +131,9 @@ def _index(token: str) -> int | None:
 
 
 def annotation_target(pointer: str | None) -> tuple[int, str | None, int | None] | None:
-    """ "/annotations/17/keypoints/26" -> (17, "keypoints", 26); None when not in an annotation."""
+    """Where a pointer lands: "/annotations/17/keypoints/26" -> (17, "keypoints", 26).
+
+    None when it does not point into an annotation."""
     tokens = pointer_tokens(pointer)
     if len(tokens) < 2 or tokens[0] != "annotations":
         return None
@@ -601,7 +602,6 @@ def _figure(
     ]
     annotation_file = split.files.annotation_file
     return Figure(
-        split=split.name,
         annotation_file=_display(annotation_file, cwd) if annotation_file else "",
         index=target.index,
         annotation_id=_text(ann.get("id")),

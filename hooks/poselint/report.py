@@ -1,4 +1,7 @@
-"""Print diagnostics: text (ruff style), json (one array), github (workflow commands)."""
+"""Print diagnostics: text (ruff style), json (one array), github (workflow commands).
+
+html goes to --output (htmlreport.py); the terminal then gets text.
+"""
 
 from __future__ import annotations
 
