@@ -371,3 +371,35 @@ def test_stats_skip_a_split_that_does_not_parse(make_dataset, cli, tmp_path):
     result = cli("check", root, "--stats", tmp_path / "s.json")
     assert result.code == 1
     assert next(iter(json.loads((tmp_path / "s.json").read_text()).values())).keys() == {"train"}
+
+
+def test_fix_with_no_pull_is_refused(pushed, cli):
+    result = cli("check", "--no-pull", "--fix", cwd=pushed)
+    assert result.code == 2 and "dvc pull" in result.err
+
+
+def test_without_dvc_the_stale_check_is_skipped_with_a_note(repo, env):
+    root = build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    (root / "annotations" / "person_keypoints_val.json").write_text(
+        json.dumps(clean_docs()["val"], indent=3)
+    )
+    code = (
+        "import sys\nsys.modules['dvc'] = None  # as in a hook venv without dvc\n"
+        "from poselint.cli import main\nsys.exit(main(['check', 'data/pose.dvc', '-q']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc
+    assert "skipped the stale-workspace check (PL108)" in proc.stderr
+    assert "poselint[dvc]" in proc.stderr and "PL000" not in proc.stdout
+
+    with_dvc = subprocess.run(
+        [sys.executable, "-m", "poselint", "check", "data/pose.dvc", "-q"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert with_dvc.returncode == 1 and "PL108" in with_dvc.stdout

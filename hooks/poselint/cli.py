@@ -163,6 +163,13 @@ def run_check(args: argparse.Namespace) -> int:
     from poselint import dvcsupport  # no dvc import: it clears what a previous run cached
 
     dvcsupport.forget()
+    if args.no_pull and (args.fix or args.diff):
+        print(
+            "poselint: error: --fix/--diff change the workspace; --no-pull reads what DVC "
+            "records: `dvc pull` first, then fix",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_RUN
     html = args.output_format == "html"
     if html and args.output is None:
         print("poselint: error: --format html needs --output FILE", file=sys.stderr)
