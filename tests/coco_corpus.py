@@ -72,6 +72,14 @@ def _many_annotations(doc: Doc) -> None:
     ]
 
 
+def _deep(levels: int) -> list[Any]:
+    """[[[...]]] nested `levels` deep: jsonschema-rs cannot return a failing value over 255."""
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
 # name -> mutation of the clean train document
 MUTATIONS: dict[str, Callable[[Doc], None]] = {
     # top level
@@ -86,6 +94,8 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     "licenses-is-object": _set("licenses", {}),
     "license-id-string": _set("licenses/0/id", "0"),
     "extra-top-level-key": _set("x_cvat_version", "2.20"),
+    "deep-info": _set("info", _deep(300)),
+    "deep-extra-key": _set("x_meta", {"a": _deep(300)}),
     "empty-arrays": lambda d: d.update(images=[], annotations=[]),
     # images
     "image-not-object": _set("images/0", [1, 2]),
@@ -107,6 +117,7 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     "date-captured-string": _set("images/0/date_captured", "2024-01-01 00:00:00"),
     "date-captured-null": _set("images/0/date_captured", None),
     "image-extra-keys": _set("images/0/x_meta", {"a": [1, {"b": None}]}),
+    "image-deep": _set("images/1", _deep(300)),
     # annotations
     "annotation-not-object": _set("annotations/0", "person"),
     "keypoints-missing": _delete("annotations/0/keypoints"),
@@ -159,6 +170,8 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     ),
     "attributes-not-object": _set("annotations/0/attributes", ["occluded"]),
     "attributes-rich": _set("annotations/0/attributes", {"track_id": 3, "pose": "good", "x": None}),
+    "attributes-deep": _set("annotations/0/attributes", {"x": _deep(300)}),
+    "attributes-deep-array": _set("annotations/0/attributes", _deep(300)),
     "score-string": _set("annotations/0/score", "high"),
     "score-number": _set("annotations/0/score", 0.9),
     "every-annotation-broken": _every_annotation("iscrowd", "no"),

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import jsonschema
+import orjson
 import pytest
 from coco_corpus import all_documents, mutated_documents
 
@@ -231,3 +232,20 @@ def test_pl310_message_never_dumps_a_huge_value(make_dataset, cli):
     [(pointer, message)] = _pl310(cli, make_dataset({"train": doc}, images=False))
     assert pointer == "/annotations/0/segmentation"
     assert len(message) < 300 and "an object with 1 keys" in message
+
+
+@pytest.mark.parametrize("validator", [schema.FAST, schema.REFERENCE])
+def test_values_nested_to_the_parsers_bound_give_errors_not_exceptions(validator):
+    # orjson accepts 1,024 levels; jsonschema-rs returns failing values up to 255 deep and
+    # Python's stack gives out near 1,000. Either way: a diagnostic, never an exception.
+    deep = orjson.loads(b"[" * 1020 + b"]" * 1020)
+    doc = {**clean_docs()["train"], "info": deep}
+    doc["images"][1] = deep
+    errors = sorted((e.pointer, e.keyword) for e in schema.iter_errors(doc, validator=validator))
+    assert errors == [("", "depth"), ("/images/1", "depth")]
+    assert "nested too deeply" in schema.iter_errors(doc, validator=validator).__next__().message
+
+
+def test_pl310_reports_a_deep_value_jsonschema_rs_cannot_return(make_dataset, cli):
+    findings = _pl310(cli, make_dataset({"train": mutated_documents()["mutation:deep-info"]}))
+    assert findings == [("/info", "expected object, got array an array of 1 items")]

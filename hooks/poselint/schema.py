@@ -78,7 +78,7 @@ def iter_errors(
     validator = validator or backend()
     # A clean document costs one compiled call (~0.3 s at COCO-2017 scale); python-jsonschema
     # would take minutes for the same answer, so it goes straight to the walk.
-    if validator == FAST and _validator(FAST, None).is_valid(document):
+    if validator == FAST and _is_valid(FAST, None, document):
         return
     position: tuple[str, int] | None = None
     for count, (position, error) in enumerate(_walk(document, validator)):
@@ -114,9 +114,12 @@ def _limit_error(
         for key in ENTRY_ARRAYS[ENTRY_ARRAYS.index(first_key) :]:
             entries = document.get(key)
             if isinstance(entries, list):
-                is_valid = _validator(validator, key).is_valid
                 start = first_index if key == first_key else 0
-                rest += sum(1 for entry in islice(entries, start, None) if not is_valid(entry))
+                rest += sum(
+                    1
+                    for entry in islice(entries, start, None)
+                    if not _is_valid(validator, key, entry)
+                )
     return SchemaError(
         "",
         "limit",
@@ -146,12 +149,33 @@ def _validator(validator: str, key: str | None) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+def _is_valid(validator: str, key: str | None, instance: Any) -> bool:
+    try:
+        return bool(_validator(validator, key).is_valid(instance))
+    except (ValueError, RecursionError):  # too deep for the validator: the walk says where
+        return False
+
+
 def _errors(
     validator: str, key: str | None, instance: Any, prefix: tuple[str | int, ...]
 ) -> Iterator[SchemaError]:
-    convert = _from_fast if validator == FAST else _from_reference
-    for error in _validator(validator, key).iter_errors(instance):
-        yield convert(error, prefix)
+    if validator == FAST:
+        try:  # one entry's errors: few, and jsonschema-rs builds them all at once anyway
+            errors = [_from_fast(e, prefix) for e in _validator(FAST, key).iter_errors(instance)]
+        except ValueError:
+            # jsonschema-rs cannot hand back a failing value nested over 255 levels deep
+            # ("Recursion limit reached"); the reference validator can, for this one entry.
+            yield from _errors(REFERENCE, key, instance, prefix)
+            return
+        yield from errors
+        return
+    try:
+        for error in _validator(REFERENCE, key).iter_errors(instance):
+            yield _from_reference(error, prefix)
+    except RecursionError:  # the parser allows 1,024 levels; Python's own stack fewer
+        yield SchemaError(
+            json_pointer(*prefix), "depth", "nested too deeply to check against the schema"
+        )
 
 
 def iter_errors_fast(document: Any) -> Iterator[SchemaError]:
@@ -206,9 +230,9 @@ def describe(value: Any, limit: int = 40) -> str:
     """A value as JSON when short, else a summary: never a megabyte of RLE in a message."""
     try:
         text = orjson.dumps(value).decode()
-    except TypeError:
-        text = repr(value)
-    if len(text) <= limit:
+    except TypeError:  # nested over orjson's 255 levels (the parser allows 1,024)
+        text = ""
+    if text and len(text) <= limit:
         return text
     if isinstance(value, list):
         return f"an array of {len(value)} items"
@@ -216,7 +240,7 @@ def describe(value: Any, limit: int = 40) -> str:
         return f"an object with {len(value)} keys"
     if isinstance(value, str):
         return f"a string of {len(value)} characters"
-    return text[:limit] + "…"
+    return text[:limit] + "…" if text else type(value).__name__
 
 
 def _json_type(value: Any) -> str:
