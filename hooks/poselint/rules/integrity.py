@@ -357,20 +357,34 @@ def duplicate_file_name(split: Split) -> Iterator[Finding]:
 
 
 def _category_set(document: dict[str, Any] | None) -> dict[Any, tuple[int, tuple[Any, ...]]]:
-    """id -> (index, (name, keypoint names, skeleton as a set of undirected edges))."""
+    """id -> (index, (name, keypoint names, skeleton as a set of undirected edges)).
+
+    Only well-formed parts take part (strings, pairs of integers): malformed ones are PL310's,
+    and comparing arbitrary JSON could recurse a thousand levels deep.
+    """
     out: dict[Any, tuple[int, tuple[Any, ...]]] = {}
     for c, category in _categories(document):
         if not _is_id(category.get("id")):
             continue
+        name = category.get("name")
+        names = _keypoint_names(category) or []
         skeleton = category.get("skeleton", [])
         edges = frozenset(
-            frozenset(pair) if isinstance(pair, list) else repr(pair)
-            for pair in (skeleton if isinstance(skeleton, list) else [skeleton])
-            if not isinstance(pair, list) or all(map(_is_id, pair))
+            frozenset(pair)
+            for pair in (skeleton if isinstance(skeleton, list) else [])
+            if isinstance(pair, list) and all(map(_is_id, pair))
         )
-        names = category.get("keypoints", [])
-        names = tuple(names) if isinstance(names, list) else names
-        out.setdefault(category["id"], (c, (category.get("name"), names, edges)))
+        out.setdefault(
+            category["id"],
+            (
+                c,
+                (
+                    name if isinstance(name, str) else None,
+                    tuple(n if isinstance(n, str) else None for n in names),
+                    edges,
+                ),
+            ),
+        )
     return out
 
 
