@@ -187,6 +187,12 @@ def test_pl108_stale_workspace(repo, env, cli):
     assert "added: images/val/extra.png" in d["message"]
     assert "`dvc add data/pose`" in d["message"]
 
+    # The folder (or a file in it) names the same tracked dataset as its .dvc file.
+    result = cli(
+        "check", "data/pose/annotations", "--format", "json", "--ignore", "PL505", cwd=repo
+    )
+    assert [d["code"] for d in result.json()] == ["PL108"]
+
     dvc("add", "-q", "data/pose", cwd=repo, env=env)
     result = cli("check", "data/pose.dvc", "--format", "json", "--ignore", "PL505", cwd=repo)
     assert result.code == 0 and result.json() == []

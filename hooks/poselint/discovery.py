@@ -153,7 +153,9 @@ def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Disc
             continue
         enclosing = enclosing_root(path)
         if enclosing is not None:
-            result.add(Target(enclosing))
+            # data/pose tracked by data/pose.dvc: lint it as tracked (PL108 compares it)
+            tracked_by = enclosing.with_name(enclosing.name + ".dvc")
+            result.add(Target(enclosing, tracked_by if tracked_by.is_file() else None))
         elif path.is_dir():
             below = roots_below(path)
             if not below:
