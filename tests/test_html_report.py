@@ -186,6 +186,21 @@ def test_cvat_export_report_draws_each_flagged_annotation(
     assert "PL201" in html.split('id="other"', 1)[1]
 
 
+def test_after_fix_the_report_draws_the_files_as_they_are_now(
+    cli: Cli, make_cvat_export: Callable[..., Path], tmp_path: Path
+) -> None:
+    root, report = make_cvat_export(), tmp_path / "fixed.html"
+    assert cli("check", root, "--fix", "--format", "html", "--output", report).code == 1
+    html = report.read_text("utf-8")
+    page = parse(html)
+    # Renamed splits, zeroed outside points: what remains (PL606) is drawn from the new file.
+    assert '<td class="mono">train</td>' in html and '<td class="mono">val</td>' in html
+    assert "person_keypoints_Train.json" not in html and "(not zeroed)" not in html
+    [figure] = page.figures
+    assert "person_keypoints_train.json · annotations[2]" in figure["text"]  # type: ignore[operator]
+    assert figure["imgs"] and "PL606" in figure["text"]  # type: ignore[operator]
+
+
 EXAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "example-repo" / "incoming"
 
 

@@ -193,8 +193,9 @@ def run_check(args: argparse.Namespace) -> int:
             diagnostics.extend(fixes[-1].diagnostics)
         else:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
-        if html:
-            datasets.append(dataset)
+        if html:  # after --fix changed files, the report draws them as they are now
+            refreshed = args.fix and not args.diff and fixes[-1].changes
+            datasets.append(_open_dataset(target, config, args.no_pull) if refreshed else dataset)
         if args.stats is not None:
             from poselint.stats import dataset_stats
 
