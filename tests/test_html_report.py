@@ -438,6 +438,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-extensions",
     "--disable-default-apps",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
 
 
