@@ -204,7 +204,6 @@ def test_after_fix_the_report_draws_the_files_as_they_are_now(
 EXAMPLE_EXPORT = Path(__file__).resolve().parents[1] / "example-repo" / "incoming"
 
 
-@pytest.mark.skipif(not EXAMPLE_EXPORT.is_dir(), reason="example-repo/incoming not built yet")
 def test_example_repo_broken_export_shows_each_problem_drawn(cli: Cli, tmp_path: Path) -> None:
     root = shutil.copytree(EXAMPLE_EXPORT, tmp_path / "incoming")  # never touch the repo's copy
     html, page = report_shows_each_problem(cli, root, tmp_path)
