@@ -354,3 +354,10 @@ def test_a_fix_already_running_on_the_dataset_is_a_refusal(make_cvat_export):
     assert "another poselint process is fixing this dataset" in result.refusals[0].detail
     assert result.changes == [] and snapshot(root) == before
     assert any(d.code == "PL201" for d in result.diagnostics)
+
+
+def test_every_fixable_rule_has_a_fixer_and_back():
+    from poselint.fix import FIXERS
+    from poselint.rules import REGISTRY
+
+    assert {r.code for r in REGISTRY if r.fixable} == set(FIXERS)

@@ -239,16 +239,9 @@ def run_check(args: argparse.Namespace) -> int:
 def run_fixers(
     dataset: Dataset, rules: list[Rule], args: argparse.Namespace, progress: bool
 ) -> FixResult:
-    from poselint.fix import code_enabled, fix_dataset
+    from poselint.fix import fix_dataset
 
-    config = dataset.config
-    return fix_dataset(
-        dataset,
-        rules,
-        apply=args.fix and not args.diff,
-        unregistered_enabled=lambda code: code_enabled(code, config, args.select, args.ignore),
-        progress=progress,
-    )
+    return fix_dataset(dataset, rules, apply=args.fix and not args.diff, progress=progress)
 
 
 def rules_table() -> str:

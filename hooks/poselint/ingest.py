@@ -30,7 +30,7 @@ from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import looks_like_root
 from poselint.engine import select_rules
-from poselint.fix import FixResult, code_enabled, fix_dataset, tracked_by_dvc
+from poselint.fix import FixResult, fix_dataset, tracked_by_dvc
 from poselint.fix.output import print_fix_lines, shown
 from poselint.fsutil import durable_rename
 from poselint.layout import ANNOTATIONS, IMAGES
@@ -283,12 +283,7 @@ def ingest(
                 raise IngestError(f"--default-split {default_split}: not one of {config.splits}")
             result.notes += name_default_subset(root, default_split)
         dataset = Dataset(root, config)
-        result.fix = fix_dataset(
-            dataset,
-            rules,
-            apply=True,
-            unregistered_enabled=lambda code: code_enabled(code, config, select, ignore),
-        )
+        result.fix = fix_dataset(dataset, rules, apply=True)
         put_in_place(root, dest, staging)
         result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
         result.fix.dvc_out = tracked_by_dvc(dest)

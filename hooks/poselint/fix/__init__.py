@@ -17,7 +17,6 @@ from pathlib import Path
 
 import orjson
 
-from poselint.config import Config
 from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import DiscoveryError, dvc_outputs
@@ -40,11 +39,11 @@ from poselint.fsutil import (
     fault_point,
 )
 from poselint.loader import BOM, gc_paused
-from poselint.rules import REGISTRY, Rule
+from poselint.rules import Rule
 
 __all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
 
-Fixer = Callable[[FixContext, "list[Diagnostic] | None"], None]
+Fixer = Callable[[FixContext, list[Diagnostic]], None]
 
 FIXERS: dict[str, Fixer] = {
     "PL201": fix_split_names,
@@ -69,33 +68,18 @@ class FixResult:
     dvc_out: Path | None = None  # the DVC-tracked path holding the root
 
 
-def code_enabled(
-    code: str, config: Config, select: Sequence[str] | None, ignore: Sequence[str]
-) -> bool:
-    """Selection for a fixer whose rule is not registered (yet): the same prefixes apply."""
-    chosen = [p.upper() for p in (select or config.select)]
-    if any(code.startswith(p.upper()) for p in (*config.ignore, *ignore)):
-        return False
-    return not chosen or "ALL" in chosen or any(code.startswith(p) for p in chosen)
-
-
 def make_plan(
     dataset: Dataset,
     diagnostics: list[Diagnostic],
     rules: Sequence[Rule],
-    unregistered_enabled: Callable[[str], bool],
 ) -> Plan:
     plan = Plan(dataset.root)
     ctx = FixContext(dataset, plan)
-    registered = {r.code for r in REGISTRY}
     selected = {r.code for r in rules}
     for code, fixer in FIXERS.items():
-        if code in registered:
-            mine = [d for d in diagnostics if d.code == code and d.fixable]
-            if code in selected and mine:
-                fixer(ctx, mine)
-        elif unregistered_enabled(code):
-            fixer(ctx, None)
+        mine = [d for d in diagnostics if d.code == code and d.fixable]
+        if code in selected and mine:
+            fixer(ctx, mine)
     finalize(plan)
     return plan
 
@@ -161,7 +145,6 @@ def fix_dataset(
     rules: Sequence[Rule],
     *,
     apply: bool,
-    unregistered_enabled: Callable[[str], bool] = lambda code: True,
     progress: bool = False,
     lock_timeout: float = 60.0,
 ) -> FixResult:
@@ -173,7 +156,7 @@ def fix_dataset(
         return result
     try:
         with dataset_lock(root, lock_timeout) if apply else contextlib.nullcontext():
-            _fix_locked(dataset, rules, result, unregistered_enabled, progress)
+            _fix_locked(dataset, rules, result, progress)
     except LockBusy as exc:
         result.refusals.append(Note(str(exc)))
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
@@ -184,7 +167,6 @@ def _fix_locked(
     dataset: Dataset,
     rules: Sequence[Rule],
     result: FixResult,
-    unregistered_enabled: Callable[[str], bool],
     progress: bool,
 ) -> None:
     apply, root = result.applied, dataset.root
@@ -205,7 +187,7 @@ def _fix_locked(
         result.changes += leftovers.changes
         dataset = _fresh(dataset)
     diagnostics = lint_dataset(dataset, rules, progress=progress)
-    plan = make_plan(dataset, diagnostics, rules, unregistered_enabled)
+    plan = make_plan(dataset, diagnostics, rules)
     result.notes += plan.notes
     if plan.refusals:  # change nothing at all rather than half the job
         result.refusals += plan.refusals

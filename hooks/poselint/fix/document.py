@@ -187,16 +187,14 @@ def serialize_like(doc: dict[str, Any], style: Style) -> bytes:
 # --- fixers: plan the edits for the files that the diagnostics name ---------------------
 
 
-def _splits_named(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> list[Split]:
-    """The splits whose annotation file a diagnostic names (every one when None)."""
+def _splits_named(ctx: FixContext, diagnostics: list[Diagnostic]) -> list[Split]:
+    """The splits whose annotation file a diagnostic names."""
     splits = [s for s in ctx.dataset.splits if s.files.annotation_file is not None]
-    if diagnostics is None:  # the rule is not registered yet: the fixer finds its own work
-        return splits
     named = {d.path for d in diagnostics}
     return [s for s in splits if s.files.annotation_file in named]
 
 
-def fix_bom(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> None:
+def fix_bom(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
     for split in _splits_named(ctx, diagnostics):
         if split.loaded is None or not split.loaded.had_bom or split.files.annotation_file is None:
             continue
@@ -205,7 +203,7 @@ def fix_bom(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> None:
         rewrite.changes.append(Change("remove", "the UTF-8 BOM from {0}", (rewrite.path,)))
 
 
-def fix_outside_points(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> None:
+def fix_outside_points(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
     if not ctx.dataset.config.zero_outside_keypoints:
         return  # the team keeps outside coordinates for CVAT round trips
     for split in _splits_named(ctx, diagnostics):
@@ -219,7 +217,7 @@ def fix_outside_points(ctx: FixContext, diagnostics: list[Diagnostic] | None) ->
             rewrite.changes.append(Change("fix", f"{n} outside {points} in {{0}}", (rewrite.path,)))
 
 
-def fix_num_keypoints(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> None:
+def fix_num_keypoints(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
     for split in _splits_named(ctx, diagnostics):
         rewrite = ctx.rewrite_of(split)
         if rewrite is None or rewrite.document is None:

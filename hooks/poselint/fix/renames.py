@@ -37,9 +37,9 @@ def names_in(folder: Path) -> set[str]:
         return set()
 
 
-def fix_split_names(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> None:
+def fix_split_names(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
     ds, plan = ctx.dataset, ctx.plan
-    named = None if diagnostics is None else {d.path for d in diagnostics}
+    named = {d.path for d in diagnostics}
     existing = {
         "annotation": {e.name for e in ds.layout.annotation_entries or []},
         "images": {e.name for e in ds.layout.image_entries or []},
@@ -55,7 +55,7 @@ def fix_split_names(ctx: FixContext, diagnostics: list[Diagnostic] | None) -> No
             ("images", split.files.images_dir, target),
         )
         for kind, src, dst_name in places:
-            if src is None or (named is not None and src not in named):
+            if src is None or src not in named:
                 continue
             dst = src.with_name(dst_name)
             if dst_name in existing[kind]:
