@@ -17,6 +17,8 @@ import jsonschema
 import orjson
 import pytest
 from coco_corpus import all_documents, mutated_documents
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builders import clean_docs, person
 from poselint import schema
@@ -249,3 +251,55 @@ def test_values_nested_to_the_parsers_bound_give_errors_not_exceptions(validator
 def test_pl310_reports_a_deep_value_jsonschema_rs_cannot_return(make_dataset, cli):
     findings = _pl310(cli, make_dataset({"train": mutated_documents()["mutation:deep-info"]}))
     assert findings == [("/info", "expected object, got array an array of 1 items")]
+
+
+# --- randomised differential: the corpus above, plus whatever hypothesis makes up -------------
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([0, 1, 2, -1, 0.0, 1.0, 64.0, 1.5, "", "x", "0"])
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _paths(node, path=()):
+    yield path
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in children:
+        yield from _paths(child, (*path, key))
+
+
+@st.composite
+def _mutated(draw):
+    doc = clean_docs()[draw(st.sampled_from(["train", "val"]))]
+    for _ in range(draw(st.integers(min_value=1, max_value=5))):
+        path = draw(st.sampled_from([p for p in _paths(doc) if p]))
+        parent = doc
+        for part in path[:-1]:
+            parent = parent[part]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(_json_values)
+    return orjson.loads(json.dumps(doc))  # numbers as the parser hands them over
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_mutated())
+def test_fast_path_agrees_with_the_reference_on_random_mutations(doc):
+    fast = sorted((e.pointer, e.keyword, e.message) for e in schema.iter_errors_fast(doc))
+    reference = sorted((e.pointer, e.keyword, e.message) for e in schema.iter_errors_reference(doc))
+    assert fast == reference
