@@ -2,8 +2,10 @@
 
 PL310 (the schema) owns types, required keys and value ranges. These rules check what the
 schema cannot express, and skip an entry whose shape is wrong (PL310 reports it) instead of
-raising or reporting it twice. Each is one pass of dict/set work over the document, which is
-~0.1 s per rule at COCO-2017 scale (benchmarks/bench_integrity.py).
+raising or reporting it twice. Speed: a C-speed set pass or the shared numpy tables decide the
+common case (nothing to report) in 0.001-0.08 s per rule at COCO-2017 scale; the per-entry
+loop that builds findings runs only when that says something may be wrong
+(benchmarks/bench_integrity.py).
 """
 
 from __future__ import annotations
