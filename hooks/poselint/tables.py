@@ -153,14 +153,20 @@ def _keypoints(
     n = len(values)
     ok = [type(k) is list and len(k) % 3 == 0 for k in values]
     lists: list[list[Any]] = [k if good else [] for k, good in zip(values, ok, strict=True)]
-    if not _all_numbers(itertools.chain.from_iterable(lists)):  # rare: find the bad ones
+    types = frozenset(map(type, itertools.chain.from_iterable(lists)))
+    if not types <= _NUMBER_TYPES:  # rare: find the annotations holding the bad values
         ok = [good and _all_numbers(k) for k, good in zip(lists, ok, strict=True)]
         lists = [k if good else [] for k, good in zip(lists, ok, strict=True)]
+        types = _NUMBER_TYPES
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
     total = int(lengths.sum())
+    chain = itertools.chain.from_iterable(lists)
     try:
-        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.float64, count=total)
-    except OverflowError:  # an integer beyond float range somewhere: NaN it, then drop it
+        if types == {int}:  # COCO writes integer pixels: int64 conversion is the fast one
+            flat = np.fromiter(chain, dtype=np.int64, count=total).astype(np.float64)
+        else:
+            flat = np.fromiter(chain, dtype=np.float64, count=total)
+    except OverflowError:  # an integer beyond int64/float range: NaN it, then drop it
         chain = itertools.chain.from_iterable(lists)
         flat = np.fromiter(map(_as_float, chain), dtype=np.float64, count=total)
     if not np.isfinite(flat).all():
