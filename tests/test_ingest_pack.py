@@ -288,3 +288,10 @@ def test_sigkill_during_forced_ingest_never_loses_the_old_dest(
         assert sorted(os.listdir(dest / "images")) == ["train", "val"]
     else:
         assert not dest.exists()
+
+
+def test_ingest_json_format_keeps_stdout_a_json_array(export_zip, cli):
+    result = cli("ingest", export_zip, "out", "--format", "json")
+    assert result.code == 0
+    assert all(d["severity"] == "warning" for d in result.json())
+    assert "renamed images/Train -> images/train" in result.err
