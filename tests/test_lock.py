@@ -56,3 +56,20 @@ def test_lock_is_reentrant_across_sequential_uses(tmp_path):
     for _ in range(3):
         with dataset_lock(tmp_path, timeout=0):
             pass
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    from poselint.fsutil import atomic_write_bytes
+
+    target = tmp_path / "a.json"
+    target.write_text("{}")
+    target.chmod(0o640)
+    atomic_write_bytes(target, b"[]")
+    assert (target.stat().st_mode & 0o777, target.read_bytes()) == (0o640, b"[]")
+    fresh = tmp_path / "new.json"
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(fresh, b"{}")
+    finally:
+        os.umask(old)
+    assert fresh.stat().st_mode & 0o777 == 0o644
