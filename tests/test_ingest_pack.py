@@ -295,3 +295,13 @@ def test_ingest_json_format_keeps_stdout_a_json_array(export_zip, cli):
     assert result.code == 0
     assert all(d["severity"] == "warning" for d in result.json())
     assert "renamed images/Train -> images/train" in result.err
+
+
+def test_pack_zip_gets_the_usual_file_mode(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    old = os.umask(0o022)
+    try:
+        assert cli("pack", root, "-o", "x.zip").code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.zip").stat().st_mode) == 0o644

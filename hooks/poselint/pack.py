@@ -101,6 +101,9 @@ def write_zip(output: Path, entries: list[Member]) -> int:
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
     total = 0
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would keep the zip from teammates
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w") as zf:
                 for member in entries:
