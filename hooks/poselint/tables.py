@@ -162,10 +162,9 @@ def _keypoints(
     total = int(lengths.sum())
     chain = itertools.chain.from_iterable(lists)
     try:
-        if types == {int}:  # COCO writes integer pixels: int64 conversion is the fast one
-            flat = np.fromiter(chain, dtype=np.int64, count=total).astype(np.float64)
-        else:
-            flat = np.fromiter(chain, dtype=np.float64, count=total)
+        # Straight to float64: an int64 pass then astype is ~10% faster for COCO's integer
+        # pixels but holds a second 100 MB array at the peak.
+        flat = np.fromiter(chain, dtype=np.float64, count=total)
     except OverflowError:  # an integer beyond int64/float range: NaN it, then drop it
         chain = itertools.chain.from_iterable(lists)
         flat = np.fromiter(map(_as_float, chain), dtype=np.float64, count=total)
