@@ -157,7 +157,6 @@ def _keypoints(
     if not types <= _NUMBER_TYPES:  # rare: find the annotations holding the bad values
         ok = [good and _all_numbers(k) for k, good in zip(lists, ok, strict=True)]
         lists = [k if good else [] for k, good in zip(lists, ok, strict=True)]
-        types = _NUMBER_TYPES
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
     total = int(lengths.sum())
     chain = itertools.chain.from_iterable(lists)
