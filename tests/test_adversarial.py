@@ -229,3 +229,12 @@ def test_many_problems_in_one_file_still_every_one_reported(make_dataset):
     ]
     root = make_dataset(docs, images=False)
     check_invariants(root, "--no-image-size")
+
+
+def test_nesting_just_under_orjsons_bound(make_dataset):
+    # orjson accepts 1024 levels; the stdlib parse behind PL305 recurses less deep.
+    root = make_dataset()
+    doc = clean_docs()["train"]
+    text = json.dumps(doc).replace('"occluded": false', '"occluded": ' + "[" * 1015 + "]" * 1015, 1)
+    _write(root, text.encode())
+    check_invariants(root)

@@ -162,7 +162,10 @@ def parse_bytes(path: Path, data: bytes, duplicate_key_check_bytes: int = 0) -> 
         with gc_paused():
             loaded.value = orjson.loads(data)
         if len(data) <= duplicate_key_check_bytes:
-            loaded.duplicate_keys = find_duplicate_keys(data)
+            try:
+                loaded.duplicate_keys = find_duplicate_keys(data)
+            except RecursionError:  # the stdlib parser nests less deep than orjson: unchecked
+                loaded.duplicate_keys = None
     except orjson.JSONDecodeError as exc:
         line, column = _line_col(data, exc.pos)
         message = _describe(exc, data)
