@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import unicodedata
@@ -349,3 +350,11 @@ def test_pl505_a_file_of_another_split_is_still_an_orphan_here(make_dataset, cli
     write_image(root / "images" / "val" / "img_001.jpg", 64, 48)  # train's name, val's folder
     d = _one(cli, root, "PL505")
     assert str(d["path"]).endswith("images/val/img_001.jpg")
+
+
+def test_pl505_not_reported_when_the_images_array_is_broken(make_dataset, cli):
+    docs = clean_docs()
+    root = make_dataset(docs)
+    docs["train"]["images"] = {"not": "a list"}
+    (root / "annotations" / "person_keypoints_train.json").write_text(json.dumps(docs["train"]))
+    assert "PL505" not in codes_for(cli, root)
