@@ -409,3 +409,30 @@ def test_without_dvc_the_stale_check_is_skipped_with_a_note(repo, env):
         text=True,
     )
     assert with_dvc.returncode == 1 and "PL108" in with_dvc.stdout
+
+
+def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
+    """The fast path (the .dir object from the remote) and DVC's data-index walk agree."""
+    from poselint import dvcsupport
+
+    try:
+        [output] = dvcsupport.outputs_of_dvc_file(pushed / "data" / "pose.dvc")
+        reader = dvcsupport.DvcReader(pushed)
+        fast = reader._remote_manifest(output)
+        assert fast is not None and len(fast) == 6
+        assert fast == reader._walk(output)
+        assert dvcsupport.cached_manifest(output) is None  # it did not come from the cache
+    finally:
+        dvcsupport.forget()
+
+
+def test_pl108_for_a_dvc_yaml_output(repo, env, cli):
+    root = build_dataset(repo / "out" / "pose")
+    (repo / "dvc.yaml").write_text("stages:\n  make:\n    cmd: 'true'\n    outs:\n      - out\n")
+    dvc("commit", "-q", "-f", "make", cwd=repo, env=env)
+    assert cli("check", "dvc.yaml", "--format", "json", cwd=repo).json() == []
+    (root / "annotations" / "person_keypoints_val.json").write_text(
+        json.dumps(clean_docs()["val"], indent=1)
+    )
+    [d] = cli("check", "dvc.lock", "--format", "json", cwd=repo).json()
+    assert d["code"] == "PL108" and "`dvc commit out`" in d["message"], d
