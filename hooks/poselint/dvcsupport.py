@@ -83,6 +83,10 @@ def _recorded_md5(out: dict[str, Any]) -> str | None:
     return md5 if isinstance(md5, str) else None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
 
@@ -124,14 +128,15 @@ def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
         hashes: dict[str, tuple[str, str]] = {}
         locked_stage = locked.get(name) if isinstance(locked, dict) else None
         if isinstance(locked_stage, dict):
-            for out in locked_stage.get("outs") or []:
+            for out in _list(locked_stage.get("outs")):
                 md5 = _recorded_md5(out) if isinstance(out, dict) else None
                 if md5 and isinstance(out.get("path"), str):
                     hashes[out["path"]] = (md5, _hash_name(out))
-        for out in stage.get("outs") or []:
-            path = out if isinstance(out, str) else next(iter(out), None)
-            if isinstance(out, dict) and len(out) != 1:
-                continue
+        for out in _list(stage.get("outs")):
+            # `- path` or `- path: {cache: false, ...}`
+            path = out if isinstance(out, str) else None
+            if isinstance(out, dict) and len(out) == 1:
+                path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
                 resolved = (dvc_yaml.parent / path).resolve()
                 md5, hash_name = hashes.get(path, (None, "md5"))
