@@ -422,6 +422,11 @@ def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
         assert fast is not None and len(fast) == 6
         assert fast == reader._walk(output)
         assert dvcsupport.cached_manifest(output) is None  # it did not come from the cache
+        ann = pushed / "data" / "pose" / "annotations" / "person_keypoints_val.json"
+        by_md5 = reader.read(ann, 10**6, output, fast["annotations/person_keypoints_val.json"])
+        by_index = reader.read(ann, 10**6, output, "")  # no md5: DVC's data index
+        assert isinstance(by_md5, bytes) and by_md5 == by_index
+        assert json.loads(by_md5) == clean_docs()["val"]
     finally:
         dvcsupport.forget()
 

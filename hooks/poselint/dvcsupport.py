@@ -485,16 +485,40 @@ class DvcReader:
             raise FileNotFoundError(f"DVC tracks no files under {key}")
         return files
 
-    def read(self, path: Path, max_bytes: int) -> bytes | str:
-        """The file's bytes, or why they cannot be had."""
-        try:
-            with self.fs.open(self.key(path), mode="rb") as f:
-                data: bytes = f.read(max_bytes + 1)
-        except Exception as exc:  # dvc raises many kinds; each is a reason, not a crash
-            return f"cannot read it through DVC: {exc}"
+    def read(self, path: Path, max_bytes: int, output: TrackedOutput, md5: str) -> bytes | str:
+        """The file's bytes, or why they cannot be had: the object by its md5 from the cache,
+        else the remote; through DVC's data index for remotes that are not md5-addressed."""
+        data = self._read_object(output, md5, max_bytes)
+        if data is None:
+            try:
+                with self.fs.open(self.key(path), mode="rb") as f:
+                    data = f.read(max_bytes + 1)
+            except Exception as exc:  # dvc raises many kinds; each is a reason, not a crash
+                return f"cannot read it through DVC: {exc}"
+        if not isinstance(data, bytes):
+            return "DVC returned no bytes for it"
         if len(data) > max_bytes:
             return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
         return data
+
+    def _read_object(self, output: TrackedOutput, md5: str, max_bytes: int) -> bytes | None:
+        if not md5:
+            return None
+        for base in (_cache_dir(self.dvc_root) / "files" / "md5", _cache_dir(self.dvc_root)):
+            try:
+                with open(base / md5[:2] / md5[2:], "rb") as f:
+                    return f.read(max_bytes + 1)
+            except OSError:
+                continue
+        try:
+            odb = repo(self.dvc_root).cloud.get_remote_odb(
+                name=output.remote, command="poselint --no-pull", hash_name=output.hash_name
+            )
+            with odb.fs.open(odb.oid_to_path(md5), mode="rb") as f:
+                data = f.read(max_bytes + 1)
+        except Exception:
+            return None
+        return data if isinstance(data, bytes) else None
 
 
 _readers: dict[Path, DvcReader] = {}
@@ -538,6 +562,7 @@ class RemoteDataset:
 
     root: Path
     reader: DvcReader | None = None
+    output: TrackedOutput | None = None  # the output holding root
     files: Manifest = field(default_factory=dict)  # posix path under root -> md5
     error: str | None = None
 
@@ -577,9 +602,10 @@ class RemoteDataset:
 
     def read(self, path: Path, max_bytes: int) -> bytes | str:
         """An annotation file's bytes through DVC, or why not (Split.loaded parses them)."""
-        if self.reader is None:
+        if self.reader is None or self.output is None:
             return self.error or "not readable through DVC"
-        return self.reader.read(path, max_bytes)
+        md5 = self.files.get(path.relative_to(self.root).as_posix(), "")
+        return self.reader.read(path, max_bytes, self.output, md5)
 
     def image_index(self, folder: Path) -> ImageIndex:
         index = ImageIndex(folder, source="dvc")
@@ -607,7 +633,7 @@ def open_remote(root: Path, declared_in: Path) -> RemoteDataset:
     prefix = root.relative_to(output.path).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
     files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
-    return RemoteDataset(root, reader, files)
+    return RemoteDataset(root, reader, output, files)
 
 
 ManifestSource = Callable[[TrackedOutput], "Manifest | None"]
