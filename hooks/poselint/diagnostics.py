@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -24,17 +25,15 @@ class Diagnostic:
     severity: Severity = "error"
     fixable: bool = False
 
-    def with_severity(self, severity: Severity) -> Diagnostic:
-        return self if severity == self.severity else replace(self, severity=severity)
-
     def display_path(self, cwd: Path | None = None) -> str:
         """Relative to the cwd when below it, absolute otherwise (the CLI contract)."""
-        cwd = cwd or Path.cwd()
-        try:
-            return self.path.relative_to(cwd).as_posix() or "."
-        except ValueError:
-            rel = os.path.relpath(self.path, cwd)
-            return self.path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
+        return display_path(self.path, cwd or Path.cwd())
 
-    def sort_key(self) -> tuple[str, str, str]:
-        return (str(self.path), self.pointer or "", self.code)
+
+@lru_cache(maxsize=4096)  # a million diagnostics share a handful of paths
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix() or "."
+    except ValueError:
+        rel = os.path.relpath(path, cwd)
+        return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
