@@ -177,3 +177,31 @@ def test_readme_rule_table_matches_registry():
     assert len(set(codes)) == len(codes) and codes == sorted(codes)
     assert all(re.fullmatch(r"PL\d{3}", c) for c in codes)
     assert all(r.what and r.why and re.fullmatch(r"[a-z0-9-]+", r.name) for r in REGISTRY)
+
+
+def test_findings_beyond_max_findings_per_file_are_counted(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    for i in range(7):
+        (root / f"stray{i}.txt").write_text("")
+    (tmp_path / "poselint.toml").write_text("max_findings_per_file = 3\n")
+    records = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL101"]
+    assert len(records) == 4
+    assert "and 4 more PL101 findings" in str(records[-1]["message"])
+    (tmp_path / "poselint.toml").write_text("max_findings_per_file = 0\n")
+    assert len(cli("check", root, "--format", "json").json()) == 7
+
+
+def test_finding_batches_are_formatted_only_as_far_as_kept():
+    from poselint.engine import _within_cap
+    from poselint.rules import Finding, FindingBatch
+
+    formatted: list[int] = []
+
+    def lazy(n: int):
+        for i in range(n):
+            formatted.append(i)
+            yield Finding(f"finding {i}")
+
+    kept, hidden = _within_cap([Finding("first"), FindingBatch(1000, lazy(1000))], cap=5)
+    assert [f.message for f in kept] == ["first", *(f"finding {i}" for i in range(4))]
+    assert hidden == 996 and len(formatted) == 4

@@ -39,6 +39,9 @@ class Config:
     max_annotation_bytes: int = 2 * 1024**3
     # Duplicate JSON keys need a second (stdlib) parse; do it for files up to this size.
     duplicate_key_check_bytes: int = 64 * 1024**2
+    # Diagnostics kept per rule and file; the rest become one "... and N more" diagnostic.
+    # Bounds time and memory on a raw CVAT export with millions of stale points.
+    max_findings_per_file: int = 10_000
     # Diagnostics printed per rule and file in text/github output; the rest are counted.
     max_per_rule: int = 20
     image_size: bool = True

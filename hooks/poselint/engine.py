@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from poselint.config import Config, ConfigError
 from poselint.dataset import Dataset, Split
 from poselint.diagnostics import Diagnostic
-from poselint.rules import REGISTRY, Finding, Rule
+from poselint.rules import REGISTRY, Finding, FindingBatch, Rule
 
 INTERNAL_ERROR = "PL000"
 
@@ -48,7 +49,7 @@ class _Crash(Finding):
     """A rule raised: reported as PL000 instead of a traceback, and the other rules go on."""
 
 
-def _run(rule: Rule, subject: Dataset | Split) -> Iterator[Finding]:
+def _run(rule: Rule, subject: Dataset | Split) -> Iterator[Finding | FindingBatch]:
     try:
         yield from rule.check(subject)
     except Exception as exc:  # a rule bug must never become a traceback for the user
@@ -59,11 +60,31 @@ def _run(rule: Rule, subject: Dataset | Split) -> Iterator[Finding]:
         )
 
 
+def _within_cap(results: Iterable[Finding | FindingBatch], cap: int) -> tuple[list[Finding], int]:
+    """At most `cap` findings (0: all), and how many more there were, formatting none of them:
+    a raw CVAT export at COCO scale has two million stale outside points."""
+    kept: list[Finding] = []
+    hidden = 0
+    for result in results:
+        if isinstance(result, FindingBatch):
+            room = result.count if not cap else max(0, min(result.count, cap - len(kept)))
+            kept.extend(itertools.islice(result.findings, room))
+            hidden += result.count - room
+        elif isinstance(result, _Crash) or not cap or len(kept) < cap:
+            kept.append(result)
+        else:
+            hidden += 1
+    return kept, hidden
+
+
 def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     severity = ds.config.severity
+    cap = ds.config.max_findings_per_file
 
-    def emit(rule: Rule, findings: Iterable[Finding], default: Path) -> None:
+    def emit(rule: Rule, results: Iterable[Finding | FindingBatch], default: Path) -> None:
+        findings, hidden = _within_cap(results, cap)
+        level = severity.get(rule.code, rule.severity)
         for f in findings:
             internal = isinstance(f, _Crash)
             out.append(
@@ -72,8 +93,19 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
                     message=f.message,
                     path=f.path or default,
                     pointer=f.pointer,
-                    severity="error" if internal else severity.get(rule.code, rule.severity),
+                    severity="error" if internal else level,
                     fixable=rule.fixable if f.fixable is None else f.fixable,
+                )
+            )
+        if hidden:
+            out.append(
+                Diagnostic(
+                    code=rule.code,
+                    message=f"... and {hidden:,} more {rule.code} findings here, not listed "
+                    f"(max_findings_per_file = {cap})",
+                    path=default,
+                    severity=level,
+                    fixable=rule.fixable,
                 )
             )
 

@@ -14,9 +14,9 @@ from poselint.rules import (
     structure,
     visibility,
 )
-from poselint.rules.base import Finding, Rule, rule
+from poselint.rules.base import Finding, FindingBatch, Rule, rule
 
-__all__ = ["REGISTRY", "Finding", "Rule", "rule", "rules_by_code"]
+__all__ = ["REGISTRY", "Finding", "FindingBatch", "Rule", "rule", "rules_by_code"]
 
 _MODULES = [
     structure,

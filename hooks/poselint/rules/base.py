@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,16 @@ class Finding:
     fixable: bool | None = None  # default: the rule's own flag
 
 
+@dataclass(frozen=True, slots=True)
+class FindingBatch:
+    """`count` findings of one rule, formatted lazily: the engine formats only as many as it
+    keeps (max_findings_per_file) and counts the rest. Vectorised rules over millions of
+    keypoints yield one batch instead of millions of Findings."""
+
+    count: int
+    findings: Iterator[Finding]
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -32,7 +42,7 @@ class Rule:
     what: str
     why: str
     scope: Scope
-    check: Callable[[Any], Iterable[Finding]]
+    check: Callable[[Any], Iterable[Finding | FindingBatch]]
     fixable: bool = False
     severity: Severity = "error"
     opt_in: bool = False  # runs only when selected by its exact code
@@ -48,8 +58,8 @@ def rule(
     fixable: bool = False,
     severity: Severity = "error",
     opt_in: bool = False,
-) -> Callable[[Callable[[Any], Iterable[Finding]]], Rule]:
-    def wrap(check: Callable[[Any], Iterable[Finding]]) -> Rule:
+) -> Callable[[Callable[[Any], Iterable[Finding | FindingBatch]]], Rule]:
+    def wrap(check: Callable[[Any], Iterable[Finding | FindingBatch]]) -> Rule:
         return Rule(code, name, what, why, scope, check, fixable, severity, opt_in)
 
     return wrap
