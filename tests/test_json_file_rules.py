@@ -27,11 +27,7 @@ def test_pl301_directory_named_like_the_annotation_file(make_dataset, cli):
     assert "directory" in str(d["message"])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_pl301_permission_denied(make_dataset, cli):  # pragma: no cover - CI runs as root
-    root = make_dataset()
-    _annotation(root).chmod(0)
-    assert "PL301" in codes_for(cli, root)
+# Permission denied (needs a non-root process): tests/test_adversarial.py, via setpriv.
 
 
 def test_pl301_over_the_size_bound(make_dataset, cli, tmp_path):
