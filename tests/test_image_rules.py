@@ -358,3 +358,17 @@ def test_pl505_not_reported_when_the_images_array_is_broken(make_dataset, cli):
     docs["train"]["images"] = {"not": "a list"}
     (root / "annotations" / "person_keypoints_train.json").write_text(json.dumps(docs["train"]))
     assert "PL505" not in codes_for(cli, root)
+
+
+def test_chained_and_relative_symlinks_resolve(make_dataset, cli):
+    root = make_dataset(_train(["img_001.jpg", "img_002.jpg", "sub/img_003.jpg"]))
+    folder = root / "images" / "train"
+    (folder / "img_002.jpg").unlink()
+    (folder / "hop.jpg").symlink_to("img_001.jpg")  # relative
+    (folder / "img_002.jpg").symlink_to(folder / "hop.jpg")  # a link to a link
+    (folder / "sub" / "img_003.jpg").unlink()
+    (folder / "sub" / "img_003.jpg").symlink_to("../img_001.jpg")
+    index = scan_images(folder)
+    assert {index.files[k].kind for k in ("img_002.jpg", "hop.jpg", "sub/img_003.jpg")} == {"file"}
+    codes = codes_for(cli, root)
+    assert not {"PL501", "PL503", "PL504"} & codes and "PL505" in codes  # hop.jpg is unnamed

@@ -42,25 +42,47 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _link_target_kind(entry: os.DirEntry[str], root: str) -> tuple[FileKind | None, str]:
-    """Classify a symlink by what it points to (never opening it): (kind, note).
+class _LinkResolver:
+    """Real paths of symlink targets, cheaply: DVC's symlink cache type makes every image a
+    link into a few hundred cache folders, so the folders' real paths are cached and each
+    link costs a readlink and an lstat instead of os.stat plus os.path.realpath."""
 
-    kind None means "a folder inside the root": walk into it.
-    """
-    try:
-        st = os.stat(entry.path)  # follows the link
-    except OSError as exc:  # missing target, or a loop of links (ELOOP)
-        return "dangling", exc.strerror or "broken symlink"
-    target = os.path.realpath(entry.path)
-    if stat.S_ISDIR(st.st_mode):
-        if _inside(target, root):
-            return None, ""
-        return "other", "symlink to a folder outside the dataset root (not followed)"
-    if not stat.S_ISREG(st.st_mode):
-        return "other", "symlink to something that is not a regular file"
-    if _inside(target, root) or _DVC_CACHE_OBJECT.search(target.replace(os.sep, "/")):
-        return "file", ""
-    return "other", "symlink to a file outside the dataset root that is not a DVC cache object"
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def resolve(self, link: str) -> tuple[str, os.stat_result]:
+        """The link's real target and its stat; OSError when it dangles or loops."""
+        target = os.path.join(os.path.dirname(link), os.readlink(link))  # absolute text wins
+        folder, name = os.path.split(target)
+        if name not in ("", ".", ".."):
+            real_folder = self._folders.get(folder)
+            if real_folder is None:
+                real_folder = self._folders[folder] = os.path.realpath(folder)
+            candidate = os.path.join(real_folder, name)
+            st = os.lstat(candidate)
+            if not stat.S_ISLNK(st.st_mode):
+                return candidate, st
+        # a link to a link: let the OS walk the chain (ELOOP on a loop)
+        return os.path.realpath(link), os.stat(link)
+
+    def kind(self, entry: os.DirEntry[str], root: str) -> tuple[FileKind | None, str]:
+        """Classify a symlink by what it points to (never opening it): (kind, note).
+
+        kind None means "a folder inside the root": walk into it.
+        """
+        try:
+            target, st = self.resolve(entry.path)
+        except OSError as exc:  # missing target, or a loop of links (ELOOP)
+            return "dangling", exc.strerror or "broken symlink"
+        if stat.S_ISDIR(st.st_mode):
+            if _inside(target, root):
+                return None, ""
+            return "other", "symlink to a folder outside the dataset root (not followed)"
+        if not stat.S_ISREG(st.st_mode):
+            return "other", "symlink to something that is not a regular file"
+        if _inside(target, root) or _DVC_CACHE_OBJECT.search(target.replace(os.sep, "/")):
+            return "file", ""
+        return "other", "symlink to a file outside the dataset root that is not a DVC cache object"
 
 
 def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
@@ -79,6 +101,7 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
         return index
     # Each pending folder carries the (device, inode) of itself and its ancestors: a link
     # back into that chain is a loop. Two links to the same folder are both listed.
+    links = _LinkResolver()
     pending: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
         (os.fspath(folder), "", frozenset({(top.st_dev, top.st_ino)}))
     ]
@@ -94,7 +117,7 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
             name = prefix + entry.name
             try:
                 if entry.is_symlink():
-                    kind, note = _link_target_kind(entry, real_root)
+                    kind, note = links.kind(entry, real_root)
                     if kind is not None:
                         index.files[name] = FileInfo(kind)
                         if note:
