@@ -285,3 +285,16 @@ def test_huge_coordinates_are_numbers_outside_the_image(make_dataset, cli, huge)
     ann = person(1, 1, [huge, 12, 2, 0, 0, 0, 0, 0, 0, 25, 15, 2], bbox=[0, 0, 9, 9], area=81.0)
     root = make_dataset(_docs([ann]))
     assert _pointers(cli, root, "PL604") == ["/annotations/0/keypoints/0"]
+
+
+def test_pl601_findings_beyond_the_cap_are_counted_not_listed(make_dataset, cli, tmp_path):
+    stale = [5, 5, 0] * 4  # four outside points with coordinates per person
+    root = make_dataset(_docs([person(i + 1, 1, stale) for i in range(5)]))
+    (tmp_path / "poselint.toml").write_text("max_findings_per_file = 3\n")
+    found = _findings(cli, root, "PL601")
+    assert len(found) == 4 and "and 17 more PL601 findings" in str(found[-1]["message"])
+    assert [d["pointer"] for d in found[:3]] == [
+        "/annotations/0/keypoints/0",
+        "/annotations/0/keypoints/3",
+        "/annotations/0/keypoints/6",
+    ]

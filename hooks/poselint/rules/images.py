@@ -20,7 +20,7 @@ from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
 from poselint.imageheader import Header, read_headers
 from poselint.imageindex import ImageIndex
-from poselint.rules.base import Finding, rule
+from poselint.rules.base import Finding, FindingBatch, rule
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -129,15 +129,20 @@ def _note(key: str, index: ImageIndex) -> str:
     "macOS laptop and fails on Linux CI.",
     scope="document",
 )
-def image_missing(split: Split) -> Iterator[Finding]:
+def image_missing(split: Split) -> Iterator[FindingBatch]:
     index = split.images
     if index is None:  # no images/<split>/ at all: PL106 says so once
         return
+    files = index.files
+    missing = [r for r in _references(split) if getattr(files.get(r.key), "kind", "") != "file"]
+    if missing:  # formatted lazily: a wrong folder can miss all 118k images at once
+        yield FindingBatch(len(missing), _missing_findings(missing, index))
+
+
+def _missing_findings(missing: list[_Reference], index: ImageIndex) -> Iterator[Finding]:
     folded: dict[str, list[str]] | None = None
-    for ref in _references(split):
+    for ref in missing:
         info = index.files.get(ref.key)
-        if info is not None and info.kind == "file":
-            continue
         if info is None:
             if folded is None:
                 folded = {}
@@ -254,12 +259,16 @@ def image_size_mismatch(split: Split) -> Iterator[Finding]:
     scope="document",
     severity="warning",
 )
-def orphan_image(split: Split) -> Iterator[Finding]:
+def orphan_image(split: Split) -> Iterator[FindingBatch]:
     index = split.images
     if index is None or not isinstance((split.document or {}).get("images"), list):
         return  # without an images array every file would look orphaned: PL310 says why
     referenced = {r.key for r in _references(split)}
     annotation_file = split.files.annotation_file
     source = annotation_file.name if annotation_file else "the annotation file"
-    for key in sorted(index.files.keys() - referenced):
-        yield Finding(f"no images[].file_name in {source} names this file", path=index.folder / key)
+    orphans = sorted(index.files.keys() - referenced)
+    message = f"no images[].file_name in {source} names this file"
+    if orphans:
+        yield FindingBatch(
+            len(orphans), (Finding(message, path=index.folder / key) for key in orphans)
+        )

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
-from poselint.rules.base import Finding, rule
+from poselint.rules.base import Finding, FindingBatch, rule
 from poselint.tables import Tables
 
 BoolArray = NDArray[np.bool_]
@@ -72,6 +72,16 @@ def _labelled(t: Tables) -> BoolArray:
     return t.kp[:, 2] > 0
 
 
+def _batch(count: int, findings: Iterator[Finding]) -> Iterator[FindingBatch]:
+    """One lazy batch: the engine formats only the findings it keeps (a raw CVAT export at
+    COCO scale has two million stale outside points)."""
+    if count:
+        yield FindingBatch(count, findings)
+
+
+Findings = Iterator[FindingBatch]
+
+
 @rule(
     "PL601",
     "outside-point-not-zeroed",
@@ -82,18 +92,23 @@ def _labelled(t: Tables) -> BoolArray:
     scope="document",
     fixable=True,
 )
-def outside_point_not_zeroed(split: Split) -> Iterator[Finding]:
+def outside_point_not_zeroed(split: Split) -> Findings:
     if not split.dataset.config.zero_outside_keypoints:
         return
     points = _Points(split)
     kp = points.t.kp
-    mask = (kp[:, 2] == 0) & ((kp[:, 0] != 0) | (kp[:, 1] != 0))
-    for _, ann, k, x, y, _v in points.rows(mask):
-        yield Finding(
-            f"{points.label(ann, k)} is outside (v=0) but keeps coordinates "
-            f"({_num(x)}, {_num(y)}); set x=y=0",
-            pointer=_pointer(ann, 3 * k),
-        )
+    rows = np.flatnonzero((kp[:, 2] == 0) & ((kp[:, 0] != 0) | (kp[:, 1] != 0)))
+    yield from _batch(
+        len(rows),
+        (
+            Finding(
+                f"{points.label(ann, k)} is outside (v=0) but keeps coordinates "
+                f"({_num(x)}, {_num(y)}); set x=y=0",
+                pointer=_pointer(ann, 3 * k),
+            )
+            for _, ann, k, x, y, _v in points.rows(rows)
+        ),
+    )
 
 
 @rule(
@@ -104,14 +119,20 @@ def outside_point_not_zeroed(split: Split) -> Iterator[Finding]:
     "is read as labelled by some tools and ignored by others.",
     scope="document",
 )
-def invalid_visibility_flag(split: Split) -> Iterator[Finding]:
+def invalid_visibility_flag(split: Split) -> Findings:
     points = _Points(split)
     v = points.t.kp[:, 2]
-    for _, ann, k, _x, _y, flag in points.rows(~np.isin(v, (0.0, 1.0, 2.0))):
-        yield Finding(
-            f"{points.label(ann, k)} has visibility {_num(flag)}; it must be 0, 1 or 2",
-            pointer=_pointer(ann, 3 * k + 2),
-        )
+    rows = np.flatnonzero(~np.isin(v, (0.0, 1.0, 2.0)))
+    yield from _batch(
+        len(rows),
+        (
+            Finding(
+                f"{points.label(ann, k)} has visibility {_num(flag)}; it must be 0, 1 or 2",
+                pointer=_pointer(ann, 3 * k + 2),
+            )
+            for _, ann, k, _x, _y, flag in points.rows(rows)
+        ),
+    )
 
 
 @rule(
@@ -123,17 +144,22 @@ def invalid_visibility_flag(split: Split) -> Iterator[Finding]:
     scope="document",
     fixable=True,
 )
-def num_keypoints_mismatch(split: Split) -> Iterator[Finding]:
+def num_keypoints_mismatch(split: Split) -> Findings:
     t = split.tables
     counts = np.bincount(t.kp_ann, weights=_labelled(t), minlength=t.n_annotations)
     given = t.num_keypoints
-    mask = t.keypoints_ok & ~np.isnan(given) & (given != counts)
-    for ann in np.flatnonzero(mask).tolist():
-        yield Finding(
-            f"num_keypoints is {_num(float(given[ann]))} but {int(counts[ann])} keypoints "
-            "have v > 0",
-            pointer=json_pointer("annotations", ann, "num_keypoints"),
-        )
+    anns = np.flatnonzero(t.keypoints_ok & ~np.isnan(given) & (given != counts))
+    yield from _batch(
+        len(anns),
+        (
+            Finding(
+                f"num_keypoints is {_num(float(given[ann]))} but {int(counts[ann])} keypoints "
+                "have v > 0",
+                pointer=json_pointer("annotations", ann, "num_keypoints"),
+            )
+            for ann in anns.tolist()
+        ),
+    )
 
 
 @rule(
@@ -145,7 +171,7 @@ def num_keypoints_mismatch(split: Split) -> Iterator[Finding]:
     "clip or crash on it.",
     scope="document",
 )
-def labelled_point_outside_image(split: Split) -> Iterator[Finding]:
+def labelled_point_outside_image(split: Split) -> Findings:
     points = _Points(split)
     t = points.t
     labelled = np.flatnonzero(_labelled(t))
@@ -157,16 +183,21 @@ def labelled_point_outside_image(split: Split) -> Iterator[Finding]:
         x_out = (x < 0) | (x >= width)
         y_out = (y < 0) | (y >= height)
         sized = (width > 0) & (height > 0)
-    out = sized & (x_out | y_out)
-    for i, (_, ann, k, px, py, _v) in zip(
-        np.flatnonzero(out).tolist(), points.rows(labelled[out]), strict=True
-    ):
-        yield Finding(
-            f"{points.label(ann, k)} is labelled at ({_num(px)}, {_num(py)}), outside the "
-            f"{_num(float(width[i]))}x{_num(float(height[i]))} image; mark it outside (v=0) "
-            "or move it inside",
-            pointer=_pointer(ann, 3 * k if x_out[i] else 3 * k + 1),
-        )
+    out = np.flatnonzero(sized & (x_out | y_out))
+    yield from _batch(
+        len(out),
+        (
+            Finding(
+                f"{points.label(ann, k)} is labelled at ({_num(px)}, {_num(py)}), outside the "
+                f"{_num(float(width[i]))}x{_num(float(height[i]))} image; mark it outside "
+                "(v=0) or move it inside",
+                pointer=_pointer(ann, 3 * k if x_out[i] else 3 * k + 1),
+            )
+            for i, (_, ann, k, px, py, _v) in zip(
+                out.tolist(), points.rows(labelled[out]), strict=True
+            )
+        ),
+    )
 
 
 @rule(
@@ -178,16 +209,21 @@ def labelled_point_outside_image(split: Split) -> Iterator[Finding]:
     scope="document",
     severity="warning",
 )
-def labelled_point_at_origin(split: Split) -> Iterator[Finding]:
+def labelled_point_at_origin(split: Split) -> Findings:
     points = _Points(split)
     kp = points.t.kp
-    mask = _labelled(points.t) & (kp[:, 0] == 0) & (kp[:, 1] == 0)
-    for _, ann, k, _x, _y, v in points.rows(mask):
-        yield Finding(
-            f"{points.label(ann, k)} is labelled (v={_num(v)}) at exactly (0, 0); "
-            "if it is not in the image, mark it outside (v=0)",
-            pointer=_pointer(ann, 3 * k),
-        )
+    rows = np.flatnonzero(_labelled(points.t) & (kp[:, 0] == 0) & (kp[:, 1] == 0))
+    yield from _batch(
+        len(rows),
+        (
+            Finding(
+                f"{points.label(ann, k)} is labelled (v={_num(v)}) at exactly (0, 0); "
+                "if it is not in the image, mark it outside (v=0)",
+                pointer=_pointer(ann, 3 * k),
+            )
+            for _, ann, k, _x, _y, v in points.rows(rows)
+        ),
+    )
 
 
 @rule(
@@ -199,13 +235,19 @@ def labelled_point_at_origin(split: Split) -> Iterator[Finding]:
     scope="document",
     severity="warning",
 )
-def empty_annotation(split: Split) -> Iterator[Finding]:
+def empty_annotation(split: Split) -> Findings:
     t = split.tables
-    for ann in np.flatnonzero((t.num_keypoints == 0) & (t.iscrowd == 0)).tolist():
-        yield Finding(
-            "annotation has num_keypoints 0 and iscrowd 0: it carries no keypoints",
-            pointer=json_pointer("annotations", ann),
-        )
+    anns = np.flatnonzero((t.num_keypoints == 0) & (t.iscrowd == 0))
+    yield from _batch(
+        len(anns),
+        (
+            Finding(
+                "annotation has num_keypoints 0 and iscrowd 0: it carries no keypoints",
+                pointer=json_pointer("annotations", ann),
+            )
+            for ann in anns.tolist()
+        ),
+    )
 
 
 @rule(
@@ -218,7 +260,7 @@ def empty_annotation(split: Split) -> Iterator[Finding]:
     scope="document",
     severity="warning",
 )
-def point_far_outside_bbox(split: Split) -> Iterator[Finding]:
+def point_far_outside_bbox(split: Split) -> Findings:
     points = _Points(split)
     t = points.t
     bx, by, bw, bh = t.bbox.T
@@ -234,10 +276,19 @@ def point_far_outside_bbox(split: Split) -> Iterator[Finding]:
     ann = t.kp_ann[labelled]
     x, y = t.kp[labelled, 0], t.kp[labelled, 1]
     far = (x < x_lo[ann]) | (x > x_hi[ann]) | (y < y_lo[ann]) | (y > y_hi[ann])
-    for _, a, k, px, py, _v in points.rows(labelled[far]):
-        box = ", ".join(_num(v) for v in t.bbox[a].tolist())
-        yield Finding(
-            f"{points.label(a, k)} at ({_num(px)}, {_num(py)}) is far outside the bbox "
-            f"[{box}]: the point or the bbox is wrong",
-            pointer=_pointer(a, 3 * k),
-        )
+    rows = labelled[far]
+
+    def box(a: int) -> str:
+        return ", ".join(_num(v) for v in t.bbox[a].tolist())
+
+    yield from _batch(
+        len(rows),
+        (
+            Finding(
+                f"{points.label(a, k)} at ({_num(px)}, {_num(py)}) is far outside the bbox "
+                f"[{box(a)}]: the point or the bbox is wrong",
+                pointer=_pointer(a, 3 * k),
+            )
+            for _, a, k, px, py, _v in points.rows(rows)
+        ),
+    )
