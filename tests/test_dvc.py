@@ -441,3 +441,16 @@ def test_pl108_for_a_dvc_yaml_output(repo, env, cli):
     )
     [d] = cli("check", "dvc.lock", "--format", "json", cwd=repo).json()
     assert d["code"] == "PL108" and "`dvc commit out`" in d["message"], d
+
+
+def test_no_pull_without_dvc_installed_cannot_run(pushed, env):
+    code = (
+        "import sys\nsys.modules['dvc'] = None\n"
+        "from poselint.cli import main\nsys.exit(main(['check', '--no-pull']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=pushed, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 2, proc
+    assert "--no-pull: dvc is not installed" in proc.stderr, proc.stderr
+    assert "poselint[dvc]" in proc.stderr and "Traceback" not in proc.stderr

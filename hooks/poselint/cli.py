@@ -148,7 +148,7 @@ def _open_dataset(target: Target, config: Config, no_pull: bool) -> Dataset:
     try:
         remote = dvcsupport.open_remote(target.root, target.dvc_file)
     except dvcsupport.DvcError as exc:
-        raise DiscoveryError(str(exc)) from exc
+        raise DiscoveryError(f"--no-pull: {exc}") from exc
     if config.image_size:
         dvcsupport.note(
             f"--no-pull: {dvcsupport.display(target.root)} is read through DVC; image files are "
