@@ -372,3 +372,16 @@ def test_chained_and_relative_symlinks_resolve(make_dataset, cli):
     assert {index.files[k].kind for k in ("img_002.jpg", "hop.jpg", "sub/img_003.jpg")} == {"file"}
     codes = codes_for(cli, root)
     assert not {"PL501", "PL503", "PL504"} & codes and "PL505" in codes  # hop.jpg is unnamed
+
+
+def test_pl503_data_appended_after_the_jpeg_is_not_a_truncation(make_dataset, cli):
+    """Phones append trailers (Samsung) or a whole video (Motion Photo) after FF D9."""
+    root = make_dataset(_train(["img_001.jpg"], {"img_001.jpg": (320, 240)}))
+    jpeg = _broken(root)
+    Image.effect_noise((320, 240), 60).convert("RGB").save(jpeg, "JPEG", quality=90)
+    original = jpeg.read_bytes()
+    jpeg.write_bytes(original + os.urandom(64 * 1024))
+    assert _findings(cli, root, "PL503") == []
+    for cut in (100, 1000, 5000, len(original) // 2):  # and a cut-short copy still is one
+        jpeg.write_bytes(original[: len(original) - cut])
+        assert "truncated JPEG" in str(_one(cli, root, "PL503")["message"]), cut

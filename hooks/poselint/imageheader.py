@@ -10,6 +10,7 @@ so a FIFO or device swapped in after the walk cannot hang the run.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from collections.abc import Sequence
@@ -26,6 +27,10 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # SOFn markers carry the frame size; C4 (DHT), C8 (JPG), CC (DAC) share the range but do not.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_NO_LENGTH = frozenset(range(0xD0, 0xDA)) | {0x01}  # RSTn, SOI, EOI, TEM
+# Inside a JPEG's scans FF is only ever followed by 00 (stuffing), RSTn, or the markers between
+# progressive scans. Any other pair in the tail means data appended after the image (a phone's
+# trailer, a Motion Photo's video), whose end marker lies further back: not a truncation.
+_FOREIGN_AFTER_JPEG = re.compile(rb"\xff[^\x00\xc4\xd0-\xd7\xda\xdb\xdd\xe0-\xef\xfe\xff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,8 @@ def _jpeg(fd: int, head: bytes, file_size: int) -> Header:
             # Entropy-coded data never holds FF D9 (FF is stuffed as FF 00), so an EOI in
             # the tail after the frame header means the file was written to its end.
             tail_start = max(pos + 4, file_size - _TAIL)
-            if b"\xff\xd9" not in os.pread(fd, file_size - tail_start, tail_start):
+            tail = os.pread(fd, file_size - tail_start, tail_start)
+            if b"\xff\xd9" not in tail and not _FOREIGN_AFTER_JPEG.search(tail):
                 return Header(size, "truncated JPEG: no end-of-image marker", format="JPEG")
             return Header(size, format="JPEG")
         else:
