@@ -385,3 +385,29 @@ def test_pl503_data_appended_after_the_jpeg_is_not_a_truncation(make_dataset, cl
     for cut in (100, 1000, 5000, len(original) // 2):  # and a cut-short copy still is one
         jpeg.write_bytes(original[: len(original) - cut])
         assert "truncated JPEG" in str(_one(cli, root, "PL503")["message"]), cut
+
+
+@pytest.mark.parametrize(("orientation", "stated", "reported"), [
+    (6, (48, 64), False),  # labelled in the displayed (rotated) frame, as CVAT shows it
+    (6, (64, 48), False),  # labelled in the stored frame, as PIL.Image.open gives it
+    (6, (50, 64), True),
+    (3, (48, 64), True),  # a 180 degree turn does not swap width and height
+])  # fmt: skip
+def test_pl504_exif_rotated_jpeg(make_dataset, cli, orientation, stated, reported):
+    root = make_dataset(_train(["img_001.jpg"], {"img_001.jpg": stated}))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new("RGB", (64, 48)).save(_broken(root), "JPEG", exif=exif)
+    found = _findings(cli, root, "PL504")
+    assert bool(found) == reported
+    if found and orientation == 6:
+        assert "EXIF orientation 6: displayed as 48x64" in str(found[0]["message"])
+
+
+def test_exif_orientation_big_endian():
+    from poselint.imageheader import _exif_orientation
+
+    tiff = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01"
+    assert _exif_orientation(b"Exif\0\0" + tiff + b"\x00\x08\x00\x00") == 8
+    assert _exif_orientation(b"Exif\0\0" + tiff[:10]) == 1  # cut short: unknown, not a crash
+    assert _exif_orientation(b"Exif\0\0II\x2a\x00\xff\xff\xff\xff") == 1

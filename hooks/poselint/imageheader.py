@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 _PROBE = 256  # files timed before choosing serial or threaded reads
 _SLOW_FILE_SECONDS = 200e-6  # page-cache hits take ~30 us; a disk seek takes milliseconds
@@ -38,11 +39,43 @@ class Header:
     size: tuple[int, int] | None = None  # (width, height)
     problem: str | None = None  # why the file is not a readable image
     format: str | None = None
+    orientation: int = 1  # EXIF orientation of a JPEG; 5-8 mean displayed with w and h swapped
+
+    @property
+    def displayed_size(self) -> tuple[int, int] | None:
+        """The size after the EXIF rotation that viewers (and CVAT) apply."""
+        if self.size is None or self.orientation < 5:
+            return self.size
+        return self.size[1], self.size[0]
+
+
+def _exif_orientation(segment: bytes) -> int:
+    """Tag 0x0112 of IFD0 in an APP1 Exif segment's payload; 1 when absent or unreadable."""
+    if not segment.startswith(b"Exif\0\0") or len(segment) < 14:
+        return 1
+    tiff = segment[6:]
+    order: Literal["little", "big"]
+    if tiff[:2] == b"II":
+        order = "little"
+    elif tiff[:2] == b"MM":
+        order = "big"
+    else:
+        return 1
+    ifd = int.from_bytes(tiff[4:8], order)
+    if ifd + 2 > len(tiff):
+        return 1
+    count = int.from_bytes(tiff[ifd : ifd + 2], order)
+    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(tiff) - 11), 12):
+        if int.from_bytes(tiff[entry : entry + 2], order) == 0x0112:
+            value = int.from_bytes(tiff[entry + 8 : entry + 10], order)
+            return value if 1 <= value <= 8 else 1
+    return 1
 
 
 def _jpeg(fd: int, head: bytes, file_size: int) -> Header:
     """Walk the marker segments up to the frame header (SOFn), which holds the size."""
     buf, base, pos = head, 0, 2  # buf holds the file's bytes from offset base
+    orientation = 1
     while True:
         i = pos - base
         if i + 9 > len(buf):  # the next segment start lies past what we have read
@@ -67,12 +100,18 @@ def _jpeg(fd: int, head: bytes, file_size: int) -> Header:
             tail_start = max(pos + 4, file_size - _TAIL)
             tail = os.pread(fd, file_size - tail_start, tail_start)
             if b"\xff\xd9" not in tail and not _FOREIGN_AFTER_JPEG.search(tail):
-                return Header(size, "truncated JPEG: no end-of-image marker", format="JPEG")
-            return Header(size, format="JPEG")
+                return Header(size, "truncated JPEG: no end-of-image marker", "JPEG", orientation)
+            return Header(size, format="JPEG", orientation=orientation)
         else:
             length = (buf[i + 2] << 8) | buf[i + 3]
             if length < 2:
                 return Header(problem="corrupt JPEG header: bad segment length", format="JPEG")
+            if marker == 0xE1 and orientation == 1:  # APP1: Exif, IFD0 sits near its start
+                want = min(length - 2, 1024)
+                payload = buf[i + 4 : i + 4 + want]
+                if len(payload) < want:
+                    payload = os.pread(fd, want, pos + 4)
+                orientation = _exif_orientation(payload)
             pos += 2 + length
             if pos >= file_size:
                 return Header(problem="truncated JPEG: ends inside its header", format="JPEG")

@@ -222,8 +222,8 @@ def _number(value: Any) -> float | None:
 @rule(
     "PL504",
     "image-size-mismatch",
-    what="A referenced image's header size differs from its `width`/`height`. Off with "
-    "`--no-image-size`.",
+    what="A referenced image's header size differs from its `width`/`height` (a JPEG rotated by "
+    "EXIF may match either its stored or its displayed size). Off with `--no-image-size`.",
     why="Keypoints and boxes are in the stated pixel frame; a resized or swapped image puts "
     "every label in the wrong place.",
     scope="document",
@@ -241,13 +241,22 @@ def image_size_mismatch(split: Split) -> Iterator[Finding]:
         width, height = _number(image.get("width")), _number(image.get("height"))
         if width is None or height is None:
             continue  # the schema rule reports a missing or non-numeric size
-        if (width, height) != header.size:
-            field = "width" if width != header.size[0] else "height"
-            yield Finding(
-                f"image '{ref.name}' is {header.size[0]}x{header.size[1]} but images[{ref.row}] "
-                f"says {width:g}x{height:g}",
-                pointer=json_pointer("images", ref.row, field),
-            )
+        # An EXIF-rotated JPEG may be labelled in its displayed (rotated) frame, as CVAT and
+        # OpenCV show it, or in its stored one, as PIL.Image.open gives it: both are fine.
+        if (width, height) in (header.size, header.displayed_size):
+            continue
+        field = "width" if width != header.size[0] else "height"
+        rotated = (
+            f" (EXIF orientation {header.orientation}: displayed as "
+            f"{header.size[1]}x{header.size[0]})"
+            if header.orientation >= 5
+            else ""
+        )
+        yield Finding(
+            f"image '{ref.name}' is {header.size[0]}x{header.size[1]}{rotated} but "
+            f"images[{ref.row}] says {width:g}x{height:g}",
+            pointer=json_pointer("images", ref.row, field),
+        )
 
 
 @rule(
