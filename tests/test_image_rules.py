@@ -411,3 +411,12 @@ def test_exif_orientation_big_endian():
     assert _exif_orientation(b"Exif\0\0" + tiff + b"\x00\x08\x00\x00") == 8
     assert _exif_orientation(b"Exif\0\0" + tiff[:10]) == 1  # cut short: unknown, not a crash
     assert _exif_orientation(b"Exif\0\0II\x2a\x00\xff\xff\xff\xff") == 1
+
+
+def test_pl505_file_name_that_is_not_utf8(make_dataset, cli):
+    root = make_dataset()
+    folder = os.fsencode(root / "images" / "train")
+    with open(os.path.join(folder, b"bad\xff.jpg"), "wb") as f:
+        f.write(b"x")
+    d = _one(cli, root, "PL505")  # json output: must not crash on the undecodable name
+    assert str(d["path"]).endswith("bad\ufffd.jpg") and "not valid UTF-8" in str(d["message"])

@@ -92,6 +92,16 @@ def _references(split: Split) -> list[_Reference]:
     return _file_names(split).safe
 
 
+def _shown(name: str) -> str:
+    """A name from disk as text that any report can carry: bytes that are not UTF-8 (kept as
+    surrogates by os.scandir) become U+FFFD."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
@@ -107,7 +117,7 @@ def _did_you_mean(name: str, index: ImageIndex, folded: dict[str, list[str]]) ->
             f"; on disk the name is spelt with the same letters in Unicode {form} "
             "(as macOS writes it): write both in NFC"
         )
-    return f"; did you mean '{match}'? (names are case-sensitive on Linux)"
+    return f"; did you mean '{_shown(match)}'? (names are case-sensitive on Linux)"
 
 
 def _note(key: str, index: ImageIndex) -> str:
@@ -116,7 +126,7 @@ def _note(key: str, index: ImageIndex) -> str:
     for depth in range(len(parts), 0, -1):
         note = index.notes.get("/".join(parts[:depth]))
         if note:
-            return f"; images/<split>/{'/'.join(parts[:depth])}: {note}"
+            return f"; images/<split>/{_shown('/'.join(parts[:depth]))}: {note}"
     return ""
 
 
@@ -278,6 +288,11 @@ def orphan_image(split: Split) -> Iterator[FindingBatch]:
     orphans = sorted(index.files.keys() - referenced)
     message = f"no images[].file_name in {source} names this file"
     if orphans:
-        yield FindingBatch(
-            len(orphans), (Finding(message, path=index.folder / key) for key in orphans)
-        )
+        yield FindingBatch(len(orphans), (_orphan(index, key, message) for key in orphans))
+
+
+def _orphan(index: ImageIndex, key: str, message: str) -> Finding:
+    shown = _shown(key)
+    if shown != key:
+        message += " (and its name is not valid UTF-8)"
+    return Finding(message, path=index.folder / shown)
