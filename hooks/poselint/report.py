@@ -94,7 +94,7 @@ def write_report(
             level = "" if d.severity == "error" else " (warning)"
             out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {d.message}\n")
     for code, n in hidden.items():
-        note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists all)"
+        note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists them)"
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")
     if quiet or fmt == "github":
         return
