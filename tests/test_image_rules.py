@@ -420,3 +420,19 @@ def test_pl505_file_name_that_is_not_utf8(make_dataset, cli):
         f.write(b"x")
     d = _one(cli, root, "PL505")  # json output: must not crash on the undecodable name
     assert str(d["path"]).endswith("bad\ufffd.jpg") and "not valid UTF-8" in str(d["message"])
+
+
+def test_threaded_header_reads_keep_the_order(tmp_path, monkeypatch):
+    """On a slow disk the reads go to a thread pool; results must still line up with paths."""
+    from poselint import imageheader
+
+    paths = []
+    for i in range(300):
+        paths.append(tmp_path / f"{i}.jpg")
+        write_image(paths[-1], 10 + i % 7, 20 + i % 5)
+    serial = imageheader.read_headers(paths)
+    monkeypatch.setattr(imageheader, "_SLOW_FILE_SECONDS", 0.0)
+    monkeypatch.setattr(imageheader, "_PROBE", 16)
+    threaded = imageheader.read_headers(paths)
+    assert threaded == serial
+    assert [h.size for h in threaded[:7]] == [(10 + i, 20 + i % 5) for i in range(7)]
