@@ -436,3 +436,12 @@ def test_threaded_header_reads_keep_the_order(tmp_path, monkeypatch):
     threaded = imageheader.read_headers(paths)
     assert threaded == serial
     assert [h.size for h in threaded[:7]] == [(10 + i, 20 + i % 5) for i in range(7)]
+
+
+def test_pl501_folder_named_like_an_image(make_dataset, cli):
+    root = make_dataset()
+    target = root / "images" / "train" / "img_001.jpg"
+    target.unlink()
+    write_image(target / "inside.jpg", 8, 8)
+    d = _one(cli, root, "PL501")
+    assert "a folder, not an image file" in str(d["message"])

@@ -151,14 +151,21 @@ def image_missing(split: Split) -> Iterator[FindingBatch]:
 
 def _missing_findings(missing: list[_Reference], index: ImageIndex) -> Iterator[Finding]:
     folded: dict[str, list[str]] | None = None
+    folders: set[str] = set()
     for ref in missing:
         info = index.files.get(ref.key)
         if info is None:
-            if folded is None:
+            if folded is None:  # built once, only when some name is missing
                 folded = {}
                 for existing in index.files:
                     folded.setdefault(_fold(existing), []).append(existing)
-            problem = "not found" + _did_you_mean(ref.key, index, folded) + _note(ref.key, index)
+                    parts = existing.split("/")
+                    folders.update("/".join(parts[:n]) for n in range(1, len(parts)))
+            if ref.key in folders:
+                problem = "a folder, not an image file"
+            else:
+                problem = "not found" + _did_you_mean(ref.key, index, folded)
+            problem += _note(ref.key, index)
         elif info.kind == "dangling":
             problem = "a dangling symlink (its target is missing)" + _note(ref.key, index)
         else:
