@@ -28,6 +28,9 @@ class FileInfo:
     md5: str | None = None  # known without reading when the index comes from DVC
 
 
+_FILE = FileInfo("file")  # frozen: one instance serves every plain file of a walk
+
+
 @dataclass
 class ImageIndex:
     folder: Path
@@ -125,7 +128,7 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
                         continue
                     st = os.stat(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    index.files[name] = FileInfo("file")
+                    index.files[name] = _FILE
                     continue
                 elif entry.is_dir(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
