@@ -129,3 +129,25 @@ def test_any_document_gives_consistent_tables(annotations, images):
     assert got == [(a, k, float(x), float(y), float(v)) for a, k, x, y, v in expected]
     for row in t.ann_image_row.tolist():
         assert row == -1 or 0 <= row < len(images)
+
+
+def test_schema_checked_fast_path_builds_the_same_tables():
+    """Split.tables skips the per-value type scan when the schema passed: same arrays."""
+    import numpy as np
+    from coco_corpus import all_documents
+
+    from poselint.schema import is_valid
+    from poselint.tables import build_tables
+
+    checked = 0
+    for name, doc in all_documents().items():
+        if not isinstance(doc, dict) or not is_valid(doc):
+            continue
+        fast, careful = build_tables(doc, numbers_checked=True), build_tables(doc)
+        for field in ("kp", "kp_ann", "kp_index", "keypoints_ok", "bbox", "width"):
+            assert np.array_equal(getattr(fast, field), getattr(careful, field), equal_nan=True), (
+                name,
+                field,
+            )
+        checked += 1
+    assert checked >= 10

@@ -62,12 +62,20 @@ class Split:
         return scan_images(self.files.images_dir)
 
     @cached_property
+    def schema_valid(self) -> bool | None:
+        """The whole document against the schema, asked once (None: not cheaply known)."""
+        from poselint.schema import is_valid
+
+        return is_valid(self.document) if self.document is not None else False
+
+    @cached_property
     def tables(self) -> Tables:
         """numpy views of the document's big arrays, built once for all content rules."""
         from poselint.tables import build_tables
 
         assert self.document is not None
-        return build_tables(self.document)
+        # A schema-valid document holds only numbers in keypoints: skip the per-value type scan.
+        return build_tables(self.document, numbers_checked=self.schema_valid is True)
 
 
 @dataclass(eq=False)

@@ -32,7 +32,10 @@ _HINTS = {
     scope="document",
 )
 def schema_violation(split: Split) -> Iterator[Finding]:
-    for error in iter_errors(split.document, limit=MAX_SCHEMA_FINDINGS):
+    if split.schema_valid:  # the one compiled call, shared with Split.tables
+        return
+    known_invalid = split.schema_valid is False
+    for error in iter_errors(split.document, MAX_SCHEMA_FINDINGS, known_invalid=known_invalid):
         message = error.message
         hint = next((h for suffix, h in _HINTS.items() if error.pointer.endswith(suffix)), None)
         if error.keyword == "anyOf" and hint:
