@@ -1,0 +1,244 @@
+"""The installed poselint, as a user gets it: console script, `pip install .`, pre-commit try-repo.
+
+1. The `poselint` console script of the environment running the tests.
+2. Acceptance: a fresh venv, `pip install .` (not editable) of a copy of the working tree, then
+   that venv's `poselint` on the example dataset (exit 0) and on a copy with `images/Train`
+   (exit 1, PL201 naming `train`); `--format json` is valid JSON with the contract's keys.
+3. `pre-commit try-repo <this repo> poselint --all-files` in a temp git repo holding a dataset
+   committed to git: it fails on a broken dataset and passes on a clean one.
+
+The working tree is copied into a temp git repo and committed there (see test_e2e_dvc.py): pip
+builds in that copy, so no build artefacts land in the repo, and try-repo gets a clean commit
+to install from. try-repo ignores PRE_COMMIT_HOME (it builds the hook venv in a temp store on
+every call), so each try-repo call below installs the hook afresh; there are three.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dvcrepo import BIN, git, isolated_env, run
+from test_e2e_dvc import _working_tree_files
+
+from poselint import __version__
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "example-repo"
+CLEAN = EXAMPLE / "data" / "pose"
+KEYS = {"code", "severity", "path", "message", "fixable"}
+TRAIN_ERROR = "split 'Train' should be 'train'"
+
+
+def _dataset_copy(dest: Path, split_dir: str = "train") -> Path:
+    """The example dataset at dest; split_dir renames the train split as CVAT would."""
+    shutil.copytree(CLEAN, dest)
+    if split_dir != "train":
+        (dest / "images" / "train").rename(dest / "images" / split_dir)
+        annotations = dest / "annotations"
+        (annotations / "person_keypoints_train.json").rename(
+            annotations / f"person_keypoints_{split_dir}.json"
+        )
+    return dest
+
+
+def _with_bad_visibility(root: Path) -> Path:
+    """A problem inside a JSON file, so the JSON report carries a pointer: v=5 is no flag."""
+    ann = root / "annotations" / "person_keypoints_val.json"
+    doc = json.loads(ann.read_text())
+    doc["annotations"][0]["keypoints"][2] = 5
+    ann.write_text(json.dumps(doc))
+    return root
+
+
+def _assert_report(stdout: str) -> list[dict[str, object]]:
+    report = json.loads(stdout)
+    assert isinstance(report, list)
+    for diagnostic in report:
+        assert set(diagnostic) >= KEYS, diagnostic
+        assert diagnostic["severity"] in ("error", "warning")
+        assert isinstance(diagnostic["fixable"], bool)
+        assert isinstance(diagnostic["path"], str) and isinstance(diagnostic["message"], str)
+        if "pointer" in diagnostic:
+            pointer = diagnostic["pointer"]
+            assert isinstance(pointer, str) and (pointer == "" or pointer.startswith("/"))
+    return report  # type: ignore[no-any-return]
+
+
+def _no_crash(proc: subprocess.CompletedProcess[str]) -> None:
+    output = proc.stdout + proc.stderr
+    assert "Traceback" not in output and "PL000" not in output, output
+
+
+# 1. The console script of the environment running the tests ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("install-home")
+    environment = isolated_env(home)
+    environment["PRE_COMMIT_HOME"] = str(home / "pre-commit")  # nothing lands in ~/.cache
+    return environment
+
+
+def test_console_script_of_this_environment(tmp_path, env):
+    poselint = str(BIN / "poselint")
+    assert Path(poselint).is_file()
+
+    version = run([poselint, "--version"], tmp_path, env)
+    assert version.stdout.strip() == f"poselint {__version__}"
+
+    clean = run([poselint, "check", str(_dataset_copy(tmp_path / "clean"))], tmp_path, env)
+    assert "All checks passed!" in clean.stdout
+
+    missing = run([poselint, "check", "broken"], tmp_path, env, check=False)
+    assert missing.returncode == 2, missing  # a path that does not exist: could not run
+    _dataset_copy(tmp_path / "broken", "Train")
+    broken = run([poselint, "check", "broken"], tmp_path, env, check=False)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert f"broken/images/Train: PL201 [*] {TRAIN_ERROR}" in broken.stdout
+    _no_crash(broken)
+
+
+# 2. A fresh venv, `pip install .` -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def source_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
+    """This repository's working tree (what a clone holds, plus local edits), committed."""
+    dest = tmp_path_factory.mktemp("poselint-src")
+    for name in _working_tree_files(REPO):
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    git("init", "-q", cwd=dest, env=env)
+    git("add", "-A", cwd=dest, env=env)
+    git("commit", "-qm", "poselint under test", cwd=dest, env=env)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(
+    tmp_path_factory: pytest.TempPathFactory, source_repo: Path, env: dict[str, str]
+) -> Path:
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], venv.parent, env)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    run([*pip, "--disable-pip-version-check", str(source_repo)], venv.parent, env)
+    return venv
+
+
+@pytest.mark.e2e
+def test_fresh_venv_holds_a_real_install(fresh_venv, env, tmp_path):
+    where = run(
+        [str(fresh_venv / "bin" / "python"), "-c", "import poselint; print(poselint.__file__)"],
+        tmp_path,
+        env,
+    ).stdout.strip()
+    assert Path(where).is_relative_to(fresh_venv / "lib"), where  # not the editable checkout
+    assert (Path(where).parent / "schemas" / "coco-keypoints.schema.json").is_file()
+    version = run([str(fresh_venv / "bin" / "poselint"), "--version"], tmp_path, env)
+    assert version.stdout.strip() == f"poselint {__version__}"
+
+
+@pytest.mark.e2e
+def test_fresh_venv_example_dataset_passes(fresh_venv, env, tmp_path):
+    poselint = str(fresh_venv / "bin" / "poselint")
+    # In example-repo, as its README says: no PATH lints [tool.poselint] datasets.
+    for argv in ([poselint, "check"], [poselint, "check", "data/pose"]):
+        proc = run(argv, EXAMPLE, env, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "All checks passed!" in proc.stdout
+    report = run([poselint, "check", str(CLEAN), "--format", "json"], tmp_path, env)
+    assert _assert_report(report.stdout) == []
+
+
+@pytest.mark.e2e
+def test_fresh_venv_train_split_fails(fresh_venv, env, tmp_path):
+    poselint = str(fresh_venv / "bin" / "poselint")
+    shutil.copy2(EXAMPLE / "pyproject.toml", tmp_path / "pyproject.toml")
+    _dataset_copy(tmp_path / "data" / "pose", "Train")
+
+    proc = run([poselint, "check"], tmp_path, env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"data/pose/images/Train: PL201 [*] {TRAIN_ERROR}" in proc.stdout
+    assert "rename images/Train/ -> images/train/" in proc.stdout
+    _no_crash(proc)
+
+    proc = run([poselint, "check", "--format", "json"], tmp_path, env, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = _assert_report(proc.stdout)
+    assert {(d["code"], d["path"], d["severity"], d["fixable"]) for d in report} == {
+        ("PL201", "data/pose/images/Train", "error", True),
+        ("PL201", "data/pose/annotations/person_keypoints_Train.json", "error", True),
+    }
+    assert all("'train'" in str(d["message"]) for d in report)
+
+
+@pytest.mark.e2e
+def test_fresh_venv_json_report_has_pointers(fresh_venv, env, tmp_path):
+    _with_bad_visibility(_dataset_copy(tmp_path / "ds"))
+    proc = run(
+        [str(fresh_venv / "bin" / "poselint"), "check", "ds", "--format", "json"],
+        tmp_path,
+        env,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = _assert_report(proc.stdout)
+    [bad_flag] = [d for d in report if d["code"] == "PL602"]
+    assert bad_flag["path"] == "ds/annotations/person_keypoints_val.json"
+    assert bad_flag["pointer"] == "/annotations/0/keypoints/2"
+    assert bad_flag["severity"] == "error"
+
+
+# 3. pre-commit try-repo -----------------------------------------------------------------------
+
+
+def _dataset_git_repo(path: Path, env: dict[str, str], split_dir: str) -> Path:
+    """A git repo with the example dataset committed to git (not DVC) under data/pose."""
+    path.mkdir()
+    git("init", "-q", cwd=path, env=env)
+    _dataset_copy(path / "data" / "pose", split_dir)
+    git("add", "-A", cwd=path, env=env)
+    git("commit", "-qm", "dataset", cwd=path, env=env)
+    return path
+
+
+def _try_repo(
+    repo: Path, hook: str, source: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    argv = [str(BIN / "pre-commit"), "try-repo", str(source), hook, "--all-files"]
+    return run(argv, repo, env, check=False)
+
+
+@pytest.mark.e2e
+def test_pre_commit_try_repo(tmp_path, env, source_repo):
+    broken = _dataset_git_repo(tmp_path / "broken", env, "Train")
+    failed = _try_repo(broken, "poselint", source_repo, env)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output
+    assert "poselint (pose dataset lint)" in output and "Failed" in output, output
+    assert "- exit code: 1" in output, output  # violations, not "could not run" (2)
+    assert "PL201" in output and TRAIN_ERROR in output, output
+    _no_crash(failed)
+
+    structure = _try_repo(broken, "poselint-structure", source_repo, env)
+    output = structure.stdout + structure.stderr
+    assert structure.returncode != 0, output
+    assert "poselint structure (folders and split names)" in output and "Failed" in output
+    assert "- exit code: 1" in output, output
+    assert "PL201" in output and TRAIN_ERROR in output, output
+    _no_crash(structure)
+
+    clean = _dataset_git_repo(tmp_path / "clean", env, "train")
+    passed = _try_repo(clean, "poselint", source_repo, env)
+    output = passed.stdout + passed.stderr
+    assert passed.returncode == 0, output
+    # "Skipped" would mean the files regex matched nothing: a pass that proves nothing.
+    assert "poselint (pose dataset lint)" in output and "Passed" in output, output
+    assert "Skipped" not in output and "PL2" not in output, output
