@@ -1,5 +1,3 @@
-import sys
+from poselint.cli import entry
 
-from poselint.cli import main
-
-sys.exit(main())
+entry()

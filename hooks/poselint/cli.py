@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
@@ -300,3 +303,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_RUN
+
+
+def entry() -> NoReturn:
+    """The console script: main(), then exit without tearing down the parsed documents.
+
+    Freeing tens of millions of objects one by one costs ~0.7 s at COCO-2017 scale for
+    nothing; the kernel reclaims the memory at once. Every file poselint writes is closed and
+    fsynced before main() returns, so only the standard streams need flushing. The cyclic GC
+    stays off for the whole process: re-enabling it would first sweep every container parsed."""
+    gc.disable()
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

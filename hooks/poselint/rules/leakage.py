@@ -67,6 +67,8 @@ def _hash_where_sizes_collide(
     scope="dataset",
 )
 def split_leakage(ds: Dataset) -> Iterator[Finding]:
+    if ds.dvc_file is None and ds.remote is None and not ds.config.leakage_hash_images:
+        return  # no md5 is known and hashing was not asked for: nothing to compare
     files: dict[tuple[str, str], str | None] = {}
     for split in ds.splits:
         for rel, md5 in _image_files(split).items():
