@@ -99,3 +99,23 @@ def test_mutated_document_never_breaks_poselint(root: Path, doc: Any) -> None:
 def test_mutated_document_with_images_ignored(root: Path, doc: Any) -> None:
     (root / ANNOTATION).write_text(json.dumps(doc))
     check_invariants(root, "--no-image-size", "--select", "ALL")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=mutated_documents(), spelling=st.sampled_from(["train", "Train", "TRAINING"]))
+def test_fix_never_loses_images_and_leaves_json_that_parses(
+    tmp_path_factory: pytest.TempPathFactory, doc: Any, spelling: str
+) -> None:
+    import shutil
+
+    base = tmp_path_factory.mktemp("fixprop")
+    docs = clean_docs()
+    root = build_dataset(base / "ds", {spelling: docs["train"], "val": docs["val"]})
+    (root / "annotations" / f"person_keypoints_{spelling}.json").write_text(json.dumps(doc))
+    images_before = sorted(p.name for p in (root / "images").rglob("*") if p.is_file())
+    check_invariants(root, "--fix")
+    images_after = sorted(p.name for p in (root / "images").rglob("*") if p.is_file())
+    assert images_after == images_before
+    for annotation in (root / "annotations").iterdir():
+        json.loads(annotation.read_bytes())  # every annotation file still parses
+    shutil.rmtree(base)
