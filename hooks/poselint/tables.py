@@ -87,11 +87,12 @@ def _as_float(value: Any) -> float:
         return math.nan
 
 
-def _numbers(values: list[Any]) -> FloatArray:
-    if _all_numbers(values):
+def _numbers(values: list[Any], checked: bool = False) -> FloatArray:
+    """checked: the schema required these values and typed them numbers (not bools)."""
+    if checked or _all_numbers(values):
         try:
             return np.array(values, dtype=np.float64).reshape(len(values))
-        except OverflowError:
+        except (OverflowError, ValueError, TypeError):
             pass
     return np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
 
@@ -113,14 +114,17 @@ def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
     return ints, np.array(ok, dtype=np.bool_).reshape(len(values))
 
 
-def _bboxes(values: list[Any]) -> FloatArray:
+def _bboxes(values: list[Any], checked: bool = False) -> FloatArray:
+    """checked: the schema required every bbox and made it 4 numbers."""
     n = len(values)
-    shaped = all(type(b) is list and len(b) == 4 for b in values)
-    if shaped and _all_numbers(itertools.chain.from_iterable(values)):
+    if checked or (
+        all(type(b) is list and len(b) == 4 for b in values)
+        and _all_numbers(itertools.chain.from_iterable(values))
+    ):
         try:
             flat = np.fromiter(itertools.chain.from_iterable(values), np.float64, count=4 * n)
             return flat.reshape(n, 4)
-        except OverflowError:
+        except (OverflowError, ValueError, TypeError):
             pass
     out = np.full((n, 4), np.nan)
     for row, b in enumerate(values):
@@ -176,10 +180,13 @@ def _keypoints(
         return _keypoints([None if row in bad else k for row, k in enumerate(values)])
     triplets = lengths // 3
     kp_ann = np.repeat(np.arange(n, dtype=np.int32), triplets)
-    starts = np.cumsum(triplets) - triplets
-    kp_index = (np.arange(len(kp_ann), dtype=np.int64) - np.repeat(starts, triplets)).astype(
-        np.int32
-    )
+    if n and bool((triplets == triplets[0]).all()):  # one K everywhere (COCO's case): tile
+        kp_index = np.tile(np.arange(int(triplets[0]), dtype=np.int32), n)
+    else:
+        starts = np.cumsum(triplets) - triplets
+        kp_index = (np.arange(len(kp_ann), dtype=np.int64) - np.repeat(starts, triplets)).astype(
+            np.int32
+        )
     return np.array(ok, dtype=np.bool_).reshape(n), flat.reshape(-1, 3), kp_ann, kp_index
 
 
@@ -202,16 +209,16 @@ def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tab
         return Tables(
             image_id=image_id,
             image_id_ok=image_id_ok,
-            width=_numbers(_column(images, "width")),
-            height=_numbers(_column(images, "height")),
+            width=_numbers(_column(images, "width"), numbers_checked),
+            height=_numbers(_column(images, "height"), numbers_checked),
             image_row=image_row,
             ann_image_id=ann_image_id,
             ann_image_id_ok=ann_image_id_ok,
             category_id=category_id,
             category_id_ok=category_id_ok,
-            iscrowd=_numbers(_column(annotations, "iscrowd")),
-            num_keypoints=_numbers(_column(annotations, "num_keypoints")),
-            bbox=_bboxes(_column(annotations, "bbox")),
+            iscrowd=_numbers(_column(annotations, "iscrowd"), numbers_checked),
+            num_keypoints=_numbers(_column(annotations, "num_keypoints"), numbers_checked),
+            bbox=_bboxes(_column(annotations, "bbox"), numbers_checked),
             ann_image_row=ann_image_row,
             keypoints_ok=keypoints_ok,
             kp=kp,
