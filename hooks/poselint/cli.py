@@ -292,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DiscoveryError) as exc:
         print(f"poselint: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:  # `poselint check | head`: the reader left, nothing to say
+        return EXIT_VIOLATIONS
     except OSError as exc:  # e.g. --output into a missing or read-only folder
         print(f"poselint: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
