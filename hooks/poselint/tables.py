@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -59,6 +60,11 @@ class Tables:
     @property
     def n_annotations(self) -> int:
         return len(self.iscrowd)
+
+    @cached_property
+    def labelled(self) -> NDArray[np.intp]:
+        """Rows of the labelled triplets (v > 0): computed once, shared by the PL6xx rules."""
+        return np.flatnonzero(self.kp[:, 2] > 0)
 
 
 def _list(document: dict[str, Any], key: str) -> list[Any]:

@@ -68,10 +68,6 @@ def _pointer(ann: int, value_index: int) -> str:
     return json_pointer("annotations", ann, "keypoints", value_index)
 
 
-def _labelled(t: Tables) -> BoolArray:
-    return t.kp[:, 2] > 0
-
-
 def _batch(count: int, findings: Iterator[Finding]) -> Iterator[FindingBatch]:
     """One lazy batch: the engine formats only the findings it keeps (a raw CVAT export at
     COCO scale has two million stale outside points)."""
@@ -146,7 +142,7 @@ def invalid_visibility_flag(split: Split) -> Findings:
 )
 def num_keypoints_mismatch(split: Split) -> Findings:
     t = split.tables
-    counts = np.bincount(t.kp_ann, weights=_labelled(t), minlength=t.n_annotations)
+    counts = np.bincount(t.kp_ann[t.labelled], minlength=t.n_annotations)
     given = t.num_keypoints
     anns = np.flatnonzero(t.keypoints_ok & ~np.isnan(given) & (given != counts))
     yield from _batch(
@@ -174,7 +170,7 @@ def num_keypoints_mismatch(split: Split) -> Findings:
 def labelled_point_outside_image(split: Split) -> Findings:
     points = _Points(split)
     t = points.t
-    labelled = np.flatnonzero(_labelled(t))
+    labelled = t.labelled
     image = t.ann_image_row[t.kp_ann[labelled]]
     labelled, image = labelled[image >= 0], image[image >= 0]
     width, height = t.width[image], t.height[image]
@@ -211,8 +207,9 @@ def labelled_point_outside_image(split: Split) -> Findings:
 )
 def labelled_point_at_origin(split: Split) -> Findings:
     points = _Points(split)
-    kp = points.t.kp
-    rows = np.flatnonzero(_labelled(points.t) & (kp[:, 0] == 0) & (kp[:, 1] == 0))
+    labelled = points.t.labelled
+    x, y = points.t.kp[labelled, 0], points.t.kp[labelled, 1]
+    rows = labelled[(x == 0) & (y == 0)]
     yield from _batch(
         len(rows),
         (
@@ -272,7 +269,7 @@ def point_far_outside_bbox(split: Split) -> Findings:
         x_hi = np.where(usable, bx + bw + slack, np.inf)
         y_lo = np.where(usable, by - slack, -np.inf)
         y_hi = np.where(usable, by + bh + slack, np.inf)
-    labelled = np.flatnonzero(_labelled(t))
+    labelled = t.labelled
     ann = t.kp_ann[labelled]
     x, y = t.kp[labelled, 0], t.kp[labelled, 1]
     far = (x < x_lo[ann]) | (x > x_hi[ann]) | (y < y_lo[ann]) | (y > y_hi[ann])
