@@ -7,89 +7,15 @@ files the index found inside the dataset root are ever opened.
 
 from __future__ import annotations
 
-import os
-import posixpath
-import re
 import unicodedata
-import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
-from poselint.imageheader import Header, read_headers
+from poselint.filenames import Reference
 from poselint.imageindex import ImageIndex
 from poselint.rules.base import Finding, FindingBatch, rule
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def unsafe_reason(name: str) -> str | None:
-    """Why a file_name must not be looked up under images/<split>/, or None when it is safe."""
-    if not name:
-        return "is empty"
-    control = _CONTROL.search(name)
-    if control:
-        return f"contains the control character U+{ord(control.group()):04X}"
-    if "\\" in name:
-        return "contains a backslash: use '/' as the separator (a POSIX relative path)"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "is an absolute path: it must be relative to images/<split>/"
-    normal = posixpath.normpath(name)
-    if normal == ".." or normal.startswith("../"):
-        return "uses '..' to escape images/<split>/"
-    if normal == ".":
-        return "names the split folder itself, not a file"
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Reference:
-    row: int  # position in images[]
-    name: str  # file_name as written
-    key: str  # normalised posix path: the index key
-
-
-@dataclass(frozen=True, slots=True)
-class _FileNames:
-    safe: list[_Reference]  # string file_names that may be looked up
-    unsafe: list[tuple[int, str, str]]  # (row, file_name, why not) for PL502
-
-
-# Names made of word characters, '-', '.', ' ' in segments that start with a word character
-# or '-': no '.'/'..' segment, no '//', nothing to normalise. Nearly every name takes this path.
-_PLAIN = re.compile(r"(?:[\w\-][\w\-. ]*/)*[\w\-][\w\-. ]*")
-_CACHE: weakref.WeakKeyDictionary[Split, _FileNames] = weakref.WeakKeyDictionary()
-
-
-def _file_names(split: Split) -> _FileNames:
-    """Every images[].file_name sorted into safe and unsafe, once per split."""
-    cached = _CACHE.get(split)
-    if cached is not None:
-        return cached
-    images = (split.document or {}).get("images")
-    result = _FileNames([], [])
-    plain = _PLAIN.fullmatch
-    for row, image in enumerate(images if isinstance(images, list) else []):
-        name = image.get("file_name") if isinstance(image, dict) else None
-        if not isinstance(name, str):
-            continue  # the schema rule reports a missing or non-string file_name
-        if plain(name):
-            result.safe.append(_Reference(row, name, name))
-            continue
-        reason = unsafe_reason(name)
-        if reason is None:
-            result.safe.append(_Reference(row, name, posixpath.normpath(name)))
-        else:
-            result.unsafe.append((row, name, reason))
-    _CACHE[split] = result
-    return result
-
-
-def _references(split: Split) -> list[_Reference]:
-    return _file_names(split).safe
 
 
 def _shown(name: str) -> str:
@@ -144,12 +70,12 @@ def image_missing(split: Split) -> Iterator[FindingBatch]:
     if index is None:  # no images/<split>/ at all: PL106 says so once
         return
     files = index.files
-    missing = [r for r in _references(split) if getattr(files.get(r.key), "kind", "") != "file"]
+    missing = [r for r in split.file_names.safe if getattr(files.get(r.key), "kind", "") != "file"]
     if missing:  # formatted lazily: a wrong folder can miss all 118k images at once
         yield FindingBatch(len(missing), _missing_findings(missing, index))
 
 
-def _missing_findings(missing: list[_Reference], index: ImageIndex) -> Iterator[Finding]:
+def _missing_findings(missing: list[Reference], index: ImageIndex) -> Iterator[Finding]:
     folded: dict[str, list[str]] | None = None
     folders: set[str] = set()
     for ref in missing:
@@ -185,29 +111,10 @@ def _missing_findings(missing: list[_Reference], index: ImageIndex) -> Iterator[
     scope="document",
 )
 def unsafe_file_name(split: Split) -> Iterator[Finding]:
-    for row, name, reason in _file_names(split).unsafe:
+    for row, name, reason in split.file_names.unsafe:
         yield Finding(
             f"file_name {name!r} {reason}", pointer=json_pointer("images", row, "file_name")
         )
-
-
-_HEADERS: weakref.WeakKeyDictionary[Split, dict[str, Header]] = weakref.WeakKeyDictionary()
-
-
-def _headers(split: Split) -> dict[str, Header]:
-    """Header of every referenced, present image of the split: read once for PL503 and PL504."""
-    cached = _HEADERS.get(split)
-    if cached is not None:
-        return cached
-    index = split.images
-    headers: dict[str, Header] = {}
-    if index is not None and index.source == "disk" and split.dataset.config.image_size:
-        present = {k for k, info in index.files.items() if info.kind == "file"}
-        keys = sorted({r.key for r in _references(split)} & present)
-        folder = os.path.join(index.folder, "")  # str joins: 118k Path objects cost 0.5 s
-        headers = dict(zip(keys, read_headers([folder + k for k in keys]), strict=True))
-    _HEADERS[split] = headers
-    return headers
 
 
 @rule(
@@ -220,10 +127,10 @@ def _headers(split: Split) -> dict[str, Header]:
     scope="document",
 )
 def image_unreadable(split: Split) -> Iterator[Finding]:
-    headers = _headers(split)
+    headers = split.image_headers
     if not headers:
         return
-    for ref in _references(split):
+    for ref in split.file_names.safe:
         header = headers.get(ref.key)
         if header is not None and header.problem:
             yield Finding(
@@ -246,11 +153,11 @@ def _number(value: Any) -> float | None:
     scope="document",
 )
 def image_size_mismatch(split: Split) -> Iterator[Finding]:
-    headers = _headers(split)
+    headers = split.image_headers
     if not headers:
         return
     images: list[Any] = (split.document or {}).get("images") or []
-    for ref in _references(split):
+    for ref in split.file_names.safe:
         header = headers.get(ref.key)
         if header is None or header.size is None:
             continue
@@ -289,7 +196,7 @@ def orphan_image(split: Split) -> Iterator[FindingBatch]:
     index = split.images
     if index is None or not isinstance((split.document or {}).get("images"), list):
         return  # without an images array every file would look orphaned: PL310 says why
-    referenced = {r.key for r in _references(split)}
+    referenced = {r.key for r in split.file_names.safe}
     annotation_file = split.files.annotation_file
     source = annotation_file.name if annotation_file else "the annotation file"
     orphans = sorted(index.files.keys() - referenced)

@@ -1,0 +1,67 @@
+"""`images[].file_name` values sorted into names safe to look up under images/<split>/ and
+names that are not (PL502), once per split (Split.file_names)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+# Names made of word characters, '-', '.', ' ' in segments that start with a word character
+# or '-': no '.'/'..' segment, no '//', nothing to normalise. Nearly every name takes this path.
+_PLAIN = re.compile(r"(?:[\w\-][\w\-. ]*/)*[\w\-][\w\-. ]*")
+
+
+def unsafe_reason(name: str) -> str | None:
+    """Why a file_name must not be looked up under images/<split>/, or None when it is safe."""
+    if not name:
+        return "is empty"
+    control = _CONTROL.search(name)
+    if control:
+        return f"contains the control character U+{ord(control.group()):04X}"
+    if "\\" in name:
+        return "contains a backslash: use '/' as the separator (a POSIX relative path)"
+    if name.startswith("/") or _DRIVE.match(name):
+        return "is an absolute path: it must be relative to images/<split>/"
+    normal = posixpath.normpath(name)
+    if normal == ".." or normal.startswith("../"):
+        return "uses '..' to escape images/<split>/"
+    if normal == ".":
+        return "names the split folder itself, not a file"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    row: int  # position in images[]
+    name: str  # file_name as written
+    key: str  # normalised posix path: the ImageIndex key
+
+
+@dataclass(frozen=True, slots=True)
+class FileNames:
+    safe: list[Reference]  # string file_names that may be looked up
+    unsafe: list[tuple[int, str, str]]  # (row, file_name, why not) for PL502
+
+
+def sort_file_names(document: dict[str, Any] | None) -> FileNames:
+    """Every images[].file_name sorted into safe and unsafe; non-strings are PL310's."""
+    images = (document or {}).get("images")
+    result = FileNames([], [])
+    plain = _PLAIN.fullmatch
+    for row, image in enumerate(images if isinstance(images, list) else []):
+        name = image.get("file_name") if isinstance(image, dict) else None
+        if not isinstance(name, str):
+            continue  # the schema rule reports a missing or non-string file_name
+        if plain(name):
+            result.safe.append(Reference(row, name, name))
+            continue
+        reason = unsafe_reason(name)
+        if reason is None:
+            result.safe.append(Reference(row, name, posixpath.normpath(name)))
+        else:
+            result.unsafe.append((row, name, reason))
+    return result
