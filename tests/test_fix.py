@@ -356,6 +356,23 @@ def test_a_fix_already_running_on_the_dataset_is_a_refusal(make_cvat_export):
     assert any(d.code == "PL201" for d in result.diagnostics)
 
 
+def test_the_fix_result_carries_the_dataset_its_diagnostics_come_from(make_cvat_export):
+    from poselint.config import Config
+    from poselint.dataset import Dataset
+    from poselint.engine import select_rules
+    from poselint.fix import fix_dataset
+
+    root = make_cvat_export()
+    config = Config()
+    dry = Dataset(root, config)
+    assert fix_dataset(dry, select_rules(config), apply=False).dataset is dry  # --diff
+    before = Dataset(root, config)
+    result = fix_dataset(before, select_rules(config), apply=True)
+    assert result.changes and result.dataset is not before  # re-scanned after the fix
+    assert result.dataset is not None
+    assert [s.name for s in result.dataset.splits] == ["train", "val"]  # renamed on disk
+
+
 def test_every_fixable_rule_has_a_fixer_and_back():
     from poselint.fix import FIXERS
     from poselint.rules import REGISTRY

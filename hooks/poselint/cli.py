@@ -191,14 +191,18 @@ def run_check(args: argparse.Namespace) -> int:
     stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
     for target in targets:
         dataset = _open_dataset(target, config, args.no_pull)
+        linted = dataset
         if args.fix or args.diff:
-            fixes.append(run_fixers(dataset, rules, args, progress))
-            diagnostics.extend(fixes[-1].diagnostics)
+            fixed = run_fixers(dataset, rules, args, progress)
+            fixes.append(fixed)
+            diagnostics.extend(fixed.diagnostics)
+            # after --fix changed files, the root re-scanned: the report draws them as they are
+            linted = fixed.dataset or dataset
+            fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         else:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
-        if html:  # after --fix changed files, the report draws them as they are now
-            refreshed = args.fix and not args.diff and fixes[-1].changes
-            datasets.append(_open_dataset(target, config, args.no_pull) if refreshed else dataset)
+        if html:
+            datasets.append(linted)
         if args.stats is not None:
             from poselint.stats import dataset_stats
 

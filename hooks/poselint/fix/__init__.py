@@ -65,6 +65,8 @@ class FixResult:
     refusals: list[Note] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
+    # The dataset those diagnostics come from: a re-scan of the root once files changed.
+    dataset: Dataset | None = None
     dvc_out: Path | None = None  # the DVC-tracked path holding the root
 
 
@@ -150,7 +152,9 @@ def fix_dataset(
 ) -> FixResult:
     """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes."""
     root = dataset.root
-    result = FixResult(root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file))
+    result = FixResult(
+        root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file), dataset=dataset
+    )
     if not dataset.exists or dataset.remote is not None:  # --no-pull: DVC's copy, not ours
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return result
@@ -182,10 +186,11 @@ def _fix_locked(
             _clean_leftovers(leftovers)
         except (FixError, OSError) as exc:
             result.refusals.append(Note(f"stopped: {exc}"))
-            result.diagnostics = lint_dataset(_fresh(dataset), rules, progress=progress)
+            result.dataset = _fresh(dataset)
+            result.diagnostics = lint_dataset(result.dataset, rules, progress=progress)
             return
         result.changes += leftovers.changes
-        dataset = _fresh(dataset)
+        dataset = result.dataset = _fresh(dataset)
     diagnostics = lint_dataset(dataset, rules, progress=progress)
     plan = make_plan(dataset, diagnostics, rules)
     result.notes += plan.notes
@@ -198,7 +203,7 @@ def _fix_locked(
             execute(plan, result.changes)
         except (FixError, OSError) as exc:  # each step is atomic: the rest is untouched
             result.refusals.append(Note(f"stopped: {exc}"))
-        dataset = _fresh(dataset)
+        dataset = result.dataset = _fresh(dataset)
         diagnostics = lint_dataset(dataset, rules, progress=progress)
     result.diagnostics = diagnostics
 
