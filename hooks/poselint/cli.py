@@ -14,7 +14,7 @@ from typing import NoReturn
 from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
 from poselint.dataset import Dataset
-from poselint.diagnostics import Diagnostic
+from poselint.diagnostics import Diagnostic, display_path
 from poselint.discovery import Discovered, DiscoveryError, Target, discover, discover_tracked
 from poselint.engine import lint_dataset, select_rules
 from poselint.fix.output import FixResult, print_dvc_hint, print_fix_lines
@@ -136,11 +136,6 @@ def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
     return found.targets or discover([Path.cwd()], manifests).targets
 
 
-def _display(path: Path) -> str:
-    rel = os.path.relpath(path, Path.cwd())
-    return Path(path if rel.startswith("..") else rel).as_posix()
-
-
 def _open_dataset(target: Target, config: Config, no_pull: bool) -> Dataset:
     if not (no_pull and target.dvc_file is not None):
         return Dataset(target.root, config, dvc_file=target.dvc_file)
@@ -206,7 +201,7 @@ def run_check(args: argparse.Namespace) -> int:
         if args.stats is not None:
             from poselint.stats import dataset_stats
 
-            stats[_display(target.root)] = dataset_stats(dataset)
+            stats[display_path(target.root, Path.cwd())] = dataset_stats(dataset)
     cwd = Path.cwd()
     if args.output is not None:  # `dvc repro` does not create an output's folder
         args.output.parent.mkdir(parents=True, exist_ok=True)

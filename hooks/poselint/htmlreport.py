@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 
 from poselint import __version__
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic
+from poselint.diagnostics import Diagnostic, display_path
 from poselint.report import capped
 from poselint.tables import FloatArray
 
@@ -177,9 +177,9 @@ def _bars(counts: Counter[str]) -> list[Bar]:
 
 
 def summarise(split: Split, cwd: Path) -> SplitSummary:
-    root = _display(split.dataset.root, cwd)
+    root = display_path(split.dataset.root, cwd)
     file = split.files.annotation_file
-    annotation_file = _display(file, cwd) if file else "(none)"
+    annotation_file = display_path(file, cwd) if file else "(none)"
     document = split.document
     if document is None:
         note = "no annotation file" if file is None else "the annotation file did not parse"
@@ -201,10 +201,6 @@ def summarise(split: Split, cwd: Path) -> SplitSummary:
         keypoint_slots=sum(counts.values()),
         bars=_bars(counts),
     )
-
-
-def _display(path: Path, cwd: Path) -> str:
-    return Diagnostic("", "", path).display_path(cwd)
 
 
 # --- drawing -----------------------------------------------------------------------------
@@ -602,7 +598,7 @@ def _figure(
     ]
     annotation_file = split.files.annotation_file
     return Figure(
-        annotation_file=_display(annotation_file, cwd) if annotation_file else "",
+        annotation_file=display_path(annotation_file, cwd) if annotation_file else "",
         index=target.index,
         annotation_id=_text(ann.get("id")),
         file_name=_text(file_name) if file_name is not None else "(unknown image)",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import TextIO
 
+from poselint.diagnostics import display_path
 from poselint.fix import FixResult
 
 __all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
@@ -14,11 +14,7 @@ __all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
 
 def shown(path: Path, base: Path) -> str:
     """Relative to `base` when below it (like diagnostics), absolute otherwise."""
-    try:
-        return path.relative_to(base).as_posix() or "."
-    except ValueError:
-        rel = os.path.relpath(path, base)
-        return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()
+    return display_path(path, base)
 
 
 def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
