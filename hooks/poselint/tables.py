@@ -67,12 +67,13 @@ class Tables:
         return np.flatnonzero(self.kp[:, 2] > 0)
 
 
-def _list(document: dict[str, Any], key: str) -> list[Any]:
-    value = document.get(key)
+def entries(document: dict[str, Any] | None, key: str) -> list[Any]:
+    """The top-level array, or [] when it is missing or not an array (PL310 says so)."""
+    value = document.get(key) if document is not None else None
     return value if isinstance(value, list) else []
 
 
-def _column(rows: list[Any], key: str) -> list[Any]:
+def column(rows: list[Any], key: str) -> list[Any]:
     """rows[i][key] for every row, None where the row is not an object or lacks the key."""
     try:
         return list(map(itemgetter(key), rows))  # the fast path: all rows well formed
@@ -202,29 +203,29 @@ def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tab
     numbers_checked: the caller knows every keypoint value is a JSON number (the document
     passed the schema), so the per-value type scan (~0.3 s at COCO scale) is skipped."""
     with gc_paused():  # millions of short-lived objects; the cyclic GC only slows this down
-        images = _list(document, "images")
-        annotations = _list(document, "annotations")
-        image_id, image_id_ok = _integers(_column(images, "id"))
-        ann_image_id, ann_image_id_ok = _integers(_column(annotations, "image_id"))
-        category_id, category_id_ok = _integers(_column(annotations, "category_id"))
+        images = entries(document, "images")
+        annotations = entries(document, "annotations")
+        image_id, image_id_ok = _integers(column(images, "id"))
+        ann_image_id, ann_image_id_ok = _integers(column(annotations, "image_id"))
+        category_id, category_id_ok = _integers(column(annotations, "category_id"))
         image_row = _first_rows(image_id, image_id_ok)
         ann_image_row = _rows_of(ann_image_id, ann_image_id_ok, image_id, image_id_ok)
         keypoints_ok, kp, kp_ann, kp_index = _keypoints(
-            _column(annotations, "keypoints"), numbers_checked
+            column(annotations, "keypoints"), numbers_checked
         )
         return Tables(
             image_id=image_id,
             image_id_ok=image_id_ok,
-            width=_numbers(_column(images, "width"), numbers_checked),
-            height=_numbers(_column(images, "height"), numbers_checked),
+            width=_numbers(column(images, "width"), numbers_checked),
+            height=_numbers(column(images, "height"), numbers_checked),
             image_row=image_row,
             ann_image_id=ann_image_id,
             ann_image_id_ok=ann_image_id_ok,
             category_id=category_id,
             category_id_ok=category_id_ok,
-            iscrowd=_numbers(_column(annotations, "iscrowd"), numbers_checked),
-            num_keypoints=_numbers(_column(annotations, "num_keypoints"), numbers_checked),
-            bbox=_bboxes(_column(annotations, "bbox"), numbers_checked),
+            iscrowd=_numbers(column(annotations, "iscrowd"), numbers_checked),
+            num_keypoints=_numbers(column(annotations, "num_keypoints"), numbers_checked),
+            bbox=_bboxes(column(annotations, "bbox"), numbers_checked),
             ann_image_row=ann_image_row,
             keypoints_ok=keypoints_ok,
             kp=kp,

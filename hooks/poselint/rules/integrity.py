@@ -11,7 +11,6 @@ loop that builds findings runs only when that says something may be wrong
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -19,20 +18,7 @@ import numpy as np
 from poselint.dataset import Dataset, Split
 from poselint.diagnostics import json_pointer
 from poselint.rules.base import Finding, rule
-
-
-def _entries(document: dict[str, Any] | None, key: str) -> list[Any]:
-    """The top-level array, or [] when it is missing or not an array (PL310 says so)."""
-    value = document.get(key) if document is not None else None
-    return value if isinstance(value, list) else []
-
-
-def _column(rows: list[Any], key: str) -> list[Any]:
-    """rows[i][key] for every row (None where missing): one C-speed pass when well formed."""
-    try:
-        return list(map(itemgetter(key), rows))
-    except (KeyError, TypeError, IndexError):
-        return [row.get(key) if isinstance(row, dict) else None for row in rows]
+from poselint.tables import column, entries
 
 
 def _all_distinct(values: list[Any]) -> bool:
@@ -51,7 +37,7 @@ def _is_id(value: Any) -> bool:
 
 
 def _ids(document: dict[str, Any] | None, key: str) -> set[Any]:
-    return {e["id"] for e in _entries(document, key) if isinstance(e, dict) and _is_id(e.get("id"))}
+    return {e["id"] for e in entries(document, key) if isinstance(e, dict) and _is_id(e.get("id"))}
 
 
 def _keypoint_names(category: dict[str, Any]) -> list[Any] | None:
@@ -63,7 +49,7 @@ def _keypoint_names(category: dict[str, Any]) -> list[Any] | None:
 def _keypoint_counts(document: dict[str, Any] | None) -> dict[Any, int]:
     """category id -> its number of keypoint names, for well-formed categories only."""
     counts: dict[Any, int] = {}
-    for category in _entries(document, "categories"):
+    for category in entries(document, "categories"):
         if isinstance(category, dict) and _is_id(category.get("id")):
             names = _keypoint_names(category)
             if names is not None:
@@ -72,11 +58,11 @@ def _keypoint_counts(document: dict[str, Any] | None) -> dict[Any, int]:
 
 
 def _duplicate_ids(split: Split, key: str) -> Iterator[Finding]:
-    entries = _entries(split.document, key)
-    if _all_distinct(_column(entries, "id")):
+    rows = entries(split.document, key)
+    if _all_distinct(column(rows, "id")):
         return  # the common case, decided at C speed
     first: dict[Any, int] = {}
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(rows):
         if not isinstance(entry, dict) or not _is_id(entry.get("id")):
             continue
         seen = first.setdefault(entry["id"], i)
@@ -138,7 +124,7 @@ def _dangling(split: Split, field: str, key: str) -> Iterator[Finding]:
     known = _ids(split.document, key)
     if _all_resolve(split, field, known):
         return
-    values = _column(_entries(split.document, "annotations"), field)
+    values = column(entries(split.document, "annotations"), field)
     try:
         unknown = set(values) - known
     except TypeError:  # an unhashable value somewhere: PL310's; look at each value
@@ -201,8 +187,8 @@ def _annotations_with_keypoints(
     counts = _keypoint_counts(split.document)
     if _all_lengths_match(split, counts):
         return
-    annotations = _entries(split.document, "annotations")
-    categories, keypoints = _column(annotations, "category_id"), _column(annotations, "keypoints")
+    annotations = entries(split.document, "annotations")
+    categories, keypoints = column(annotations, "category_id"), column(annotations, "keypoints")
     try:  # which (category, length) pairs occur, at C speed; usually all of them are fine
         pairs = set(zip(categories, map(len, keypoints), strict=True))
         if not any(c in counts and _is_id(c) and suspect(n, counts[c]) for c, n in pairs):
@@ -248,7 +234,7 @@ def keypoints_without_names(split: Split) -> Iterator[Finding]:
 
 
 def _categories(document: dict[str, Any] | None) -> Iterator[tuple[int, dict[str, Any]]]:
-    for c, category in enumerate(_entries(document, "categories")):
+    for c, category in enumerate(entries(document, "categories")):
         if isinstance(category, dict):
             yield c, category
 
@@ -345,8 +331,8 @@ def bbox_outside_image(split: Split) -> Iterator[Finding]:
     scope="document",
 )
 def duplicate_file_name(split: Split) -> Iterator[Finding]:
-    images = _entries(split.document, "images")
-    if _all_distinct(_column(images, "file_name")):
+    images = entries(split.document, "images")
+    if _all_distinct(column(images, "file_name")):
         return
     first: dict[str, int] = {}
     for i, img in enumerate(images):
