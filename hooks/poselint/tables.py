@@ -37,7 +37,6 @@ class Tables:
     image_id_ok: BoolArray  # the id is a JSON integer (not a bool) that fits int64
     width: FloatArray  # NaN where not a number
     height: FloatArray
-    image_row: dict[int, int]  # image id -> first row holding it
     # annotations[j] -> row j
     ann_image_id: IntArray
     ann_image_id_ok: BoolArray
@@ -60,6 +59,11 @@ class Tables:
     @property
     def n_annotations(self) -> int:
         return len(self.iscrowd)
+
+    @cached_property
+    def image_row(self) -> dict[int, int]:
+        """image id -> first row holding it; built only when asked (no rule needs it)."""
+        return _first_rows(self.image_id, self.image_id_ok)
 
     @cached_property
     def labelled(self) -> NDArray[np.intp]:
@@ -208,7 +212,6 @@ def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tab
         image_id, image_id_ok = _integers(column(images, "id"))
         ann_image_id, ann_image_id_ok = _integers(column(annotations, "image_id"))
         category_id, category_id_ok = _integers(column(annotations, "category_id"))
-        image_row = _first_rows(image_id, image_id_ok)
         ann_image_row = _rows_of(ann_image_id, ann_image_id_ok, image_id, image_id_ok)
         keypoints_ok, kp, kp_ann, kp_index = _keypoints(
             column(annotations, "keypoints"), numbers_checked
@@ -218,7 +221,6 @@ def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tab
             image_id_ok=image_id_ok,
             width=_numbers(column(images, "width"), numbers_checked),
             height=_numbers(column(images, "height"), numbers_checked),
-            image_row=image_row,
             ann_image_id=ann_image_id,
             ann_image_id_ok=ann_image_id_ok,
             category_id=category_id,
