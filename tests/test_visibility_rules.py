@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,15 @@ def test_huge_coordinates_are_numbers_outside_the_image(make_dataset, cli, huge)
     ann = person(1, 1, [huge, 12, 2, 0, 0, 0, 0, 0, 0, 25, 15, 2], bbox=[0, 0, 9, 9], area=81.0)
     root = make_dataset(_docs([ann]))
     assert _pointers(cli, root, "PL604") == ["/annotations/0/keypoints/0"]
+
+
+def test_a_huge_bbox_overflows_quietly(make_dataset, cli):
+    ann = person(1, 1, KP4, bbox=[1e308, 1e308, 1e308, 1e308], area=81.0)  # x + w is inf
+    root = make_dataset(_docs([ann]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow warning -> PL000
+        assert _pointers(cli, root, "PL410") == ["/annotations/0/bbox"]
+        assert _pointers(cli, root, "PL607") == []  # s = 1e308: the window reaches x, y = 0
 
 
 def test_pl601_findings_beyond_the_cap_are_counted_not_listed(make_dataset, cli, tmp_path):
