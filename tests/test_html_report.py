@@ -515,3 +515,25 @@ def test_report_in_headless_chromium(
         assert png.size == (1280, 2000)
         # Rendered, not blank: the page has the report's dark text and the thumbnails' colours.
         assert len(png.convert("RGB").getcolors(1 << 20) or []) > 50
+
+
+def test_a_link_out_of_the_dataset_root_is_not_drawn(
+    make_dataset: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The report opens only what the image index trusts: no link out of the root."""
+    train = coco(
+        [image(1, "linked.jpg"), image(2, "ok.jpg")],
+        [person(i, i, [10, 12, 2, 20, 10, 1, 50, 40, 0, 30, 20, 2]) for i in (1, 2)],
+    )
+    root = make_dataset({"train": train}, images=False)
+    secret = tmp_path / "elsewhere" / "secret.jpg"
+    write_image(secret, 64, 48)
+    os.symlink(secret, root / "images" / "train" / "linked.jpg")
+    write_image(root / "images" / "train" / "ok.jpg", 64, 48)
+    path = root / "annotations" / "person_keypoints_train.json"
+    diagnostics = [
+        Diagnostic("PL601", "stale", path, f"/annotations/{i}/keypoints/6") for i in range(2)
+    ]
+    html = render_html([Dataset(root, Config())], diagnostics, cwd=tmp_path, limit=20)
+    assert html.count("image not read") + html.count("image file missing") == 1
+    assert len(parse(html).figures) == 2

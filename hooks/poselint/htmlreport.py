@@ -13,6 +13,7 @@ import base64
 import io
 import math
 import os
+import posixpath
 import stat
 from collections import Counter
 from collections.abc import Sequence
@@ -214,6 +215,24 @@ def safe_image_path(images_dir: Path, file_name: object) -> Path | None:
     if relative.is_absolute() or ".." in relative.parts:
         return None
     return images_dir / relative
+
+
+def indexed_image_path(split: Split, file_name: object) -> Path | str:
+    """The image to draw, or why not. Only files the split's image index lists as regular
+    files are opened: the walk the PL5xx rules trust, which follows no link out of the dataset
+    root but DVC's cache, and never opens a FIFO."""
+    images_dir = split.files.images_dir
+    path = safe_image_path(images_dir, file_name) if images_dir is not None else None
+    if path is None or split.images is None or not isinstance(file_name, str):
+        return "unsafe or missing file_name: image not read"
+    key = posixpath.normpath(file_name)
+    info = split.images.files.get(key)
+    if info is not None and info.kind == "file":
+        return path
+    if info is not None and info.kind == "other":
+        return "not a regular file: image not read"
+    why = split.images.notes.get(key)
+    return f"image not read: {why}" if why else "image file missing"
 
 
 @dataclass
@@ -575,7 +594,10 @@ def _figure(
             scale = max(
                 THUMB_SIDE / max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in views(pose, *declared)
             )
-        picture, note = pictures.get(safe_image_path(split.files.images_dir, file_name), scale)
+        image_file = indexed_image_path(split, file_name)
+        picture, note = (
+            pictures.get(image_file, scale) if isinstance(image_file, Path) else (None, image_file)
+        )
     thumbnails = []
     try:
         extent = image_extent(picture, declared, pose)
