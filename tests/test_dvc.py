@@ -454,3 +454,12 @@ def test_no_pull_without_dvc_installed_cannot_run(pushed, env):
     assert proc.returncode == 2, proc
     assert "--no-pull: dvc is not installed" in proc.stderr, proc.stderr
     assert "poselint[dvc]" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_stats_after_fix_describe_the_fixed_data(make_dataset, cli, tmp_path):
+    docs = clean_docs()
+    root = make_dataset({"Train": docs["train"], "val": docs["val"]})
+    target = tmp_path / "s.json"
+    assert cli("check", root, "--fix", "--stats", target).code == 1  # it renamed Train
+    [splits] = json.loads(target.read_text()).values()
+    assert set(splits) == {"train", "val"}

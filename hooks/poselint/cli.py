@@ -201,7 +201,8 @@ def run_check(args: argparse.Namespace) -> int:
         if args.stats is not None:
             from poselint.stats import dataset_stats
 
-            stats[display_path(target.root, Path.cwd())] = dataset_stats(dataset)
+            # after --fix, the data as it now is: what the remaining diagnostics describe
+            stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
     cwd = Path.cwd()
     if args.output is not None:  # `dvc repro` does not create an output's folder
         args.output.parent.mkdir(parents=True, exist_ok=True)
