@@ -88,3 +88,35 @@ def drop_cache(repo: Path) -> None:
 def cache_files(repo: Path) -> list[Path]:
     cache = repo / ".dvc" / "cache"
     return sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+
+
+def _working_tree_files(repo: Path) -> list[str]:
+    """What a clone would hold, plus uncommitted and new (not ignored) files."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=repo,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an sdist)
+        skip = {".venv", ".git", ".ci", "__pycache__", ".mypy_cache", ".ruff_cache"}
+        return [
+            p.relative_to(repo).as_posix()
+            for p in repo.rglob("*")
+            if p.is_file() and not skip & set(p.relative_to(repo).parts)
+        ]
+    return [name for name in out.decode().split("\0") if name and (repo / name).is_file()]
+
+
+def commit_working_tree(repo: Path, dest: Path, env: dict[str, str]) -> str:
+    """Copy repo's working tree (a clone plus local edits) into a new git repo at dest and
+    commit it, so pre-commit and pip install what is under test; returns the commit."""
+    for name in _working_tree_files(repo):
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(repo / name, target)
+    git("init", "-q", cwd=dest, env=env)
+    git("add", "-A", cwd=dest, env=env)
+    git("commit", "-qm", "poselint under test", cwd=dest, env=env)
+    return git("rev-parse", "HEAD", cwd=dest, env=env).stdout.strip()

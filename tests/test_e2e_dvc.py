@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dvcrepo import BIN, add_local_remote, dvc, git, init_repo, isolated_env, run
+from dvcrepo import (
+    BIN,
+    add_local_remote,
+    commit_working_tree,
+    dvc,
+    git,
+    init_repo,
+    isolated_env,
+    run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,25 +38,6 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "example-repo"
 CLEAN = EXAMPLE / "data" / "pose"
 BROKEN = EXAMPLE / "incoming"  # a raw CVAT export: Train/Validation, outside points with coords
-
-
-def _working_tree_files(repo: Path) -> list[str]:
-    """What a clone would hold, plus uncommitted and new (not ignored) files."""
-    try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=repo,
-            capture_output=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):  # not a git checkout (an sdist)
-        skip = {".venv", ".git", ".ci", "__pycache__", ".mypy_cache", ".ruff_cache"}
-        return [
-            p.relative_to(repo).as_posix()
-            for p in repo.rglob("*")
-            if p.is_file() and not skip & set(p.relative_to(repo).parts)
-        ]
-    return [name for name in out.decode().split("\0") if name and (repo / name).is_file()]
 
 
 @pytest.fixture(scope="session")
@@ -66,15 +56,7 @@ def env(home: Path) -> dict[str, str]:
 def poselint_repo(home: Path, env: dict[str, str]) -> tuple[Path, str]:
     """This repository's working tree, committed into a temp git repo: (path, commit)."""
     dest = home / "poselint-src"
-    for name in _working_tree_files(REPO):
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
-    git("init", "-q", cwd=dest, env=env)
-    git("add", "-A", cwd=dest, env=env)
-    git("commit", "-qm", "poselint under test", cwd=dest, env=env)
-    sha = git("rev-parse", "HEAD", cwd=dest, env=env).stdout.strip()
-    return dest, sha
+    return dest, commit_working_tree(REPO, dest, env)
 
 
 def _dataset_repo(path: Path, env: dict[str, str], data: Path) -> Path:

@@ -22,8 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dvcrepo import BIN, git, isolated_env, run
-from test_e2e_dvc import _working_tree_files
+from dvcrepo import BIN, commit_working_tree, git, isolated_env, run
 
 from poselint import __version__
 
@@ -111,13 +110,7 @@ def test_console_script_of_this_environment(tmp_path, env):
 def source_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
     """This repository's working tree (what a clone holds, plus local edits), committed."""
     dest = tmp_path_factory.mktemp("poselint-src")
-    for name in _working_tree_files(REPO):
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
-    git("init", "-q", cwd=dest, env=env)
-    git("add", "-A", cwd=dest, env=env)
-    git("commit", "-qm", "poselint under test", cwd=dest, env=env)
+    commit_working_tree(REPO, dest, env)
     return dest
 
 
