@@ -364,7 +364,7 @@ def test_the_fix_result_carries_the_dataset_its_diagnostics_come_from(make_cvat_
 
     root = make_cvat_export()
     config = Config()
-    dry = Dataset(root, config)
+    dry = Dataset(root, config, exact=True)  # as the CLI opens it for --diff
     assert fix_dataset(dry, select_rules(config), apply=False).dataset is dry  # --diff
     before = Dataset(root, config)
     result = fix_dataset(before, select_rules(config), apply=True)

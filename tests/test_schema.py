@@ -69,9 +69,37 @@ def test_fast_path_agrees_with_the_reference_validator(name):
     # and the entry-by-entry walk is exact for the reference validator too
     assert _errors(doc, lambda d: schema.iter_errors(d, validator=schema.REFERENCE)) == reference
     # the same messages too, so a user cannot tell which validator ran
-    assert sorted(e.message for e in schema.iter_errors_fast(doc)) == sorted(
-        e.message for e in schema.iter_errors_reference(doc)
-    )
+    messages = sorted(e.message for e in schema.iter_errors_reference(doc))
+    assert sorted(e.message for e in schema.iter_errors_fast(doc)) == messages
+    # and the same over the compact parse PL310 sees (keypoints arrays in the numpy store,
+    # keypoints.STORED in the document; the schema's validation variant accepts it)
+    compact = _compact(doc)
+    if compact is not None:
+        assert _errors(compact, schema.iter_errors_fast) == reference
+        assert sorted(e.message for e in schema.iter_errors_fast(compact)) == messages
+        assert schema.is_valid(compact) is (not reference)
+
+
+def _compact(doc):
+    """The document as `poselint check` parses it from its JSON text; None when it did not
+    take the compact path (not an object, or annotations not an array of objects)."""
+    from poselint.keypoints import STORED
+    from poselint.loader import parse_bytes
+
+    if not isinstance(doc, dict):
+        return None
+    loaded = parse_bytes(Path("doc.json"), json.dumps(doc).encode())
+    annotations = loaded.document.get("annotations") if loaded.document else None
+    if not isinstance(annotations, list) or not annotations:
+        return None
+    if not any(isinstance(a, dict) and a.get("keypoints") is STORED for a in annotations):
+        return None
+    return loaded.document
+
+
+def test_the_compact_parse_is_checked_on_most_of_the_corpus():
+    compact = [n for n, d in CORPUS.items() if _compact(d) is not None]
+    assert len(compact) >= 0.8 * len(CORPUS), len(compact)
 
 
 @pytest.mark.parametrize("name", [n for n in CORPUS if n.startswith(("sample:", "clean:"))])

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builders import clean_docs, coco, image, person
 from poselint.config import Config
 from poselint.dataset import Dataset
-from poselint.tables import build_tables
+from poselint.keypoints import store_from_lists
+from poselint.loader import parse_bytes
+from poselint.tables import Tables, build_tables, entries
+
+FIELDS = (
+    "image_id", "image_id_ok", "width", "height", "ann_image_id", "ann_image_id_ok",
+    "category_id", "category_id_ok", "iscrowd", "num_keypoints", "bbox", "ann_image_row",
+    "keypoints_ok", "kp", "kp_ann", "kp_index",
+)  # fmt: skip
+
+
+def tables_of(doc: dict[str, Any], numbers_checked: bool = False) -> Tables:
+    """The tables of a document parsed in full (keypoints lists kept), after checking that the
+    compact parse of the same JSON text (keypoints straight into numpy) gives the same arrays."""
+    exact = build_tables(doc, store_from_lists(entries(doc, "annotations")), numbers_checked)
+    try:
+        text = orjson.dumps(doc)
+    except TypeError:  # an integer beyond 64 bits: orjson will not write it
+        return exact
+    if orjson.loads(text) != doc:  # NaN written as null: not the same document
+        return exact
+    loaded = parse_bytes(Path("t.json"), text)
+    assert loaded.document is not None and loaded.keypoints is not None and not loaded.exact
+    compact = build_tables(loaded.document, loaded.keypoints, numbers_checked)
+    for field in FIELDS:
+        a, b = getattr(exact, field), getattr(compact, field)
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), field
+    return exact
 
 
 def test_rows_follow_document_positions_past_malformed_entries():
@@ -24,7 +53,7 @@ def test_rows_follow_document_positions_past_malformed_entries():
             person(4, 7, [5, 6, 1, 7, 8, 2, 9, 10, 0]),
         ],
     )
-    t = build_tables(doc)
+    t = tables_of(doc)
     assert t.n_images == 3 and t.n_annotations == 4
     assert t.image_row == {7: 0, 9: 2}
     np.testing.assert_array_equal(t.width, [640, np.nan, 320])
@@ -49,7 +78,7 @@ def test_bools_strings_and_bad_lengths_are_not_numbers():
         {"image_id": 1, "bbox": [True, 2, 3, 4], "keypoints": [[1], 2, 2]},
         {"image_id": 2**70, "keypoints": {"x": 1}},
     ]
-    t = build_tables(coco([image(1, "a.jpg")], anns))
+    t = tables_of(coco([image(1, "a.jpg")], anns))
     assert not t.keypoints_ok.any() and len(t.kp) == 0
     np.testing.assert_array_equal(t.ann_image_id_ok, [False, True, False, True, True, False])
     np.testing.assert_array_equal(t.ann_image_row, [-1, 0, -1, 0, 0, -1])  # True is not id 1
@@ -58,13 +87,13 @@ def test_bools_strings_and_bad_lengths_are_not_numbers():
 
 
 def test_first_row_wins_for_a_duplicated_image_id():
-    t = build_tables(coco([image(5, "a.jpg"), image(5, "b.jpg", 10, 10)], [person(1, 5, [])]))
+    t = tables_of(coco([image(5, "a.jpg"), image(5, "b.jpg", 10, 10)], [person(1, 5, [])]))
     assert t.image_row == {5: 0} and t.ann_image_row.tolist() == [0]
 
 
 def test_empty_and_missing_arrays():
     for doc in ({}, {"images": None, "annotations": "x"}, {"images": [], "annotations": []}):
-        t = build_tables(doc)
+        t = tables_of(doc)
         assert t.n_images == 0 and t.n_annotations == 0 and t.kp.shape == (0, 3)
 
 
@@ -73,7 +102,7 @@ def test_huge_integer_coordinates_stay_numbers_or_drop_the_annotation():
         {"image_id": 1, "keypoints": [2**64 - 1, 1, 2]},
         {"image_id": 1, "keypoints": [10**400, 1, 2]},  # only a Python document can hold it
     ]
-    t = build_tables(coco([image(1, "a.jpg")], anns))
+    t = tables_of(coco([image(1, "a.jpg")], anns))
     assert t.keypoints_ok.tolist() == [True, False]
     assert t.kp[0, 0] == float(2**64 - 1)
 
@@ -116,7 +145,7 @@ ANNOTATION = st.one_of(
     st.lists(st.one_of(st.builds(image, st.integers(0, 4), st.just("a.jpg")), JSON), max_size=4),
 )
 def test_any_document_gives_consistent_tables(annotations, images):
-    t = build_tables({"images": images, "annotations": annotations})
+    t = tables_of({"images": images, "annotations": annotations})
     assert t.n_annotations == len(annotations) and t.n_images == len(images)
     expected = []
     for row, ann in enumerate(annotations):
@@ -139,13 +168,12 @@ def test_schema_checked_fast_path_builds_the_same_tables():
     from coco_corpus import all_documents
 
     from poselint.schema import is_valid
-    from poselint.tables import build_tables
 
     checked = 0
     for name, doc in all_documents().items():
         if not isinstance(doc, dict) or not is_valid(doc):
             continue
-        fast, careful = build_tables(doc, numbers_checked=True), build_tables(doc)
+        fast, careful = tables_of(doc, numbers_checked=True), tables_of(doc)
         for field in ("kp", "kp_ann", "kp_index", "keypoints_ok", "bbox", "width"):
             assert np.array_equal(getattr(fast, field), getattr(careful, field), equal_nan=True), (
                 name,

@@ -136,9 +136,10 @@ def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
     return found.targets or discover([Path.cwd()], manifests).targets
 
 
-def _open_dataset(target: Target, config: Config, no_pull: bool) -> Dataset:
+def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) -> Dataset:
+    """exact: parse documents as written, to rewrite them (--fix, --diff)."""
     if not (no_pull and target.dvc_file is not None):
-        return Dataset(target.root, config, dvc_file=target.dvc_file)
+        return Dataset(target.root, config, dvc_file=target.dvc_file, exact=exact)
     from dataclasses import replace
 
     from poselint import dvcsupport
@@ -185,7 +186,7 @@ def run_check(args: argparse.Namespace) -> int:
     fixes: list[FixResult] = []
     stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
     for target in targets:
-        dataset = _open_dataset(target, config, args.no_pull)
+        dataset = _open_dataset(target, config, args.no_pull, exact=args.fix or args.diff)
         linted = dataset
         if args.fix or args.diff:
             fixed = run_fixers(dataset, rules, args, progress)

@@ -17,6 +17,7 @@ from poselint.splitnames import canonical_split
 if TYPE_CHECKING:
     from poselint.filenames import FileNames
     from poselint.imageheader import Header
+    from poselint.keypoints import KeypointStore
     from poselint.tables import Tables
 
 
@@ -43,16 +44,36 @@ class Split:
             data = self.dataset.remote.read(self.files.annotation_file, config.max_annotation_bytes)
             if isinstance(data, str):
                 return Loaded(self.files.annotation_file, read_error=data)
-            return parse_bytes(self.files.annotation_file, data, config.duplicate_key_check_bytes)
+            return parse_bytes(
+                self.files.annotation_file,
+                data,
+                config.duplicate_key_check_bytes,
+                self.dataset.exact,
+            )
         return load_annotation_file(
             self.files.annotation_file,
             config.max_annotation_bytes,
             config.duplicate_key_check_bytes,
+            self.dataset.exact,
         )
 
     @property
     def document(self) -> dict[str, Any] | None:
+        """The parsed object. Each annotation's `keypoints` may be keypoints.STORED: read it
+        with keypoints_of(), its numbers in `tables`."""
         return self.loaded.document if self.loaded else None
+
+    @property
+    def keypoint_store(self) -> KeypointStore | None:
+        return self.loaded.keypoints if self.loaded else None
+
+    def keypoints_of(self, j: int) -> Any:
+        """annotations[j].keypoints as the file has it (None when absent)."""
+        from poselint.keypoints import keypoints_of
+        from poselint.tables import entries
+
+        annotations = entries(self.document, "annotations")
+        return keypoints_of(annotations[j], j, self.keypoint_store)
 
     @cached_property
     def images(self) -> ImageIndex | None:
@@ -97,9 +118,10 @@ class Split:
         """numpy views of the document's big arrays, built once for all content rules."""
         from poselint.tables import build_tables
 
-        assert self.document is not None
-        # A schema-valid document holds only numbers in keypoints: skip the per-value type scan.
-        return build_tables(self.document, numbers_checked=self.schema_valid is True)
+        assert self.document is not None and self.keypoint_store is not None
+        return build_tables(
+            self.document, self.keypoint_store, numbers_checked=self.schema_valid is True
+        )
 
 
 @dataclass(eq=False)
@@ -112,6 +134,9 @@ class Dataset:
     # --no-pull: a dvcsupport.RemoteDataset, the root as DVC records it (listing from the
     # `.dir` manifest, reads from the cache or remote) instead of the workspace.
     remote: Any = None
+    # Parse documents exactly as written (every key kept, keypoints as lists), for a rewrite
+    # (--fix); otherwise compact, which is faster and smaller (loader.py).
+    exact: bool = False
 
     @property
     def exists(self) -> bool:

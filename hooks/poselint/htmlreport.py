@@ -578,7 +578,8 @@ def _figure(
     image_id, category_id = ann.get("image_id"), ann.get("category_id")
     img = images.get(image_id) if isinstance(image_id, (int, str)) else None
     category = categories.get(category_id) if isinstance(category_id, (int, str)) else None
-    points = _points(ann.get("keypoints"))
+    keypoints = split.keypoints_of(target.index)
+    points = _points(keypoints)
     pose = Pose(points, _edges(category, len(points)), target.keypoints, _bbox(ann), target.bbox)
     file_name = img.get("file_name") if img else None
     declared = _declared_size(img)
@@ -606,7 +607,6 @@ def _figure(
     except (ValueError, OverflowError, MemoryError) as exc:  # absurd coordinates
         note = f"could not draw ({type(exc).__name__})"
 
-    keypoints = ann.get("keypoints")
     outside = [
         OutsidePoint(
             p.k,

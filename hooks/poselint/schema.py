@@ -9,6 +9,7 @@ jsonschema-rs cannot be imported, python-jsonschema does the work.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -51,6 +52,25 @@ def schema_text() -> str:
 @cache
 def load_schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads(schema_text())
+    return schema
+
+
+@cache
+def validation_schema() -> dict[str, Any]:
+    """The schema as both validators apply it to a parsed document: an annotation's
+    `keypoints` may be keypoints.STORED, which stands for an array of JSON numbers held in the
+    keypoint store (exactly what the schema's keypoints subschema accepts, which this asserts).
+    Any other value meets the subschema unchanged, through if/else: same keywords, same
+    instance paths, same messages as over the document as written."""
+    from poselint.keypoints import STORED
+
+    schema = copy.deepcopy(load_schema())
+    properties = schema["$defs"]["annotation"]["properties"]
+    subschema = properties["keypoints"]
+    assert (subschema["type"], subschema["items"]) == ("array", {"type": "number"}), (
+        "keypoints.py stores exactly the arrays of numbers: update it with the schema"
+    )
+    properties["keypoints"] = {"if": {"const": STORED}, "else": subschema}
     return schema
 
 
@@ -143,7 +163,7 @@ def _limit_error(
 
 @cache
 def _validator(validator: str, key: str | None) -> Any:
-    schema = load_schema()
+    schema = validation_schema()
     if key is not None:  # e.g. {"$ref": "#/$defs/annotation"}, with the definitions it needs
         schema = {
             "$schema": schema["$schema"],
@@ -193,8 +213,12 @@ def iter_errors_fast(document: Any) -> Iterator[SchemaError]:
 
 
 def iter_errors_reference(document: Any) -> Iterator[SchemaError]:
-    """python-jsonschema in one call over the whole document: the reference."""
-    return _errors(REFERENCE, None, document, ())
+    """python-jsonschema in one call over the whole document, with the schema file exactly as
+    shipped (no STORED variant): the reference, for documents parsed exactly."""
+    import jsonschema
+
+    for error in jsonschema.Draft202012Validator(load_schema()).iter_errors(document):
+        yield _from_reference(error, ())
 
 
 def _from_fast(error: Any, prefix: tuple[str | int, ...]) -> SchemaError:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from poselint.keypoints import KeypointStore
 from poselint.loader import gc_paused
 
 _NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
@@ -163,32 +164,22 @@ def _rows_of(ids: IntArray, ok: BoolArray, keys: IntArray, keys_ok: BoolArray) -
 
 
 def _keypoints(
-    values: list[Any], numbers_checked: bool = False
+    store: KeypointStore,
 ) -> tuple[BoolArray, FloatArray, NDArray[np.int32], NDArray[np.int32]]:
-    n = len(values)
-    ok = [type(k) is list and len(k) % 3 == 0 for k in values]
-    lists: list[list[Any]] = [k if good else [] for k, good in zip(values, ok, strict=True)]
-    if numbers_checked:  # the schema already proved every value a number (not a bool)
-        types: frozenset[type] = _NUMBER_TYPES
+    """The triplets of every annotation whose keypoints are 3k finite numbers."""
+    lengths = store.lengths
+    n = len(lengths)
+    values = store.values
+    ok = store.stored & (lengths % 3 == 0)
+    finite = np.isfinite(values)
+    if not finite.all():  # 1e400, or an integer beyond float range: the row is unusable
+        bad = np.repeat(np.arange(n), lengths)[~finite]
+        ok[bad] = False
+    if ok.all():  # the common case: the store's array is the table, no copy
+        flat = values
     else:
-        types = frozenset(map(type, itertools.chain.from_iterable(lists)))
-    if not types <= _NUMBER_TYPES:  # rare: find the annotations holding the bad values
-        ok = [good and _all_numbers(k) for k, good in zip(lists, ok, strict=True)]
-        lists = [k if good else [] for k, good in zip(lists, ok, strict=True)]
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=n)
-    total = int(lengths.sum())
-    chain = itertools.chain.from_iterable(lists)
-    try:
-        # Straight to float64: an int64 pass then astype is ~10% faster for COCO's integer
-        # pixels but holds a second 100 MB array at the peak.
-        flat = np.fromiter(chain, dtype=np.float64, count=total)
-    except OverflowError:  # an integer beyond int64/float range: NaN it, then drop it
-        chain = itertools.chain.from_iterable(lists)
-        flat = np.fromiter(map(_as_float, chain), dtype=np.float64, count=total)
-    if not np.isfinite(flat).all():
-        bad_rows = np.unique(np.repeat(np.arange(n), lengths)[~np.isfinite(flat)])
-        bad = set(bad_rows.tolist())
-        return _keypoints([None if row in bad else k for row, k in enumerate(values)])
+        lengths = np.where(ok, lengths, 0)
+        flat = values[np.repeat(ok, store.lengths)]
     triplets = lengths // 3
     kp_ann = np.repeat(np.arange(n, dtype=np.int32), triplets)
     if n and bool((triplets == triplets[0]).all()):  # one K everywhere (COCO's case): tile
@@ -198,14 +189,16 @@ def _keypoints(
         kp_index = (np.arange(len(kp_ann), dtype=np.int64) - np.repeat(starts, triplets)).astype(
             np.int32
         )
-    return np.array(ok, dtype=np.bool_).reshape(n), flat.reshape(-1, 3), kp_ann, kp_index
+    return ok, flat.reshape(-1, 3), kp_ann, kp_index
 
 
-def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tables:
+def build_tables(
+    document: dict[str, Any], store: KeypointStore, numbers_checked: bool = False
+) -> Tables:
     """Arrays over `images` and `annotations`; never raises on malformed content.
 
-    numbers_checked: the caller knows every keypoint value is a JSON number (the document
-    passed the schema), so the per-value type scan (~0.3 s at COCO scale) is skipped."""
+    numbers_checked: the caller knows that the values below are JSON numbers (the document
+    passed the schema), so the per-value type scans are skipped."""
     with gc_paused():  # millions of short-lived objects; the cyclic GC only slows this down
         images = entries(document, "images")
         annotations = entries(document, "annotations")
@@ -213,9 +206,7 @@ def build_tables(document: dict[str, Any], numbers_checked: bool = False) -> Tab
         ann_image_id, ann_image_id_ok = _integers(column(annotations, "image_id"))
         category_id, category_id_ok = _integers(column(annotations, "category_id"))
         ann_image_row = _rows_of(ann_image_id, ann_image_id_ok, image_id, image_id_ok)
-        keypoints_ok, kp, kp_ann, kp_index = _keypoints(
-            column(annotations, "keypoints"), numbers_checked
-        )
+        keypoints_ok, kp, kp_ann, kp_index = _keypoints(store)
         return Tables(
             image_id=image_id,
             image_id_ok=image_id_ok,

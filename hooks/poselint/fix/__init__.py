@@ -150,8 +150,13 @@ def fix_dataset(
     progress: bool = False,
     lock_timeout: float = 60.0,
 ) -> FixResult:
-    """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes."""
+    """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes.
+
+    The fixers edit documents as written: a dataset opened compact is opened again exactly
+    (the CLI opens it exact from the start, so nothing is parsed twice)."""
     root = dataset.root
+    if not dataset.exact and dataset.remote is None:
+        dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
     result = FixResult(
         root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file), dataset=dataset
     )
@@ -190,7 +195,7 @@ def _fix_locked(
             result.diagnostics = lint_dataset(result.dataset, rules, progress=progress)
             return
         result.changes += leftovers.changes
-        dataset = result.dataset = _fresh(dataset)
+        dataset = result.dataset = _fresh(dataset, exact=True)  # the fixers edit this one
     diagnostics = lint_dataset(dataset, rules, progress=progress)
     plan = make_plan(dataset, diagnostics, rules)
     result.notes += plan.notes
@@ -208,9 +213,9 @@ def _fix_locked(
     result.diagnostics = diagnostics
 
 
-def _fresh(dataset: Dataset) -> Dataset:
+def _fresh(dataset: Dataset, exact: bool = False) -> Dataset:
     """A new scan of the same root: the re-lint must see the disk, not the cached parse."""
-    fresh = Dataset(dataset.root, dataset.config, dvc_file=dataset.dvc_file)
+    fresh = Dataset(dataset.root, dataset.config, dvc_file=dataset.dvc_file, exact=exact)
     fresh.remote = dataset.remote
     return fresh
 

@@ -110,6 +110,7 @@ class FixContext:
             if note not in self.plan.notes:
                 self.plan.notes.append(note)
             return None
+        assert loaded.exact, "a rewrite needs the document as written: Dataset(exact=True)"
         rewrite = self.plan.rewrite(path)
         rewrite.document = loaded.document
         return rewrite

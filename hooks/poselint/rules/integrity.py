@@ -181,25 +181,41 @@ def _all_lengths_match(split: Split, counts: dict[Any, int]) -> bool:
 
 def _annotations_with_keypoints(
     split: Split, suspect: Callable[[int, int], bool]
-) -> Iterator[tuple[int, list[Any], int]]:
-    """(index, keypoints, K of its category) for the annotations whose category resolves and
-    for which suspect(len(keypoints), K) holds."""
+) -> Iterator[tuple[int, int, int]]:
+    """(index, number of keypoints values, K of its category) for the annotations whose
+    keypoints is an array, whose category resolves, and for which suspect(n, K) holds."""
     counts = _keypoint_counts(split.document)
     if _all_lengths_match(split, counts):
         return
     annotations = entries(split.document, "annotations")
-    categories, keypoints = column(annotations, "category_id"), column(annotations, "keypoints")
+    categories = column(annotations, "category_id")
+    lengths = _keypoint_lengths(split, annotations)
     try:  # which (category, length) pairs occur, at C speed; usually all of them are fine
-        pairs = set(zip(categories, map(len, keypoints), strict=True))
-        if not any(c in counts and _is_id(c) and suspect(n, counts[c]) for c, n in pairs):
+        pairs = set(zip(categories, lengths, strict=True))
+        if not any(
+            c in counts and _is_id(c) and n is not None and suspect(n, counts[c]) for c, n in pairs
+        ):
             return
-    except TypeError:  # an unhashable id or a keypoints without len(): PL310's
+    except TypeError:  # an unhashable id: PL310's
         pass
-    for i, (category_id, points) in enumerate(zip(categories, keypoints, strict=True)):
-        if isinstance(points, list) and _is_id(category_id) and category_id in counts:
+    for i, (category_id, n) in enumerate(zip(categories, lengths, strict=True)):
+        if n is not None and _is_id(category_id) and category_id in counts:
             k = counts[category_id]
-            if suspect(len(points), k):
-                yield i, points, k
+            if suspect(n, k):
+                yield i, n, k
+
+
+def _keypoint_lengths(split: Split, annotations: list[Any]) -> list[int | None]:
+    """Each annotation's number of keypoints values; None where keypoints is not an array."""
+    store = split.keypoint_store
+    assert store is not None
+    stored = store.stored.tolist()
+    lengths: list[int | None] = store.lengths.tolist()
+    for j, annotation in enumerate(annotations):
+        if not stored[j]:
+            value = annotation.get("keypoints") if isinstance(annotation, dict) else None
+            lengths[j] = len(value) if isinstance(value, list) else None
+    return lengths
 
 
 @rule(
@@ -210,9 +226,9 @@ def _annotations_with_keypoints(
     scope="document",
 )
 def keypoints_length_mismatch(split: Split) -> Iterator[Finding]:
-    for i, keypoints, k in _annotations_with_keypoints(split, lambda n, k: bool(k) and n != 3 * k):
+    for i, n, k in _annotations_with_keypoints(split, lambda n, k: bool(k) and n != 3 * k):
         yield Finding(
-            f"keypoints has {len(keypoints)} values, expected {3 * k} (3 x {k} keypoint "
+            f"keypoints has {n} values, expected {3 * k} (3 x {k} keypoint "
             "names of its category)",
             pointer=json_pointer("annotations", i, "keypoints"),
         )
@@ -226,9 +242,9 @@ def keypoints_length_mismatch(split: Split) -> Iterator[Finding]:
     scope="document",
 )
 def keypoints_without_names(split: Split) -> Iterator[Finding]:
-    for i, keypoints, _ in _annotations_with_keypoints(split, lambda n, k: not k and n > 0):
+    for i, n, _ in _annotations_with_keypoints(split, lambda n, k: not k and n > 0):
         yield Finding(
-            f"{len(keypoints)} keypoint values on a category with no keypoint names",
+            f"{n} keypoint values on a category with no keypoint names",
             pointer=json_pointer("annotations", i, "keypoints"),
         )
 

@@ -1,0 +1,320 @@
+"""Every annotation's `keypoints` as float64 numbers in one array, not as Python objects.
+
+At COCO-2017 scale `keypoints` holds 13.4 M numbers: as Python ints and floats in lists they
+cost ~350 MB and ~0.5 s to convert for numpy. The loader instead hands this module each
+annotation's keypoints as raw JSON text (msgspec.Raw, already validated as JSON by msgspec)
+and parses the numbers straight into numpy:
+
+- a byte-class scan proves the text holds only arrays of numbers (no strings, objects,
+  literals or nested arrays; given valid JSON, `"`, `{`, `t`, `f`, `n` and a second `[` are
+  the only ways a non-number element can appear);
+- numbers of up to 8 characters after the sign (COCO's pixels, CVAT's 2-decimal floats) are
+  parsed 8 bytes at a time with SWAR arithmetic over uint64 arrays; the float is the
+  mantissa divided by a power of ten, one correctly rounded IEEE operation (Clinger's fast
+  path), so it equals what float(text) gives;
+- anything else (exponents, longer numbers) goes through msgspec, one array at a time.
+
+In the document, a stored annotation's `keypoints` is replaced by the STORED sentinel; the
+values are in `values`, and `exact(j)` decodes the original text again (ints stay ints) for
+the few consumers that need the value as written: schema error messages, the HTML report,
+pycocotools. tests/test_keypoints.py checks the parse against msgspec on random and corpus
+inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cached_property
+from typing import Any
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+# Stands in the document for keypoints held here. A string, so that the schema validators
+# (which accept it through schema.py's variant) and any stray consumer see a plain JSON value.
+STORED = "\x00poselint:keypoints-in-store"
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+_NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
+_CHUNK_BYTES = 1 << 18  # text per numpy pass: its temporaries stay in the CPU cache
+_MAX_FAST_CHARS = 8  # digits (and one '.') per number that one uint64 word holds
+
+# SWAR constants (simdjson's parse_eight_digits): a uint64 of 8 ASCII digits, the first digit
+# in the lowest byte, becomes their value in three multiply-and-shift steps.
+_LOW_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_BYTE_MASK = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
+# multiplying by 2**(8*(8-n)) moves n digits to the top bytes (n = 0: 2**64 wraps to 0)
+_RIGHT_ALIGN = np.array([(1 << (8 * (8 - n))) % (1 << 64) for n in range(9)], dtype=np.uint64)
+_POW10 = 10.0 ** np.arange(9)
+_U8, _U16, _U32 = np.uint64(8), np.uint64(16), np.uint64(32)
+_PAD = b"\0" * 8  # after the text: a uint64 word can be read at every byte of it
+
+
+class KeypointStore:
+    """values[offsets[j]:offsets[j+1]] are annotation j's keypoints when stored[j].
+
+    From raw text the numbers are parsed on first use (Split.tables), after the loader has
+    let go of the file's bytes: the two never sit in memory together.
+    """
+
+    def __init__(
+        self,
+        stored: BoolArray,
+        *,
+        text: bytes = b"",
+        text_offsets: IntArray | None = None,
+        values: FloatArray | None = None,
+        counts: IntArray | None = None,
+    ) -> None:
+        self.stored = stored  # (n,): keypoints is an array of JSON numbers and lives here
+        # The JSON text of the stored arrays (+ _PAD), for the parse and for exact(); empty
+        # when the document kept its lists (then values and counts are given).
+        self.text = text
+        self.text_offsets = text_offsets  # (n + 1,): annotation j's span in text
+        self._values = values
+        self._counts = counts
+
+    def _parse(self) -> None:
+        assert self.text_offsets is not None
+        stored_bounds = np.append(self.text_offsets[:-1][self.stored], self.text_offsets[-1])
+        values, stored_counts = _parse_number_arrays(self.text, stored_bounds)
+        counts = np.zeros(len(self.stored), dtype=np.int64)
+        counts[self.stored] = stored_counts
+        self._values, self._counts = values, counts
+
+    @property
+    def values(self) -> FloatArray:
+        if self._values is None:
+            self._parse()
+        assert self._values is not None
+        return self._values
+
+    @cached_property
+    def offsets(self) -> IntArray:
+        """(n + 1,): annotation j's values are values[offsets[j]:offsets[j + 1]]."""
+        if self._counts is None:
+            self._parse()
+        assert self._counts is not None
+        return _offsets(self._counts)
+
+    @property
+    def lengths(self) -> IntArray:
+        return np.diff(self.offsets)
+
+    def raw(self, j: int) -> bytes:
+        assert self.text_offsets is not None, "the document holds this annotation's list"
+        return self.text[self.text_offsets[j] : self.text_offsets[j + 1]]
+
+    def exact(self, j: int) -> list[Any]:
+        """Annotation j's keypoints as JSON has them (ints stay ints), decoded again."""
+        value: list[Any] = decode_exact(self.raw(j))
+        return value
+
+
+def keypoints_of(annotation: Any, j: int, store: KeypointStore | None) -> Any:
+    """The `keypoints` value of annotation j as the file has it; None when it has none."""
+    if not isinstance(annotation, dict):
+        return None
+    value = annotation.get("keypoints")
+    if value is STORED or (type(value) is str and value == STORED):
+        assert store is not None
+        return store.exact(j)
+    return value
+
+
+def _as_float(value: Any) -> float:
+    if type(value) not in _NUMBER_TYPES:
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float range is no usable coordinate
+        return math.nan
+
+
+def decode_exact(raw: bytes | msgspec.Raw) -> Any:
+    """A JSON value (already validated by msgspec), decoded as the document decoder would."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError:  # 1e400: "number out of range"; Python's json makes it inf
+        return json.loads(bytes(raw))
+
+
+def _exact_floats(raw: bytes) -> FloatArray:
+    values = decode_exact(raw)
+    try:
+        return np.array(values, dtype=np.float64).reshape(len(values))
+    except (OverflowError, ValueError, TypeError):
+        return np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
+
+
+# ---------------------------------------------------------------------------------------------
+# From raw JSON text (the loader's compact path)
+
+
+def _is_number_array(raw: bytes) -> bool:
+    """Given valid JSON: an array whose elements are all numbers."""
+    return (
+        raw[:1] == b"["
+        and raw.count(b"[") == 1
+        and not any(c in raw for c in (b'"', b"{", b"t", b"f", b"n"))
+    )
+
+
+def _eight_digits(words: NDArray[np.uint64], n: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """The value of the first n (0..8) ASCII digits of each word."""
+    w = (words & _BYTE_MASK[n]) * _RIGHT_ALIGN[n]
+    w &= _LOW_NIBBLES  # '0'..'9' -> 0..9; the vacated bytes are 0
+    w = (w * np.uint64(2561)) >> _U8
+    w = ((w & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> _U16
+    return ((w & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> _U32
+
+
+def _parse_chunk(
+    chunk: NDArray[np.uint8], words: NDArray[np.uint64]
+) -> tuple[FloatArray, NDArray[np.intp], BoolArray]:
+    """Numbers of a run of arrays of numbers (no exponents): (values, token starts, fast).
+
+    chunk: the bytes, starting with '[' and ending with ']'; words: a uint64 read at every
+    byte of chunk (and 8 past it). fast[i] is False where token i is too long for one word.
+    """
+    # '-' (45), '.' (46) and the digits (48..57) make numbers; everything else separates them
+    separator = (chunk - np.uint8(45)) > np.uint8(12)
+    seps = np.flatnonzero(separator)
+    has_token = (seps[1:] - seps[:-1]) > 1
+    starts = seps[:-1][has_token] + 1
+    lengths = (seps[1:][has_token] - starts).astype(np.int64)
+    w = words[starts]
+    negative = (w & np.uint64(0xFF)) == np.uint64(45)
+    if negative.any():  # read those again from after the '-': all 8 bytes may be digits
+        signed = np.flatnonzero(negative)
+        w[signed] = words[starts[signed] + 1]
+        lengths = lengths - negative
+    fast = lengths <= _MAX_FAST_CHARS  # the whole number (digits and '.') is in the word
+    fraction = np.zeros(len(w), dtype=np.int64)
+    if np.any(chunk == 46):
+        # The '.' byte: SWAR zero-byte search on w ^ '........', lowest match only.
+        x = w ^ np.uint64(0x2E2E2E2E2E2E2E2E)
+        hit = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
+        hit &= _BYTE_MASK[np.minimum(lengths, 8)]
+        has_dot = hit != 0
+        lowest = hit & (~hit + np.uint64(1))  # the lowest set bit: 2**(8p + 7)
+        where = np.flatnonzero(has_dot)
+        p = ((np.log2(lowest[where].astype(np.float64)).astype(np.int64)) - 7) // 8
+        low = _BYTE_MASK[p]
+        dw = w[where]
+        w[where] = (dw & low) | ((dw >> _U8) & ~low)  # drop the '.': digits close up
+        fraction[where] = lengths[where] - p - 1
+        lengths[where] -= 1
+    mantissa = _eight_digits(w, np.minimum(lengths, _MAX_FAST_CHARS))
+    # An integer below 2**53 over an exact power of ten: one correctly rounded division.
+    values = mantissa.astype(np.float64)
+    if fraction.any():
+        values /= _POW10[np.minimum(fraction, 8)]  # (a long token's slot is redone exactly)
+    np.negative(values, out=values, where=negative)
+    return values, starts, fast
+
+
+def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, IntArray]:
+    """The numbers of JSON arrays of numbers, in order, and each array's count.
+
+    text: the arrays joined, then _PAD; bounds: (n + 1,) their spans in text."""
+    n = len(bounds) - 1
+    if b"e" in text or b"E" in text:  # exponents: rare, and beyond the word parser
+        return _parse_each(text, bounds)
+    u = np.frombuffer(text, dtype=np.uint8)
+    words = np.ndarray(shape=(len(u) - 7,), dtype="<u8", buffer=text, strides=(1,))
+    parts: list[FloatArray] = []
+    counts = np.zeros(n, dtype=np.int64)
+    slow: list[int] = []
+    first = 0
+    while first < n:
+        # a run of whole arrays of about _CHUNK_BYTES
+        last = int(np.searchsorted(bounds, bounds[first] + _CHUNK_BYTES, side="right")) - 1
+        last = min(max(last, first + 1), n)
+        lo, hi = int(bounds[first]), int(bounds[last])
+        values, starts, fast = _parse_chunk(u[lo:hi], words[lo:hi])
+        # tokens per array: how many token starts fall in each array's span
+        edges = np.searchsorted(starts, bounds[first : last + 1] - lo)
+        counts[first:last] = np.diff(edges)
+        if not fast.all():
+            owner = np.searchsorted(bounds[first : last + 1] - lo, starts[~fast], side="right")
+            slow.extend((np.unique(owner - 1) + first).tolist())
+        parts.append(values)
+        first = last
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    if slow:  # numbers longer than a word: msgspec decides, array by array
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        for j in slow:
+            values[offsets[j] : offsets[j + 1]] = _exact_floats(text[bounds[j] : bounds[j + 1]])
+    return values, counts
+
+
+def _parse_each(text: bytes, bounds: IntArray) -> tuple[FloatArray, IntArray]:
+    spans = bounds.tolist()
+    arrays = [_exact_floats(text[a:b]) for a, b in zip(spans[:-1], spans[1:], strict=True)]
+    counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    return (np.concatenate(arrays) if arrays else np.zeros(0)), counts
+
+
+def store_from_raw(annotations: list[dict[str, Any]]) -> KeypointStore:
+    """Move every annotation's raw `keypoints` text into a store; the dicts keep STORED for an
+    array of numbers and the decoded value for anything else (the schema rule reports it)."""
+    n = len(annotations)
+    raws: list[Any] = [a.get("keypoints") for a in annotations]
+    kept = [r for r in raws if r is not None]
+    text = b"".join([*kept, _PAD])
+    bounds = _offsets(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)))
+    simple = (
+        text.count(b"[") == len(kept)
+        and bool((np.frombuffer(text, dtype=np.uint8)[bounds[:-1]] == ord("[")).all())
+        and not any(c in text for c in (b'"', b"{", b"t", b"f", b"n"))
+    )
+    if simple:  # the common case: every keypoints value is an array of numbers
+        stored = np.fromiter((r is not None for r in raws), dtype=np.bool_, count=n)
+        stored_raws = kept
+    else:  # some annotation holds something else: sort them one by one
+        stored = np.fromiter(
+            (r is not None and _is_number_array(bytes(r)) for r in raws), dtype=np.bool_, count=n
+        )
+        stored_raws = [raws[j] for j in np.flatnonzero(stored).tolist()]
+        text = b"".join([*stored_raws, _PAD])
+        bounds = _offsets(np.fromiter(map(len, stored_raws), dtype=np.int64))
+    for annotation, raw, is_stored in zip(annotations, raws, stored.tolist(), strict=True):
+        if raw is not None:
+            annotation["keypoints"] = STORED if is_stored else decode_exact(raw)
+    sizes = np.zeros(n, dtype=np.int64)
+    sizes[stored] = np.diff(bounds)
+    return KeypointStore(stored, text=text, text_offsets=_offsets(sizes))
+
+
+# ---------------------------------------------------------------------------------------------
+# From parsed lists (a document parsed in full, to be rewritten)
+
+
+def store_from_lists(annotations: list[Any]) -> KeypointStore:
+    """The same store over a document that keeps its keypoints lists (they stay in place)."""
+    values = [a.get("keypoints") if isinstance(a, dict) else None for a in annotations]
+    stored_list = [type(k) is list and set(map(type, k)) <= _NUMBER_TYPES for k in values]
+    lists: list[list[Any]] = [k if ok else [] for k, ok in zip(values, stored_list, strict=True)]
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    chain = (v for k in lists for v in k)
+    try:
+        flat = np.fromiter(chain, dtype=np.float64, count=int(counts.sum()))
+    except OverflowError:  # an integer beyond float range: NaN, as the raw path does
+        flat = np.fromiter(
+            (_as_float(v) for k in lists for v in k), dtype=np.float64, count=int(counts.sum())
+        )
+    stored = np.array(stored_list, dtype=np.bool_).reshape(len(lists))
+    return KeypointStore(stored, values=flat, counts=counts)
+
+
+def _offsets(counts: IntArray) -> IntArray:
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets

@@ -1,0 +1,148 @@
+"""keypoints.py: keypoint arrays parsed from their JSON text straight into numpy.
+
+The word-at-a-time parser must give, for every array of JSON numbers, exactly the float64
+values msgspec (and so Python's float()) gives; every other value must stay in the document
+as the file has it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from poselint import keypoints
+from poselint.keypoints import STORED, KeypointStore
+from poselint.loader import parse_bytes
+
+# numbers as JSON writers spell them: ints, short decimals (CVAT), long ones (float32
+# artefacts), negatives, zeros, exponents
+INTEGERS = st.integers(-(10**12), 10**12) | st.integers(-5, 5000)
+DECIMALS = st.builds(
+    lambda whole, digits, places, neg: f"{'-' if neg else ''}{whole}.{digits:0{places}d}",
+    st.integers(0, 99999),
+    st.integers(0, 9999999),
+    st.integers(1, 7),
+    st.booleans(),
+).filter(lambda s: len(s.split(".")[1]) <= 7)
+FLOATS = st.floats(allow_nan=False, allow_infinity=False, width=64) | st.floats(
+    -5000, 5000, width=32
+)
+NUMBER_TEXT = st.one_of(
+    INTEGERS.map(str),
+    DECIMALS,
+    FLOATS.map(repr),
+    FLOATS.map(lambda f: f"{f:.2f}"),
+    st.sampled_from(["0", "-0", "0.0", "-0.0", "1e5", "2E-3", "1.5e+2", "12345678", "123456789"]),
+)
+SPACE = st.sampled_from(["", " ", "\n  ", "\t"])
+
+
+def _array(numbers: list[str], space: str) -> str:
+    return "[" + space + f",{space}".join(numbers) + space + "]"
+
+
+def _store(raw_values: list[str]) -> tuple[dict[str, Any], KeypointStore]:
+    """Parse a document whose annotations hold these keypoints texts, as `check` does."""
+    text = '{"annotations": [' + ",".join(
+        '{"id": %d, "keypoints": %s}' % (i, v) for i, v in enumerate(raw_values)
+    ) + "]}"
+    loaded = parse_bytes(Path("t.json"), text.encode())
+    assert loaded.document is not None and loaded.keypoints is not None
+    return loaded.document, loaded.keypoints
+
+
+def _assert_stored_exactly(raw_values: list[str]) -> None:
+    document, store = _store(raw_values)
+    for j, raw in enumerate(raw_values):
+        expected = msgspec.json.decode(raw.encode())
+        assert document["annotations"][j]["keypoints"] is STORED
+        got = store.values[store.offsets[j] : store.offsets[j + 1]]
+        want = np.array([float(v) for v in expected], dtype=np.float64)
+        assert got.tobytes() == want.tobytes() or np.array_equal(got, want), (raw, got, want)
+        assert store.exact(j) == expected and [type(v) for v in store.exact(j)] == [
+            type(v) for v in expected
+        ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.lists(NUMBER_TEXT, max_size=20), SPACE), min_size=1, max_size=8))
+def test_arrays_of_numbers_parse_to_exactly_what_msgspec_gives(arrays):
+    _assert_stored_exactly([_array(numbers, space) for numbers, space in arrays])
+
+
+def test_the_word_parser_is_what_runs_on_coco_and_cvat_numbers(monkeypatch):
+    """No exponent, no number over 8 characters: nothing falls back to msgspec."""
+    monkeypatch.setattr(keypoints, "_exact_floats", _refuse)
+    monkeypatch.setattr(keypoints, "_parse_each", _refuse)
+    rng = np.random.default_rng(7)
+    ints = [_array([str(v) for v in row], "") for row in rng.integers(0, 640, (300, 51))]
+    decimals = [
+        _array([f"{v:.2f}" for v in row], " ") for row in rng.uniform(-10, 1000, (300, 51))
+    ]
+    _assert_stored_exactly(ints + decimals)
+
+
+def _refuse(*args: Any) -> Any:
+    raise AssertionError("fell back to msgspec")
+
+
+def test_many_chunks_and_long_numbers(monkeypatch):
+    monkeypatch.setattr(keypoints, "_CHUNK_BYTES", 64)  # every few arrays a new numpy pass
+    rng = np.random.default_rng(3)
+    arrays = [
+        _array([repr(float(v)) for v in rng.normal(300, 200, int(n))], "")
+        for n in rng.integers(0, 40, 200)
+    ]
+    _assert_stored_exactly(arrays)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['["a", 1]', '["a", 1e400]', "[[1, 2, 0]]", "[1, null, 2]", "[true, 1, 2]", '{"x": 1}', '"1,2,0"', "7", "null"],
+)
+def test_anything_but_an_array_of_numbers_stays_in_the_document(raw):
+    document, store = _store(["[1, 2, 2]", raw, "[3.5, 4, 0]"])
+    anns = document["annotations"]
+    assert anns[0]["keypoints"] is STORED and anns[2]["keypoints"] is STORED
+    assert repr(anns[1]["keypoints"]) == repr(json.loads(raw))
+    assert store.stored.tolist() == [True, False, True]
+    assert store.lengths.tolist() == [3, 0, 3]
+    assert store.values.tolist() == [1, 2, 2, 3.5, 4, 0]
+
+
+def test_numbers_beyond_float_range_are_not_finite():
+    _, store = _store(["[1e400, 2, 0]", "[" + "9" * 400 + ", 1, 2]"])
+    assert math.isinf(store.values[0]) and store.values[1:3].tolist() == [2, 0]
+    assert math.isnan(store.values[3])  # an integer float() refuses, as the exact path has it
+
+
+def test_annotation_without_keypoints_is_not_stored():
+    text = b'{"annotations": [{"id": 1}, {"id": 2, "keypoints": [1, 2, 2]}]}'
+    loaded = parse_bytes(Path("t.json"), text)
+    assert loaded.keypoints is not None
+    assert loaded.keypoints.stored.tolist() == [False, True]
+    assert "keypoints" not in loaded.document["annotations"][0]
+
+
+def test_exact_parse_keeps_lists_and_unknown_keys():
+    text = b'{"x": 1, "annotations": [{"id": 1, "mine": 2, "keypoints": [1, 2.5, 2]}]}'
+    compact = parse_bytes(Path("t.json"), text)
+    exact = parse_bytes(Path("t.json"), text, exact=True)
+    assert compact.document == {"annotations": [{"id": 1, "keypoints": STORED}]}
+    assert exact.document == json.loads(text) and exact.exact
+    for loaded in (compact, exact):
+        assert loaded.keypoints is not None
+        assert loaded.keypoints.values.tolist() == [1, 2.5, 2]
+
+
+def test_invalid_utf8_in_a_skipped_key_is_still_invalid_json():
+    loaded = parse_bytes(Path("t.json"), b'{"zz": "\xff", "annotations": []}')
+    assert loaded.syntax is not None and loaded.document is None
