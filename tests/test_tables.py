@@ -65,8 +65,8 @@ def test_rows_follow_document_positions_past_malformed_entries():
     np.testing.assert_array_equal(t.num_keypoints, [1, np.nan, np.nan, 2])
     np.testing.assert_array_equal(t.bbox[0], [1, 2, 0, 0])
     assert np.isnan(t.bbox[1]).all()
-    np.testing.assert_array_equal(t.labelled, [0, 2, 3])  # v > 0, shared by the PL6xx rules
-    assert t.labelled is t.labelled  # computed once
+    np.testing.assert_array_equal(t.labelled_counts, [1, 0, 0, 2])  # v > 0, for PL603
+    assert t.labelled_counts is t.labelled_counts  # computed once
 
 
 def test_bools_strings_and_bad_lengths_are_not_numbers():

@@ -228,7 +228,9 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, Int
         return _parse_each(text, bounds)
     u = np.frombuffer(text, dtype=np.uint8)
     words = np.ndarray(shape=(len(u) - 7,), dtype="<u8", buffer=text, strides=(1,))
-    parts: list[FloatArray] = []
+    # at most one number more than commas per array: filled in place, never concatenated
+    out = np.empty(text.count(b",") + n, dtype=np.float64)
+    filled = 0
     counts = np.zeros(n, dtype=np.int64)
     slow: list[int] = []
     first = 0
@@ -244,9 +246,10 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, Int
         if not fast.all():
             owner = np.searchsorted(bounds[first : last + 1] - lo, starts[~fast], side="right")
             slow.extend((np.unique(owner - 1) + first).tolist())
-        parts.append(values)
+        out[filled : filled + len(values)] = values
+        filled += len(values)
         first = last
-    values = np.concatenate(parts) if parts else np.zeros(0)
+    values = out[:filled]
     if slow:  # numbers longer than a word: msgspec decides, array by array
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
