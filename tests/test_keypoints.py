@@ -40,7 +40,22 @@ NUMBER_TEXT = st.one_of(
     DECIMALS,
     FLOATS.map(repr),
     FLOATS.map(lambda f: f"{f:.2f}"),
-    st.sampled_from(["0", "-0", "0.0", "-0.0", "1e5", "2E-3", "1.5e+2", "12345678", "123456789"]),
+    st.sampled_from(
+        [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1e5",
+            "2E-3",
+            "1.5e+2",
+            "12345678",
+            "123456789",
+            "123456789012345678",
+            "-9007199254740993",
+            "0.30000000000000004",
+        ]
+    ),
 )
 SPACE = st.sampled_from(["", " ", "\n  ", "\t"])
 
@@ -51,9 +66,11 @@ def _array(numbers: list[str], space: str) -> str:
 
 def _store(raw_values: list[str]) -> tuple[dict[str, Any], KeypointStore]:
     """Parse a document whose annotations hold these keypoints texts, as `check` does."""
-    text = '{"annotations": [' + ",".join(
-        '{"id": %d, "keypoints": %s}' % (i, v) for i, v in enumerate(raw_values)
-    ) + "]}"
+    text = (
+        '{"annotations": ['
+        + ",".join(f'{{"id": {i}, "keypoints": {v}}}' for i, v in enumerate(raw_values))
+        + "]}"
+    )
     loaded = parse_bytes(Path("t.json"), text.encode())
     assert loaded.document is not None and loaded.keypoints is not None
     return loaded.document, loaded.keypoints
@@ -80,18 +97,24 @@ def test_arrays_of_numbers_parse_to_exactly_what_msgspec_gives(arrays):
 
 def test_the_word_parser_is_what_runs_on_coco_and_cvat_numbers(monkeypatch):
     """No exponent, no number over 8 characters: nothing falls back to msgspec."""
-    monkeypatch.setattr(keypoints, "_exact_floats", _refuse)
+    monkeypatch.setattr(keypoints, "_exact", _refuse)
     monkeypatch.setattr(keypoints, "_parse_each", _refuse)
     rng = np.random.default_rng(7)
     ints = [_array([str(v) for v in row], "") for row in rng.integers(0, 640, (300, 51))]
-    decimals = [
-        _array([f"{v:.2f}" for v in row], " ") for row in rng.uniform(-10, 1000, (300, 51))
-    ]
+    decimals = [_array([f"{v:.2f}" for v in row], " ") for row in rng.uniform(-10, 1000, (300, 51))]
     _assert_stored_exactly(ints + decimals)
 
 
 def _refuse(*args: Any) -> Any:
     raise AssertionError("fell back to msgspec")
+
+
+def test_the_text_is_let_go_once_parsed():
+    document, store = _store(["[1, 2.5, 2]", "[123456789012345678, 0, 0]"])
+    assert store.values.tolist()[:3] == [1, 2.5, 2]
+    assert store.text == b""  # 37 MB at COCO scale
+    assert store.exact(0) == [1, 2.5, 2] and type(store.exact(0)[0]) is int
+    assert store.exact(1) == [123456789012345678, 0, 0]  # beyond float64: its text was kept
 
 
 def test_many_chunks_and_long_numbers(monkeypatch):
@@ -106,7 +129,17 @@ def test_many_chunks_and_long_numbers(monkeypatch):
 
 @pytest.mark.parametrize(
     "raw",
-    ['["a", 1]', '["a", 1e400]', "[[1, 2, 0]]", "[1, null, 2]", "[true, 1, 2]", '{"x": 1}', '"1,2,0"', "7", "null"],
+    [
+        '["a", 1]',
+        '["a", 1e400]',
+        "[[1, 2, 0]]",
+        "[1, null, 2]",
+        "[true, 1, 2]",
+        '{"x": 1}',
+        '"1,2,0"',
+        "7",
+        "null",
+    ],
 )
 def test_anything_but_an_array_of_numbers_stays_in_the_document(raw):
     document, store = _store(["[1, 2, 2]", raw, "[3.5, 4, 0]"])

@@ -20,7 +20,7 @@ from poselint.tables import Tables, build_tables, entries
 FIELDS = (
     "image_id", "image_id_ok", "width", "height", "ann_image_id", "ann_image_id_ok",
     "category_id", "category_id_ok", "iscrowd", "num_keypoints", "bbox", "ann_image_row",
-    "keypoints_ok", "kp", "kp_ann", "kp_index",
+    "keypoints_ok", "kp", "kp_ann", "kp_start", "kp_index",
 )  # fmt: skip
 
 

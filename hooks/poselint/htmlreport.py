@@ -611,8 +611,8 @@ def _figure(
         OutsidePoint(
             p.k,
             _keypoint_name(category, p.k),
-            _text(keypoints[3 * p.k]),  # type: ignore[index]  # _points checked it is a list
-            _text(keypoints[3 * p.k + 1]),  # type: ignore[index]
+            _text(keypoints[3 * p.k]),  # _points checked it is a list
+            _text(keypoints[3 * p.k + 1]),
             stale=(p.x, p.y) != (0.0, 0.0),
         )
         for p in points

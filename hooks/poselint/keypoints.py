@@ -23,6 +23,7 @@ inputs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from functools import cached_property
@@ -72,20 +73,30 @@ class KeypointStore:
         counts: IntArray | None = None,
     ) -> None:
         self.stored = stored  # (n,): keypoints is an array of JSON numbers and lives here
-        # The JSON text of the stored arrays (+ _PAD), for the parse and for exact(); empty
-        # when the document kept its lists (then values and counts are given).
+        # The JSON text of the stored arrays (+ _PAD), until parsed; empty when the document
+        # kept its lists (then values and counts are given).
         self.text = text
         self.text_offsets = text_offsets  # (n + 1,): annotation j's span in text
         self._values = values
         self._counts = counts
+        # For exact(), once parsed: which values were JSON integers (bit-packed), and the text
+        # of the few arrays whose values float64 cannot give back (integers beyond 2**53).
+        self._is_int: NDArray[np.uint8] | None = None
+        self._texts: dict[int, bytes] = {}
 
     def _parse(self) -> None:
         assert self.text_offsets is not None
-        stored_bounds = np.append(self.text_offsets[:-1][self.stored], self.text_offsets[-1])
-        values, stored_counts = _parse_number_arrays(self.text, stored_bounds)
+        rows = np.flatnonzero(self.stored)
+        stored_bounds = np.append(self.text_offsets[:-1][rows], self.text_offsets[-1])
+        values, stored_counts, is_int, keep = _parse_number_arrays(self.text, stored_bounds)
         counts = np.zeros(len(self.stored), dtype=np.int64)
-        counts[self.stored] = stored_counts
+        counts[rows] = stored_counts
         self._values, self._counts = values, counts
+        self._is_int = np.packbits(is_int)
+        self._texts = {
+            int(rows[i]): self.text[stored_bounds[i] : stored_bounds[i + 1]] for i in keep
+        }
+        self.text = b""  # 37 MB at COCO scale, no longer needed
 
     @property
     def values(self) -> FloatArray:
@@ -106,14 +117,21 @@ class KeypointStore:
     def lengths(self) -> IntArray:
         return np.diff(self.offsets)
 
-    def raw(self, j: int) -> bytes:
-        assert self.text_offsets is not None, "the document holds this annotation's list"
-        return self.text[self.text_offsets[j] : self.text_offsets[j + 1]]
-
     def exact(self, j: int) -> list[Any]:
-        """Annotation j's keypoints as JSON has them (ints stay ints), decoded again."""
-        value: list[Any] = decode_exact(self.raw(j))
-        return value
+        """Annotation j's keypoints as JSON has them: ints stay ints, floats are the same
+        doubles (the parse is correctly rounded)."""
+        assert self.text_offsets is not None, "the document holds this annotation's list"
+        start, end = int(self.offsets[j]), int(self.offsets[j + 1])
+        if j in self._texts:
+            value: list[Any] = decode_exact(self._texts[j])
+            return value
+        assert self._is_int is not None
+        first = start // 8
+        bits = np.unpackbits(self._is_int[first : (end + 7) // 8])[start - 8 * first :]
+        return [
+            int(v) if is_int else v
+            for v, is_int in zip(self.values[start:end].tolist(), bits.tolist(), strict=False)
+        ]
 
 
 def keypoints_of(annotation: Any, j: int, store: KeypointStore | None) -> Any:
@@ -144,12 +162,16 @@ def decode_exact(raw: bytes | msgspec.Raw) -> Any:
         return json.loads(bytes(raw))
 
 
-def _exact_floats(raw: bytes) -> FloatArray:
+def _exact(raw: bytes) -> tuple[FloatArray, list[bool], bool]:
+    """An array of numbers decoded exactly: (its floats, which were ints, whether its text
+    must be kept because float64 cannot give an integer back)."""
     values = decode_exact(raw)
-    try:
-        return np.array(values, dtype=np.float64).reshape(len(values))
-    except (OverflowError, ValueError, TypeError):
-        return np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
+    ints = [type(v) is int for v in values]
+    floats = np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
+    keep = any(
+        is_int and not -(2**53) <= v <= 2**53 for v, is_int in zip(values, ints, strict=True)
+    )
+    return floats, ints, keep
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,13 +193,17 @@ def _eight_digits(words: NDArray[np.uint64], n: NDArray[np.int64]) -> NDArray[np
     w &= _LOW_NIBBLES  # '0'..'9' -> 0..9; the vacated bytes are 0
     w = (w * np.uint64(2561)) >> _U8
     w = ((w & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> _U16
-    return ((w & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> _U32
+    value: NDArray[np.uint64] = (
+        (w & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)
+    ) >> _U32
+    return value
 
 
 def _parse_chunk(
     chunk: NDArray[np.uint8], words: NDArray[np.uint64]
-) -> tuple[FloatArray, NDArray[np.intp], BoolArray]:
-    """Numbers of a run of arrays of numbers (no exponents): (values, token starts, fast).
+) -> tuple[FloatArray, NDArray[np.intp], BoolArray, BoolArray]:
+    """Numbers of a run of arrays of numbers (no exponents): (values, token starts, fast,
+    has_dot).
 
     chunk: the bytes, starting with '[' and ending with ']'; words: a uint64 read at every
     byte of chunk (and 8 past it). fast[i] is False where token i is too long for one word.
@@ -196,12 +222,13 @@ def _parse_chunk(
         lengths = lengths - negative
     fast = lengths <= _MAX_FAST_CHARS  # the whole number (digits and '.') is in the word
     fraction = np.zeros(len(w), dtype=np.int64)
+    has_dot = np.zeros(len(w), dtype=np.bool_)
     if np.any(chunk == 46):
         # The '.' byte: SWAR zero-byte search on w ^ '........', lowest match only.
         x = w ^ np.uint64(0x2E2E2E2E2E2E2E2E)
         hit = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
         hit &= _BYTE_MASK[np.minimum(lengths, 8)]
-        has_dot = hit != 0
+        has_dot = hit != 0  # (a long number's '.' may lie past the word: redone exactly)
         lowest = hit & (~hit + np.uint64(1))  # the lowest set bit: 2**(8p + 7)
         where = np.flatnonzero(has_dot)
         p = ((np.log2(lowest[where].astype(np.float64)).astype(np.int64)) - 7) // 8
@@ -216,11 +243,15 @@ def _parse_chunk(
     if fraction.any():
         values /= _POW10[np.minimum(fraction, 8)]  # (a long token's slot is redone exactly)
     np.negative(values, out=values, where=negative)
-    return values, starts, fast
+    return values, starts, fast, has_dot
 
 
-def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, IntArray]:
-    """The numbers of JSON arrays of numbers, in order, and each array's count.
+Parsed = tuple[FloatArray, IntArray, BoolArray, list[int]]
+
+
+def _parse_number_arrays(text: bytes, bounds: IntArray) -> Parsed:
+    """The numbers of JSON arrays of numbers, in order: (values, each array's count, which
+    values were JSON integers, the arrays whose text exact() needs).
 
     text: the arrays joined, then _PAD; bounds: (n + 1,) their spans in text."""
     n = len(bounds) - 1
@@ -230,6 +261,7 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, Int
     words = np.ndarray(shape=(len(u) - 7,), dtype="<u8", buffer=text, strides=(1,))
     # at most one number more than commas per array: filled in place, never concatenated
     out = np.empty(text.count(b",") + n, dtype=np.float64)
+    is_int = np.empty(len(out), dtype=np.bool_)
     filled = 0
     counts = np.zeros(n, dtype=np.int64)
     slow: list[int] = []
@@ -239,7 +271,7 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, Int
         last = int(np.searchsorted(bounds, bounds[first] + _CHUNK_BYTES, side="right")) - 1
         last = min(max(last, first + 1), n)
         lo, hi = int(bounds[first]), int(bounds[last])
-        values, starts, fast = _parse_chunk(u[lo:hi], words[lo:hi])
+        values, starts, fast, has_dot = _parse_chunk(u[lo:hi], words[lo:hi])
         # tokens per array: how many token starts fall in each array's span
         edges = np.searchsorted(starts, bounds[first : last + 1] - lo)
         counts[first:last] = np.diff(edges)
@@ -247,22 +279,30 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> tuple[FloatArray, Int
             owner = np.searchsorted(bounds[first : last + 1] - lo, starts[~fast], side="right")
             slow.extend((np.unique(owner - 1) + first).tolist())
         out[filled : filled + len(values)] = values
+        np.logical_not(has_dot, out=is_int[filled : filled + len(values)])
         filled += len(values)
         first = last
-    values = out[:filled]
+    values, is_int = out[:filled], is_int[:filled]
+    keep: list[int] = []
     if slow:  # numbers longer than a word: msgspec decides, array by array
-        offsets = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
+        offsets = _offsets(counts)
         for j in slow:
-            values[offsets[j] : offsets[j + 1]] = _exact_floats(text[bounds[j] : bounds[j + 1]])
-    return values, counts
+            a, b = offsets[j], offsets[j + 1]
+            values[a:b], is_int[a:b], kept = _exact(text[bounds[j] : bounds[j + 1]])
+            if kept:
+                keep.append(j)
+    return values, counts, is_int, keep
 
 
-def _parse_each(text: bytes, bounds: IntArray) -> tuple[FloatArray, IntArray]:
+def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
     spans = bounds.tolist()
-    arrays = [_exact_floats(text[a:b]) for a, b in zip(spans[:-1], spans[1:], strict=True)]
-    counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
-    return (np.concatenate(arrays) if arrays else np.zeros(0)), counts
+    parsed = [_exact(text[a:b]) for a, b in itertools.pairwise(spans)]
+    counts = np.fromiter((len(p[1]) for p in parsed), dtype=np.int64, count=len(parsed))
+    if not parsed:
+        return np.zeros(0), counts, np.zeros(0, dtype=np.bool_), []
+    values = np.concatenate([p[0] for p in parsed])
+    is_int = np.fromiter((i for p in parsed for i in p[1]), dtype=np.bool_, count=len(values))
+    return values, counts, is_int, [j for j, p in enumerate(parsed) if p[2]]
 
 
 def store_from_raw(annotations: list[dict[str, Any]]) -> KeypointStore:
@@ -302,7 +342,7 @@ def store_from_raw(annotations: list[dict[str, Any]]) -> KeypointStore:
 
 def store_from_lists(annotations: list[Any]) -> KeypointStore:
     """The same store over a document that keeps its keypoints lists (they stay in place)."""
-    values = [a.get("keypoints") if isinstance(a, dict) else None for a in annotations]
+    values: list[Any] = [a.get("keypoints") if isinstance(a, dict) else None for a in annotations]
     stored_list = [type(k) is list and set(map(type, k)) <= _NUMBER_TYPES for k in values]
     lists: list[list[Any]] = [k if ok else [] for k, ok in zip(values, stored_list, strict=True)]
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))

@@ -13,8 +13,8 @@ import stat
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -174,7 +174,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     fields["keypoints"] = msgspec.Raw
     make = cast(Any, TypedDict)
     annotation = make("Annotation", fields, total=False)
-    top = {key: Any for key in schema["properties"]}
+    top: dict[str, Any] = {key: Any for key in schema["properties"]}
     top["annotations"] = list[annotation]  # type: ignore[valid-type]
     return msgspec.json.Decoder(make("Document", top, total=False))
 

@@ -36,9 +36,7 @@ def split_stats(split: Split) -> dict[str, Any]:
 
 def dataset_stats(ds: Dataset) -> dict[str, Any]:
     """Per split (as named on disk), for the splits whose annotation file parsed."""
-    return {
-        split.name: split_stats(split) for split in ds.splits if split.document is not None
-    }
+    return {split.name: split_stats(split) for split in ds.splits if split.document is not None}
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:

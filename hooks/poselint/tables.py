@@ -51,7 +51,7 @@ class Tables:
     # every triplet of every annotation with keypoints_ok, in document order
     kp: FloatArray  # (M, 3): x, y, v
     kp_ann: NDArray[np.int32]  # annotation row of each triplet
-    kp_index: NDArray[np.int32]  # keypoint index k: x is keypoints[3k], v is keypoints[3k+2]
+    kp_start: IntArray  # (n_annotations,): the row of each annotation's first triplet
 
     @property
     def n_images(self) -> int:
@@ -65,6 +65,15 @@ class Tables:
     def image_row(self) -> dict[int, int]:
         """image id -> first row holding it; built only when asked (no rule needs it)."""
         return _first_rows(self.image_id, self.image_id_ok)
+
+    def keypoint_index(self, row: int) -> int:
+        """k of triplet `row` in its annotation: x is keypoints[3k], v is keypoints[3k+2]."""
+        return row - int(self.kp_start[self.kp_ann[row]])
+
+    @property
+    def kp_index(self) -> NDArray[np.int32]:
+        """keypoint_index of every row (tests; the rules ask row by row, for what they flag)."""
+        return (np.arange(len(self.kp_ann)) - self.kp_start[self.kp_ann]).astype(np.int32)
 
     @cached_property
     def labelled_counts(self) -> IntArray:
@@ -172,8 +181,9 @@ def _rows_of(ids: IntArray, ok: BoolArray, keys: IntArray, keys_ok: BoolArray) -
 
 def _keypoints(
     store: KeypointStore,
-) -> tuple[BoolArray, FloatArray, NDArray[np.int32], NDArray[np.int32]]:
-    """The triplets of every annotation whose keypoints are 3k finite numbers."""
+) -> tuple[BoolArray, FloatArray, NDArray[np.int32], IntArray]:
+    """The triplets of every annotation whose keypoints are 3k finite numbers: the table, the
+    annotation of each triplet, and the row of each annotation's first triplet."""
     lengths = store.lengths
     n = len(lengths)
     values = store.values
@@ -189,14 +199,7 @@ def _keypoints(
         flat = values[np.repeat(ok, store.lengths)]
     triplets = lengths // 3
     kp_ann = np.repeat(np.arange(n, dtype=np.int32), triplets)
-    if n and bool((triplets == triplets[0]).all()):  # one K everywhere (COCO's case): tile
-        kp_index = np.tile(np.arange(int(triplets[0]), dtype=np.int32), n)
-    else:
-        starts = np.cumsum(triplets) - triplets
-        kp_index = (np.arange(len(kp_ann), dtype=np.int64) - np.repeat(starts, triplets)).astype(
-            np.int32
-        )
-    return ok, flat.reshape(-1, 3), kp_ann, kp_index
+    return ok, flat.reshape(-1, 3), kp_ann, np.cumsum(triplets) - triplets
 
 
 def build_tables(
@@ -213,7 +216,7 @@ def build_tables(
         ann_image_id, ann_image_id_ok = _integers(column(annotations, "image_id"))
         category_id, category_id_ok = _integers(column(annotations, "category_id"))
         ann_image_row = _rows_of(ann_image_id, ann_image_id_ok, image_id, image_id_ok)
-        keypoints_ok, kp, kp_ann, kp_index = _keypoints(store)
+        keypoints_ok, kp, kp_ann, kp_start = _keypoints(store)
         return Tables(
             image_id=image_id,
             image_id_ok=image_id_ok,
@@ -230,5 +233,5 @@ def build_tables(
             keypoints_ok=keypoints_ok,
             kp=kp,
             kp_ann=kp_ann,
-            kp_index=kp_index,
+            kp_start=kp_start,
         )

@@ -228,8 +228,7 @@ def _keypoint_lengths(split: Split, annotations: list[Any]) -> list[int | None]:
 def keypoints_length_mismatch(split: Split) -> Iterator[Finding]:
     for i, n, k in _annotations_with_keypoints(split, lambda n, k: bool(k) and n != 3 * k):
         yield Finding(
-            f"keypoints has {n} values, expected {3 * k} (3 x {k} keypoint "
-            "names of its category)",
+            f"keypoints has {n} values, expected {3 * k} (3 x {k} keypoint names of its category)",
             pointer=json_pointer("annotations", i, "keypoints"),
         )
 

@@ -57,7 +57,7 @@ class _Points:
         rows = np.flatnonzero(flagged) if flagged.dtype == np.bool_ else flagged
         for row in rows.tolist():
             x, y, v = t.kp[row].tolist()
-            yield row, int(t.kp_ann[row]), int(t.kp_index[row]), x, y, v
+            yield row, int(t.kp_ann[row]), t.keypoint_index(row), x, y, v
 
 
 _BLOCK = 1 << 17  # triplets per numpy pass: temporaries of ~1 MB, reused, in the CPU cache
@@ -183,9 +183,10 @@ def labelled_point_outside_image(split: Split) -> Findings:
     points = _Points(split)
     t = points.t
     # each annotation's image size (NaN when its image does not resolve: nothing to compare)
-    resolved = t.ann_image_row >= 0
-    width = np.where(resolved, t.width[t.ann_image_row], np.nan)
-    height = np.where(resolved, t.height[t.ann_image_row], np.nan)
+    resolved = np.flatnonzero(t.ann_image_row >= 0)
+    width, height = np.full(t.n_annotations, np.nan), np.full(t.n_annotations, np.nan)
+    width[resolved] = t.width[t.ann_image_row[resolved]]
+    height[resolved] = t.height[t.ann_image_row[resolved]]
 
     def outside(block: slice) -> BoolArray:
         kp, ann = t.kp[block], t.kp_ann[block]
