@@ -110,7 +110,7 @@ def _refuse(*args: Any) -> Any:
 
 
 def test_the_text_is_let_go_once_parsed():
-    document, store = _store(["[1, 2.5, 2]", "[123456789012345678, 0, 0]"])
+    _, store = _store(["[1, 2.5, 2]", "[123456789012345678, 0, 0]"])
     assert store.values.tolist()[:3] == [1, 2.5, 2]
     assert store.text == b""  # 37 MB at COCO scale
     assert store.exact(0) == [1, 2.5, 2] and type(store.exact(0)[0]) is int

@@ -30,9 +30,10 @@ def oks_sigmas(k: int) -> Any:
 def evaluate_against_itself(document: dict[str, Any], keypoints: list[Any] | None = None) -> None:
     """Load the document into pycocotools and run a keypoint COCOeval of it against itself.
 
-    keypoints: each annotation's keypoints as written, when the document holds
-    keypoints.STORED in their place. Raises whatever pycocotools raises. One evaluation per category with keypoints, since one
+    Raises whatever pycocotools raises. One evaluation per category with keypoints, since one
     COCOeval applies one sigma vector, of one length, to every category it evaluates.
+    keypoints: each annotation's keypoints as written, when the document holds
+    keypoints.STORED in their place.
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
