@@ -175,7 +175,7 @@ def _all_lengths_match(split: Split, counts: dict[Any, int]) -> bool:
     where = np.minimum(np.searchsorted(ids, t.category_id), len(ids) - 1)
     if not (ids[where] == t.category_id).all():
         return False
-    lengths = 3 * np.bincount(t.kp_ann, minlength=t.n_annotations)
+    lengths = 3 * np.diff(t.kp_start, append=len(t.kp_ann))  # triplets per annotation
     return bool((lengths == 3 * ks[where]).all())
 
 
