@@ -190,7 +190,6 @@ def stages(root: Path) -> None:
     from poselint.imageindex import scan_images
     from poselint.loader import gc_paused, read_bytes
     from poselint.rules import REGISTRY
-    from poselint.tables import build_tables
 
     train = root / "annotations" / "person_keypoints_train.json"
     print(f"stages of the train split, in-process, GC paused as in the CLI "
@@ -198,14 +197,16 @@ def stages(root: Path) -> None:
     with gc_paused():
         raw: list[Any] = [_timed("read bytes", lambda: read_bytes(train, 2**34))]
         raw.append(_timed("orjson parse", lambda: orjson.loads(raw[0])))
-        _timed("tables (numpy views)", lambda: build_tables(raw[1]))
         _timed("image index (one scandir walk)", lambda: scan_images(root / "images" / "train"))
         raw.clear()  # free the document before the pipeline loads its own
         gc.collect()
 
         dataset = Dataset(root, Config())
         split = next(s for s in dataset.splits if s.name == "train")
-        _timed("Split.loaded (read + parse)", lambda: split.loaded)
+        _timed("Split.loaded (read + compact parse)", lambda: split.loaded)
+        _timed("schema is_valid (jsonschema-rs)", lambda: split.schema_valid)
+        assert split.keypoint_store is not None
+        _timed("keypoint numbers -> numpy", lambda: split.keypoint_store.values)
         _timed("Split.tables", lambda: split.tables)
         _timed("Split.images", lambda: split.images)
         per_family: dict[str, float] = defaultdict(float)
