@@ -179,3 +179,41 @@ def test_exact_parse_keeps_lists_and_unknown_keys():
 def test_invalid_utf8_in_a_skipped_key_is_still_invalid_json():
     loaded = parse_bytes(Path("t.json"), b'{"zz": "\xff", "annotations": []}')
     assert loaded.syntax is not None and loaded.document is None
+
+
+def _owner(array: np.ndarray) -> object:
+    base: object = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return base.obj if isinstance(base, memoryview) else base
+
+
+def test_numbers_are_written_into_the_files_own_buffer(tmp_path):
+    """The parse reuses the pages the file was read into (fresh ones cost ~2 ms a MB)."""
+    from poselint.loader import load_annotation_file
+
+    doc = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}],
+        "annotations": [
+            {"id": i, "image_id": 1, "keypoints": [i, 2.5, 2, 0, 0, 0], "bbox": [0, 0, 1, 1]}
+            for i in range(50)
+        ],
+    }
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(doc))
+    store = load_annotation_file(path, 1 << 30).keypoints
+    assert store is not None
+    assert isinstance(_owner(store.values), bytearray)
+    assert store.values.tolist() == [v for a in doc["annotations"] for v in a["keypoints"]]
+    assert [store.exact(j) for j in range(50)] == [a["keypoints"] for a in doc["annotations"]]
+
+
+def test_numbers_that_do_not_fit_the_buffer_get_their_own_array(tmp_path):
+    from poselint.loader import load_annotation_file
+
+    path = tmp_path / "a.json"
+    path.write_text('{"annotations": [{"keypoints": [0,0,0,1,1,1,2,2,2]}]}')
+    store = load_annotation_file(path, 1 << 30).keypoints
+    assert store is not None
+    assert not isinstance(_owner(store.values), bytearray)
+    assert store.values.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]

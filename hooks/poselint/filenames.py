@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -34,8 +34,7 @@ def unsafe_reason(name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):  # a tuple: 118k of them are built in C, not in __init__
     row: int  # position in images[]
     name: str  # file_name as written
     key: str  # normalised posix path: the ImageIndex key

@@ -71,6 +71,7 @@ class KeypointStore:
         text_offsets: IntArray | None = None,
         values: FloatArray | None = None,
         counts: IntArray | None = None,
+        spare: bytearray | None = None,
     ) -> None:
         self.stored = stored  # (n,): keypoints is an array of JSON numbers and lives here
         # The JSON text of the stored arrays (+ _PAD), until parsed; empty when the document
@@ -79,6 +80,7 @@ class KeypointStore:
         self.text_offsets = text_offsets  # (n + 1,): annotation j's span in text
         self._values = values
         self._counts = counts
+        self._spare = spare  # memory the parse may write its arrays into
         # For exact(), once parsed: which values were JSON integers (bit-packed), and the text
         # of the few arrays whose values float64 cannot give back (integers beyond 2**53).
         self._is_int: NDArray[np.uint8] | None = None
@@ -88,7 +90,10 @@ class KeypointStore:
         assert self.text_offsets is not None
         rows = np.flatnonzero(self.stored)
         stored_bounds = np.append(self.text_offsets[:-1][rows], self.text_offsets[-1])
-        values, stored_counts, is_int, keep = _parse_number_arrays(self.text, stored_bounds)
+        values, stored_counts, is_int, keep = _parse_number_arrays(
+            self.text, stored_bounds, self._spare
+        )
+        self._spare = None  # the arrays hold it now, if they fit in it
         counts = np.zeros(len(self.stored), dtype=np.int64)
         counts[rows] = stored_counts
         self._values, self._counts = values, counts
@@ -249,7 +254,7 @@ def _parse_chunk(
 Parsed = tuple[FloatArray, IntArray, BoolArray, list[int]]
 
 
-def _parse_number_arrays(text: bytes, bounds: IntArray) -> Parsed:
+def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None = None) -> Parsed:
     """The numbers of JSON arrays of numbers, in order: (values, each array's count, which
     values were JSON integers, the arrays whose text exact() needs).
 
@@ -260,8 +265,13 @@ def _parse_number_arrays(text: bytes, bounds: IntArray) -> Parsed:
     u = np.frombuffer(text, dtype=np.uint8)
     words = np.ndarray(shape=(len(u) - 7,), dtype="<u8", buffer=text, strides=(1,))
     # at most one number more than commas per array: filled in place, never concatenated
-    out = np.empty(text.count(b",") + n, dtype=np.float64)
-    is_int = np.empty(len(out), dtype=np.bool_)
+    most = text.count(b",") + n
+    if spare is not None and len(spare) >= 9 * most:  # 8 bytes a value, 1 a flag
+        out = np.frombuffer(spare, dtype=np.float64, count=most)
+        is_int = np.frombuffer(spare, dtype=np.bool_, count=most, offset=8 * most)
+    else:
+        out = np.empty(most, dtype=np.float64)
+        is_int = np.empty(most, dtype=np.bool_)
     filled = 0
     counts = np.zeros(n, dtype=np.int64)
     slow: list[int] = []
@@ -305,9 +315,14 @@ def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
     return values, counts, is_int, [j for j, p in enumerate(parsed) if p[2]]
 
 
-def store_from_raw(annotations: list[dict[str, Any]]) -> KeypointStore:
+def store_from_raw(
+    annotations: list[dict[str, Any]], spare: bytearray | None = None
+) -> KeypointStore:
     """Move every annotation's raw `keypoints` text into a store; the dicts keep STORED for an
-    array of numbers and the decoded value for anything else (the schema rule reports it)."""
+    array of numbers and the decoded value for anything else (the schema rule reports it).
+
+    spare: the buffer the document was decoded from, nothing else referencing it once this
+    returns (the raw texts are copied out): the parse writes the numbers into it."""
     n = len(annotations)
     raws: list[Any] = [a.get("keypoints") for a in annotations]
     kept = [r for r in raws if r is not None]
@@ -333,7 +348,7 @@ def store_from_raw(annotations: list[dict[str, Any]]) -> KeypointStore:
             annotation["keypoints"] = STORED if is_stored else decode_exact(raw)
     sizes = np.zeros(n, dtype=np.int64)
     sizes[stored] = np.diff(bounds)
-    return KeypointStore(stored, text=text, text_offsets=_offsets(sizes))
+    return KeypointStore(stored, text=text, text_offsets=_offsets(sizes), spare=spare)
 
 
 # ---------------------------------------------------------------------------------------------

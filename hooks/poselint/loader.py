@@ -77,8 +77,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytes | str:
-    """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device."""
+def read_bytes(path: Path, max_bytes: int) -> bytearray | str:
+    """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device.
+
+    A bytearray, not bytes: once parsed, the keypoint store writes its numbers into these
+    already-mapped pages (keypoints.py), where a fresh 100 MB array costs ~0.2 s of page
+    faults on the CI machine."""
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
@@ -90,19 +94,22 @@ def read_bytes(path: Path, max_bytes: int) -> bytes | str:
                 f"it is {st.st_size:,} bytes, over the max_annotation_bytes bound of {max_bytes:,}"
             )
         with open(path, "rb") as f:
-            return f.read()
+            data = bytearray(st.st_size)
+            data[f.readinto(data) :] = b""  # the file shrank since the stat
+            data += f.read()  # or grew
+            return data
     except OSError as exc:
         return exc.strerror or str(exc)
 
 
-def _describe(exc: orjson.JSONDecodeError, data: bytes) -> str:
+def _describe(exc: orjson.JSONDecodeError, data: bytes | bytearray) -> str:
     token = data[exc.pos : exc.pos + 9]
     if token.startswith((b"NaN", b"Infinity", b"-Infinity")):
         return "NaN/Infinity literal is not valid JSON"
     return str(exc.msg)
 
 
-def _line_col(data: bytes, pos: int) -> tuple[int, int]:
+def _line_col(data: bytes | bytearray, pos: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, pos) + 1
     return line, pos - (data.rfind(b"\n", 0, pos) + 1) + 1
 
@@ -113,7 +120,7 @@ class _Marked(dict[str, Any]):
     duplicates: list[str]
 
 
-def find_duplicate_keys(data: bytes) -> list[tuple[str, str]]:
+def find_duplicate_keys(data: bytes | bytearray) -> list[tuple[str, str]]:
     """A second, stdlib parse that sees every key/value pair (run only below a size bound)."""
     any_duplicate = False
 
@@ -145,7 +152,7 @@ def find_duplicate_keys(data: bytes) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _wide_encoding(data: bytes) -> str | None:
+def _wide_encoding(data: bytes | bytearray) -> str | None:
     """UTF-16/32 text (Windows tools write it) is valid JSON in the wrong encoding: name it."""
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         return "UTF-32"
@@ -179,7 +186,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(make("Document", top, total=False))
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: bytes | bytearray) -> bool:
     """Valid UTF-8, checked a megabyte at a time (no copy of the whole file as a str)."""
     if data.isascii():  # nearly every annotation file; ~10 ms at COCO scale
         return True
@@ -194,7 +201,7 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _decode(data: bytes, exact: bool) -> tuple[Any, KeypointStore | None]:
+def _decode(data: bytes | bytearray, exact: bool) -> tuple[Any, KeypointStore | None]:
     """The parsed value and its keypoint store.
 
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
@@ -211,7 +218,9 @@ def _decode(data: bytes, exact: bool) -> tuple[Any, KeypointStore | None]:
                 except msgspec.ValidationError:  # not an object, or annotations not objects
                     pass
                 else:
-                    return value, store_from_raw(value.get("annotations", []))
+                    # a bytearray is ours: its pages take the numbers once msgspec is done
+                    spare = data if isinstance(data, bytearray) else None
+                    return value, store_from_raw(value.get("annotations", []), spare)
             value = _DECODER.decode(data)
     except (ValueError, RecursionError):  # DecodeError, invalid UTF-8, too deep
         with gc_paused():
@@ -223,13 +232,13 @@ def _decode(data: bytes, exact: bool) -> tuple[Any, KeypointStore | None]:
 
 
 def parse_bytes(
-    path: Path, data: bytes, duplicate_key_check_bytes: int = 0, exact: bool = False
+    path: Path, data: bytes | bytearray, duplicate_key_check_bytes: int = 0, exact: bool = False
 ) -> Loaded:
     loaded = Loaded(path, size=len(data), exact=exact)
     if data.startswith(BOM):
         loaded.had_bom = True
         data = data[len(BOM) :]  # go on checking the content; PL302 reports the BOM
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy the whole file)
         loaded.syntax = SyntaxProblem("empty file", 1, 1)
         return loaded
     encoding = _wide_encoding(data)
