@@ -75,6 +75,23 @@ class Split:
         annotations = entries(self.document, "annotations")
         return keypoints_of(annotations[j], j, self.keypoint_store)
 
+    def annotation_as_written(self, j: int) -> Any:
+        """annotations[j] with its keypoints and polygons as the file has them (a copy when
+        the compact parse held them elsewhere; unnamed keys are not in a compact parse)."""
+        from poselint.polygons import POLYGONS
+        from poselint.tables import entries
+
+        annotation = entries(self.document, "annotations")[j]
+        if not isinstance(annotation, dict) or self.loaded is None or self.loaded.exact:
+            return annotation
+        written = dict(annotation)
+        if "keypoints" in written:
+            written["keypoints"] = self.keypoints_of(j)
+        if written.get("segmentation") is POLYGONS:
+            assert self.loaded.polygons is not None
+            written["segmentation"] = self.loaded.polygons.exact(j)
+        return written
+
     @cached_property
     def images(self) -> ImageIndex | None:
         """The files under images/<split>/, listed once (from DVC's manifest with --no-pull)."""

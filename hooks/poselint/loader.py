@@ -25,6 +25,7 @@ from poselint.diagnostics import json_pointer
 
 if TYPE_CHECKING:
     from poselint.keypoints import KeypointStore
+    from poselint.polygons import PolygonText
 
 BOM = b"\xef\xbb\xbf"
 MAX_DEPTH = 1024  # orjson's own bound; deeper documents are rejected, not recursed into
@@ -51,6 +52,9 @@ class Loaded:
     # Every annotation's keypoints as numbers (see keypoints.py); None when the file did not
     # parse to an object.
     keypoints: KeypointStore | None = None
+    # The JSON text of polygon segmentations (see polygons.py); None when the document kept
+    # them as written.
+    polygons: PolygonText | None = None
     # The document keeps every key and value as written (parsed for a rewrite); otherwise it
     # is compact: only the keys the schema names, keypoints arrays in the store.
     exact: bool = False
@@ -171,14 +175,15 @@ _DECODER = msgspec.json.Decoder()
 @cache
 def _compact_decoder() -> msgspec.json.Decoder[Any]:
     """Decodes the document to dicts like the plain decoder, except that each annotation's
-    `keypoints` stays raw JSON text for the keypoint store, and keys the schema does not name
-    are skipped (no rule reads them; a rewrite parses the file in full)."""
+    `keypoints` and `segmentation` stay raw JSON text (for keypoints.py and polygons.py), and
+    keys the schema does not name are skipped (no rule reads them; a rewrite parses the file
+    in full)."""
     from poselint.schema import load_schema
 
     schema = load_schema()
     annotation_keys = schema["$defs"]["annotation"]["properties"]
     fields: dict[str, Any] = {key: Any for key in annotation_keys}
-    fields["keypoints"] = msgspec.Raw
+    fields["keypoints"] = fields["segmentation"] = msgspec.Raw
     make = cast(Any, TypedDict)
     annotation = make("Annotation", fields, total=False)
     top: dict[str, Any] = {key: Any for key in schema["properties"]}
@@ -201,13 +206,17 @@ def _is_utf8(data: bytes | bytearray) -> bool:
     return True
 
 
-def _decode(data: bytes | bytearray, exact: bool) -> tuple[Any, KeypointStore | None]:
-    """The parsed value and its keypoint store.
+Decoded = tuple[Any, "KeypointStore | None", "PolygonText | None"]
+
+
+def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
+    """The parsed value, its keypoint store, and its polygon texts (compact parse only).
 
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
     tree of its own (~600 MB more at COCO-2017 scale, and slower). When msgspec refuses,
     orjson decides: its error names the position and the reason (JSONDecodeError)."""
     from poselint.keypoints import store_from_lists, store_from_raw
+    from poselint.polygons import store_polygons
 
     value: Any = None
     try:
@@ -220,15 +229,17 @@ def _decode(data: bytes | bytearray, exact: bool) -> tuple[Any, KeypointStore | 
                 else:
                     # a bytearray is ours: its pages take the numbers once msgspec is done
                     spare = data if isinstance(data, bytearray) else None
-                    return value, store_from_raw(value.get("annotations", []), spare)
+                    annotations = value.get("annotations", [])
+                    polygons = store_polygons(annotations)
+                    return value, store_from_raw(annotations, spare), polygons
             value = _DECODER.decode(data)
     except (ValueError, RecursionError):  # DecodeError, invalid UTF-8, too deep
         with gc_paused():
             value = orjson.loads(data)
     if not isinstance(value, dict):
-        return value, None
+        return value, None, None
     annotations = value.get("annotations")
-    return value, store_from_lists(annotations if isinstance(annotations, list) else [])
+    return value, store_from_lists(annotations if isinstance(annotations, list) else []), None
 
 
 def parse_bytes(
@@ -246,7 +257,7 @@ def parse_bytes(
         loaded.syntax = SyntaxProblem(f"file is {encoding} encoded; JSON must be UTF-8", 1, 1)
         return loaded
     try:
-        loaded.value, loaded.keypoints = _decode(data, exact)
+        loaded.value, loaded.keypoints, loaded.polygons = _decode(data, exact)
         if len(data) <= duplicate_key_check_bytes:
             try:
                 loaded.duplicate_keys = find_duplicate_keys(data)

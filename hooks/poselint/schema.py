@@ -57,20 +57,26 @@ def load_schema() -> dict[str, Any]:
 
 @cache
 def validation_schema() -> dict[str, Any]:
-    """The schema as both validators apply it to a parsed document: an annotation's
+    """The schema as both validators apply it to a compact parse (loader.py): an annotation's
     `keypoints` may be keypoints.STORED, which stands for an array of JSON numbers held in the
-    keypoint store (exactly what the schema's keypoints subschema accepts, which this asserts).
-    Any other value meets the subschema unchanged, through if/else: same keywords, same
-    instance paths, same messages as over the document as written."""
+    keypoint store, and its `segmentation` polygons.POLYGONS, an array of arrays of numbers
+    kept as text: exactly what the schema's subschemas accept there (asserted below). Any
+    other value meets the subschema unchanged, through if/else: same keywords, same instance
+    paths, same messages as over the document as written."""
     from poselint.keypoints import STORED
+    from poselint.polygons import POLYGONS
 
     schema = copy.deepcopy(load_schema())
     properties = schema["$defs"]["annotation"]["properties"]
-    subschema = properties["keypoints"]
-    assert (subschema["type"], subschema["items"]) == ("array", {"type": "number"}), (
+    keypoints, segmentation = properties["keypoints"], properties["segmentation"]
+    assert (keypoints["type"], keypoints["items"]) == ("array", {"type": "number"}), (
         "keypoints.py stores exactly the arrays of numbers: update it with the schema"
     )
-    properties["keypoints"] = {"if": {"const": STORED}, "else": subschema}
+    numbers = {"type": "array", "items": {"type": "number"}}
+    assert schema["$defs"]["polygons"] == {"type": "array", "items": numbers}, "polygons.py"
+    assert {"$ref": "#/$defs/polygons"} in segmentation["anyOf"], "polygons.py"
+    properties["keypoints"] = {"if": {"const": STORED}, "else": keypoints}
+    properties["segmentation"] = {"if": {"const": POLYGONS}, "else": segmentation}
     return schema
 
 

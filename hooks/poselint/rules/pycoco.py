@@ -27,13 +27,11 @@ def oks_sigmas(k: int) -> Any:
     return np.full(k, UNIFORM_SIGMA)
 
 
-def evaluate_against_itself(document: dict[str, Any], keypoints: list[Any] | None = None) -> None:
+def evaluate_against_itself(document: dict[str, Any]) -> None:
     """Load the document into pycocotools and run a keypoint COCOeval of it against itself.
 
     Raises whatever pycocotools raises. One evaluation per category with keypoints, since one
     COCOeval applies one sigma vector, of one length, to every category it evaluates.
-    keypoints: each annotation's keypoints as written, when the document holds
-    keypoints.STORED in their place.
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -41,10 +39,6 @@ def evaluate_against_itself(document: dict[str, Any], keypoints: list[Any] | Non
     # COCOeval writes an `ignore` key into every ground-truth annotation: give it copies, so the
     # parsed document other rules and --fix see is not changed.
     annotations = [dict(a) for a in document["annotations"]]
-    if keypoints is not None:
-        for annotation, value in zip(annotations, keypoints, strict=True):
-            if value is not None:
-                annotation["keypoints"] = value
     # pycocotools prints progress, and numpy may warn on degenerate boxes: neither is ours to show
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -86,9 +80,12 @@ def evaluate_against_itself(document: dict[str, Any], keypoints: list[Any] | Non
 def pycocotools_load(split: Split) -> Iterator[Finding]:
     assert split.document is not None
     try:
-        annotations = split.document.get("annotations")
-        count = len(annotations) if isinstance(annotations, list) else 0
-        evaluate_against_itself(split.document, [split.keypoints_of(j) for j in range(count)])
+        document = split.document
+        if isinstance(document.get("annotations"), list):  # as written, not as held compact
+            count = len(document["annotations"])
+            written = [split.annotation_as_written(j) for j in range(count)]
+            document = {**document, "annotations": written}
+        evaluate_against_itself(document)
     except Exception as exc:  # any failure inside pycocotools is the finding itself
         yield Finding(f"pycocotools fails on this file: {type(exc).__name__}: {exc}", pointer="")
 
