@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builders import clean_docs
 from poselint import schema
@@ -80,3 +82,33 @@ def test_pycocotools_gets_the_annotation_as_written(make_dataset):
     on_disk = json.loads(split.files.annotation_file.read_text())  # type: ignore[union-attr]
     for j, annotation in enumerate(on_disk["annotations"]):
         assert split.annotation_as_written(j) == annotation
+
+
+VALUES = st.recursive(
+    st.integers(-5, 5) | st.floats(-10, 10) | st.none() | st.booleans() | st.text(max_size=2),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=2), inner),
+    max_leaves=10,
+)
+NUMBER = st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+POLYGON_LIKE = st.lists(st.lists(NUMBER, max_size=6), max_size=4) | st.lists(
+    st.lists(NUMBER, max_size=3) | NUMBER, max_size=3
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(POLYGON_LIKE | VALUES, st.sampled_from([None, 0, 1, 2])), min_size=1, max_size=5
+    )
+)
+def test_bracket_check_agrees_with_the_regular_expression(values):
+    """_all_polygons (bracket positions, numpy) says of a batch what the regex says of each."""
+    import numpy as np
+
+    from poselint.polygons import _POLYGONS, _all_polygons
+
+    texts = [json.dumps(v, indent=indent).encode() for v, indent in values]
+    text = b"\n".join(texts)
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    expected = all(_POLYGONS.fullmatch(t) for t in texts)
+    assert _all_polygons(text, starts) is expected, texts

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,7 +26,6 @@ POLYGONS = "\x00poselint:polygons-as-text"
 _INNER = rb"\[[-+0-9.eE,\s]*\]"
 _ONE = rb"\[\s*(?:" + _INNER + rb"\s*(?:,\s*" + _INNER + rb"\s*)*)?\]"
 _POLYGONS = re.compile(_ONE)
-_ALL_POLYGONS = re.compile(rb"(?:" + _ONE + rb"\n)*")  # joined with "\n": one C-level pass
 
 
 class PolygonText:
@@ -36,28 +34,57 @@ class PolygonText:
     def __init__(self, rows: NDArray[np.int64], text: bytes, bounds: NDArray[np.int64]) -> None:
         self.rows = rows  # annotation rows, ascending
         self.text = text
-        self.bounds = bounds  # (len(rows) + 1,): row i's text is text[bounds[i]:bounds[i + 1]]
+        # (len(rows) + 1,): row i's text is text[bounds[i]:bounds[i + 1] - 1], then a "\n"
+        self.bounds = bounds
 
     def exact(self, j: int) -> Any:
         """annotations[j].segmentation as the file has it."""
         i = int(np.searchsorted(self.rows, j))
         assert i < len(self.rows) and self.rows[i] == j, "not held here"
-        return decode_exact(self.text[self.bounds[i] : self.bounds[i + 1]])
+        return decode_exact(self.text[self.bounds[i] : self.bounds[i + 1] - 1])  # minus "\n"
+
+
+def _all_polygons(text: bytes, starts: NDArray[np.int64]) -> bool:
+    """Whether every value in text (valid JSON values, joined with "\n", beginning at
+    `starts`) is an array of arrays of numbers: the regular expression's verdict, from the
+    bracket positions alone (~4 a value) instead of a pass of the regex engine."""
+    u = np.frombuffer(text, dtype=np.uint8)
+    if any(c in text for c in (b'"', b"{", b"t", b"f", b"n")):  # strings, objects, literals
+        return False
+    if len(starts) and not bool((u[starts] == ord("[")).all()):  # a bare number
+        return False
+    brackets = np.flatnonzero((u == ord("[")) | (u == ord("]")))
+    depth = np.cumsum(np.where(u[brackets] == ord("["), 1, -1))  # after each bracket
+    if len(depth) and int(depth.max()) > 2:  # an array inside an inner array
+        return False
+    # A number at depth 1 sits in a gap between two brackets that starts at depth 1: such a
+    # gap may hold only whitespace and one comma (",", "][" or "[[" compact).
+    gaps = np.flatnonzero(depth[:-1] == 1)
+    lengths = brackets[gaps + 1] - brackets[gaps] - 1
+    loose = gaps[(lengths > 1) | ((lengths == 1) & (u[brackets[gaps] + 1] != ord(",")))]
+    return all(
+        text[brackets[g] + 1 : brackets[g + 1]].strip() in (b"", b",") for g in loose.tolist()
+    )
 
 
 def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
     """Replace each raw `segmentation` in the dicts: POLYGONS for polygons (text kept here),
     the decoded value for anything else."""
-    raws: list[msgspec.Raw | None] = [a.get("segmentation") for a in annotations]
-    candidates = [j for j, r in enumerate(raws) if r is not None and memoryview(r)[0] == 0x5B]
-    texts: list[Any] = [raws[j] for j in candidates]
-    if not _ALL_POLYGONS.fullmatch(b"\n".join([*texts, b""])):  # some are not: sort them
-        kept = [j for j in candidates if _POLYGONS.fullmatch(bytes(raws[j]))]  # type: ignore[arg-type]
-        candidates, texts = kept, [raws[j] for j in kept]
-    polygons = set(candidates)
+    raws: list[Any] = [a.get("segmentation") for a in annotations]
+    rows = [j for j, r in enumerate(raws) if r is not None]
+    kept: list[Any] = [raws[j] for j in rows]
+    text = b"\n".join(kept)
+    bounds = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)) + 1, out=bounds[1:])
+    if not _all_polygons(text, bounds[:-1]):  # some are not: sort them, one by one
+        rows = [j for j in rows if _POLYGONS.fullmatch(bytes(raws[j]))]
+        kept = [raws[j] for j in rows]
+        text = b"\n".join(kept)
+        bounds = np.zeros(len(kept) + 1, dtype=np.int64)
+        lengths = np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)) + 1
+        np.cumsum(lengths, out=bounds[1:])
+    polygons = set(rows)
     for j, (annotation, raw) in enumerate(zip(annotations, raws, strict=True)):
         if raw is not None:
             annotation["segmentation"] = POLYGONS if j in polygons else decode_exact(raw)
-    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=bounds[1:])
-    return PolygonText(np.array(candidates, dtype=np.int64), b"".join(texts), bounds)
+    return PolygonText(np.array(rows, dtype=np.int64), text, bounds)
