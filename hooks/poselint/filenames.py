@@ -8,11 +8,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from poselint.tables import column
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Names made of word characters, '-', '.', ' ' in segments that start with a word character
 # or '-': no '.'/'..' segment, no '//', nothing to normalise. Nearly every name takes this path.
 _PLAIN = re.compile(r"(?:[\w\-][\w\-. ]*/)*[\w\-][\w\-. ]*")
+# Every name plain, joined with "\n" (which no plain name holds): one regex pass for 118k names.
+_ALL_PLAIN = re.compile(rf"(?:{_PLAIN.pattern}\n)*{_PLAIN.pattern}")
 
 
 def unsafe_reason(name: str) -> str | None:
@@ -49,6 +53,10 @@ class FileNames:
 def sort_file_names(document: dict[str, Any] | None) -> FileNames:
     """Every images[].file_name sorted into safe and unsafe; non-strings are PL310's."""
     images = (document or {}).get("images")
+    if isinstance(images, list) and images:
+        names = column(images, "file_name")
+        if set(map(type, names)) == {str} and _ALL_PLAIN.fullmatch("\n".join(names)):
+            return FileNames(list(map(Reference, range(len(names)), names, names)), [])
     result = FileNames([], [])
     plain = _PLAIN.fullmatch
     for row, image in enumerate(images if isinstance(images, list) else []):

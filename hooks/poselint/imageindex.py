@@ -116,7 +116,18 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
         except OSError as exc:
             index.notes[prefix.rstrip("/") or "."] = f"cannot list folder: {exc.strerror}"
             continue
-        for entry in entries:
+        # Regular files, nearly every entry, in one comprehension (from the directory entry's
+        # type: no stat); the rest one by one below.
+        try:
+            regular = [entry.is_file(follow_symlinks=False) for entry in entries]
+        except OSError:  # no type in the entry and the lstat failed: sort them one by one
+            regular = [False] * len(entries)
+        index.files.update(
+            dict.fromkeys(
+                [prefix + e.name for e, r in zip(entries, regular, strict=True) if r], _FILE
+            )
+        )
+        for entry in (e for e, r in zip(entries, regular, strict=True) if not r):
             name = prefix + entry.name
             try:
                 if entry.is_symlink():
@@ -127,9 +138,6 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
                             index.notes[name] = note
                         continue
                     st = os.stat(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    index.files[name] = _FILE
-                    continue
                 elif entry.is_dir(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
                 else:

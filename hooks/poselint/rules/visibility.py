@@ -105,7 +105,7 @@ def outside_point_not_zeroed(split: Split) -> Findings:
         return
     points = _Points(split)
     kp = points.t.kp
-    rows = np.flatnonzero((kp[:, 2] == 0) & ((kp[:, 0] != 0) | (kp[:, 1] != 0)))
+    rows = _flagged(points.t, lambda b: (kp[b, 2] == 0) & ((kp[b, 0] != 0) | (kp[b, 1] != 0)))
     yield from _batch(
         len(rows),
         (
@@ -129,8 +129,8 @@ def outside_point_not_zeroed(split: Split) -> Findings:
 )
 def invalid_visibility_flag(split: Split) -> Findings:
     points = _Points(split)
-    v = points.t.kp[:, 2]
-    rows = np.flatnonzero(~np.isin(v, (0.0, 1.0, 2.0)))
+    kp = points.t.kp
+    rows = _flagged(points.t, lambda b: (kp[b, 2] != 0) & (kp[b, 2] != 1) & (kp[b, 2] != 2))
     yield from _batch(
         len(rows),
         (
