@@ -55,7 +55,9 @@ def sort_file_names(document: dict[str, Any] | None) -> FileNames:
     images = (document or {}).get("images")
     if isinstance(images, list) and images:
         names = column(images, "file_name")
-        if set(map(type, names)) == {str} and _ALL_PLAIN.fullmatch("\n".join(names)):
+        joined = "\n".join(names) if set(map(type, names)) == {str} else ""
+        # (a name holding "\n" itself would pass as two: the count rules that out)
+        if joined.count("\n") == len(names) - 1 and _ALL_PLAIN.fullmatch(joined):
             return FileNames(list(map(Reference, range(len(names)), names, names)), [])
     result = FileNames([], [])
     plain = _PLAIN.fullmatch
