@@ -107,23 +107,22 @@ def duplicate_category_id(split: Split) -> Iterator[Finding]:
     yield from _duplicate_ids(split, "categories")
 
 
-def _all_resolve(split: Split, field: str, known: set[Any]) -> bool:
-    """The common case, from the shared numpy tables: every annotation's id is an int64 found
-    in `known`. False means "look closer", never "there is a problem"."""
+def _all_resolve(split: Split, field: str, key: str) -> bool:
+    """The common case, from the shared numpy tables: every annotation's id is an int64 that
+    some entry of `key` has. False means "look closer", never "there is a problem"."""
     t = split.tables
-    ids, ok = (
-        (t.ann_image_id, t.ann_image_id_ok)
-        if field == "image_id"
-        else (t.category_id, t.category_id_ok)
-    )
+    if field == "image_id":  # the tables already matched every image_id to its image row
+        return bool(t.ann_image_id_ok.all()) and bool((t.ann_image_row >= 0).all())
+    known = _ids(split.document, key)  # categories: a handful
     targets = [i for i in known if type(i) is int and -(2**63) <= i < 2**63]
-    return bool(ok.all()) and bool(np.isin(ids, np.array(targets, dtype=np.int64)).all())
+    ids = np.array(targets, dtype=np.int64)
+    return bool(t.category_id_ok.all()) and bool(np.isin(t.category_id, ids).all())
 
 
 def _dangling(split: Split, field: str, key: str) -> Iterator[Finding]:
-    known = _ids(split.document, key)
-    if _all_resolve(split, field, known):
+    if _all_resolve(split, field, key):
         return
+    known = _ids(split.document, key)
     values = column(entries(split.document, "annotations"), field)
     try:
         unknown = set(values) - known
