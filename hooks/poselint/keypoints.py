@@ -85,14 +85,16 @@ class KeypointStore:
         # of the few arrays whose values float64 cannot give back (integers beyond 2**53).
         self._is_int: NDArray[np.uint8] | None = None
         self._texts: dict[int, bytes] = {}
+        self._out_of_range: list[int] = []
 
     def _parse(self) -> None:
         assert self.text_offsets is not None
         rows = np.flatnonzero(self.stored)
         stored_bounds = np.append(self.text_offsets[:-1][rows], self.text_offsets[-1])
-        values, stored_counts, is_int, keep = _parse_number_arrays(
+        values, stored_counts, is_int, keep, overflow = _parse_number_arrays(
             self.text, stored_bounds, self._spare
         )
+        self._out_of_range = [int(rows[i]) for i in overflow]
         self._spare = None  # the arrays hold it now, if they fit in it
         counts = np.zeros(len(self.stored), dtype=np.int64)
         counts[rows] = stored_counts
@@ -117,6 +119,14 @@ class KeypointStore:
             self._parse()
         assert self._counts is not None
         return _offsets(self._counts)
+
+    @property
+    def out_of_range(self) -> list[int]:
+        """Rows whose keypoints hold a number beyond float64 without an exponent (a decimal of
+        309 digits): the strict parser would have refused the file (PL303 reports them)."""
+        if self._counts is None:
+            self._parse()
+        return self._out_of_range
 
     @property
     def lengths(self) -> IntArray:
@@ -159,24 +169,51 @@ def _as_float(value: Any) -> float:
         return math.nan
 
 
-def decode_exact(raw: bytes | msgspec.Raw) -> Any:
-    """A JSON value (already validated by msgspec), decoded as the document decoder would."""
+class OutOfRange(ValueError):
+    """A number beyond the float64 range in text the compact parse kept raw: the loader then
+    parses the file strictly, which reports it (PL303) as it does anywhere else."""
+
+
+def decode_strict(raw: bytes | msgspec.Raw) -> Any:
+    """A JSON value (already validated by msgspec) as the document decoder decodes it."""
     try:
         return msgspec.json.decode(raw)
-    except msgspec.ValidationError:  # 1e400: "number out of range"; Python's json makes it inf
+    except msgspec.ValidationError as exc:  # "Number out of range"
+        raise OutOfRange(str(exc)) from exc
+
+
+def decode_exact(raw: bytes | msgspec.Raw) -> Any:
+    """decode_strict, except that a number beyond float64 becomes inf, as in Python's json."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.ValidationError:
         return json.loads(bytes(raw))
 
 
-def _exact(raw: bytes) -> tuple[FloatArray, list[bool], bool]:
+def check_exponents(raws: list[Any], text: bytes) -> None:
+    """Raise OutOfRange if a number with an exponent (1e400) in these raw texts overflows.
+    Exponents are rare, so only the texts holding an e or E are decoded. (The other way to
+    overflow, a decimal of 309 digits, is found by the parse: KeypointStore.out_of_range.)"""
+    if b"e" in text or b"E" in text:
+        for raw in raws:
+            data = bytes(raw)
+            if b"e" in data or b"E" in data:
+                decode_strict(data)
+
+
+def _exact(raw: bytes) -> tuple[FloatArray, list[bool], bool, bool]:
     """An array of numbers decoded exactly: (its floats, which were ints, whether its text
-    must be kept because float64 cannot give an integer back)."""
-    values = decode_exact(raw)
+    must be kept because float64 cannot give an integer back, whether a number overflows)."""
+    try:
+        values, overflow = decode_strict(raw), False
+    except OutOfRange:
+        values, overflow = json.loads(raw), True
     ints = [type(v) is int for v in values]
     floats = np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
     keep = any(
         is_int and not -(2**53) <= v <= 2**53 for v, is_int in zip(values, ints, strict=True)
     )
-    return floats, ints, keep
+    return floats, ints, keep or overflow, overflow
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +288,8 @@ def _parse_chunk(
     return values, starts, fast, has_dot
 
 
-Parsed = tuple[FloatArray, IntArray, BoolArray, list[int]]
+# values, counts, is_int, rows whose text exact() needs, rows holding an overflowing number
+Parsed = tuple[FloatArray, IntArray, BoolArray, list[int], list[int]]
 
 
 def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None = None) -> Parsed:
@@ -294,14 +332,17 @@ def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None 
         first = last
     values, is_int = out[:filled], is_int[:filled]
     keep: list[int] = []
+    overflow: list[int] = []
     if slow:  # numbers longer than a word: msgspec decides, array by array
         offsets = _offsets(counts)
         for j in slow:
             a, b = offsets[j], offsets[j + 1]
-            values[a:b], is_int[a:b], kept = _exact(text[bounds[j] : bounds[j + 1]])
+            values[a:b], is_int[a:b], kept, over = _exact(text[bounds[j] : bounds[j + 1]])
             if kept:
                 keep.append(j)
-    return values, counts, is_int, keep
+            if over:
+                overflow.append(j)
+    return values, counts, is_int, keep, overflow
 
 
 def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
@@ -309,10 +350,11 @@ def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
     parsed = [_exact(text[a:b]) for a, b in itertools.pairwise(spans)]
     counts = np.fromiter((len(p[1]) for p in parsed), dtype=np.int64, count=len(parsed))
     if not parsed:
-        return np.zeros(0), counts, np.zeros(0, dtype=np.bool_), []
+        return np.zeros(0), counts, np.zeros(0, dtype=np.bool_), [], []
     values = np.concatenate([p[0] for p in parsed])
     is_int = np.fromiter((i for p in parsed for i in p[1]), dtype=np.bool_, count=len(values))
-    return values, counts, is_int, [j for j, p in enumerate(parsed) if p[2]]
+    keep = [j for j, p in enumerate(parsed) if p[2]]
+    return values, counts, is_int, keep, [j for j, p in enumerate(parsed) if p[3]]
 
 
 def store_from_raw(
@@ -327,6 +369,7 @@ def store_from_raw(
     raws: list[Any] = [a.get("keypoints") for a in annotations]
     kept = [r for r in raws if r is not None]
     text = b"".join([*kept, _PAD])
+    check_exponents(kept, text)
     bounds = _offsets(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)))
     simple = (
         text.count(b"[") == len(kept)
@@ -345,7 +388,7 @@ def store_from_raw(
         bounds = _offsets(np.fromiter(map(len, stored_raws), dtype=np.int64))
     for annotation, raw, is_stored in zip(annotations, raws, stored.tolist(), strict=True):
         if raw is not None:
-            annotation["keypoints"] = STORED if is_stored else decode_exact(raw)
+            annotation["keypoints"] = STORED if is_stored else decode_strict(raw)
     sizes = np.zeros(n, dtype=np.int64)
     sizes[stored] = np.diff(bounds)
     return KeypointStore(stored, text=text, text_offsets=_offsets(sizes), spare=spare)

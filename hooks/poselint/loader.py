@@ -215,7 +215,7 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
     tree of its own (~600 MB more at COCO-2017 scale, and slower). When msgspec refuses,
     orjson decides: its error names the position and the reason (JSONDecodeError)."""
-    from poselint.keypoints import store_from_lists, store_from_raw
+    from poselint.keypoints import OutOfRange, store_from_lists, store_from_raw
     from poselint.polygons import store_polygons
 
     value: Any = None
@@ -224,14 +224,13 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
             if not exact and _is_utf8(data):  # msgspec skips unnamed keys unchecked
                 try:
                     value = _compact_decoder().decode(data)
-                except msgspec.ValidationError:  # not an object, or annotations not objects
-                    pass
-                else:
                     # a bytearray is ours: its pages take the numbers once msgspec is done
                     spare = data if isinstance(data, bytearray) else None
                     annotations = value.get("annotations", [])
                     polygons = store_polygons(annotations)
                     return value, store_from_raw(annotations, spare), polygons
+                except (msgspec.ValidationError, OutOfRange):
+                    pass  # not an object, annotations not objects, a number out of range
             value = _DECODER.decode(data)
     except (ValueError, RecursionError):  # DecodeError, invalid UTF-8, too deep
         with gc_paused():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from poselint.dataset import Split
+from poselint.diagnostics import json_pointer
 from poselint.rules.base import Finding, rule
 
 
@@ -48,6 +49,12 @@ def invalid_json(split: Split) -> Iterator[Finding]:
     if split.loaded and split.loaded.syntax:
         s = split.loaded.syntax
         yield Finding(f"invalid JSON at line {s.line} column {s.column}: {s.message}")
+    store = split.keypoint_store
+    for j in store.out_of_range if store is not None and store.text_offsets is not None else ():
+        yield Finding(
+            "invalid JSON: a number beyond the float64 range",
+            pointer=json_pointer("annotations", j, "keypoints"),
+        )
 
 
 @rule(
