@@ -122,7 +122,7 @@ def test_many_chunks_and_long_numbers(monkeypatch):
     rng = np.random.default_rng(3)
     arrays = [
         _array([repr(float(v)) for v in rng.normal(300, 200, int(n))], "")
-        for n in rng.integers(0, 40, 200)
+        for n in rng.integers(0, 40, 1200)  # > 1024 long arrays: the store keeps its text whole
     ]
     _assert_stored_exactly(arrays)
 

@@ -84,7 +84,7 @@ class KeypointStore:
         # For exact(), once parsed: which values were JSON integers (bit-packed), and the text
         # of the few arrays whose values float64 cannot give back (integers beyond 2**53).
         self._is_int: NDArray[np.uint8] | None = None
-        self._texts: dict[int, bytes] = {}
+        self._texts: dict[int, bytes] | _TextSpans = {}
         self._out_of_range: list[int] = []
 
     def _parse(self) -> None:
@@ -100,10 +100,13 @@ class KeypointStore:
         counts[rows] = stored_counts
         self._values, self._counts = values, counts
         self._is_int = np.packbits(is_int)
-        self._texts = {
-            int(rows[i]): self.text[stored_bounds[i] : stored_bounds[i + 1]] for i in keep
-        }
-        self.text = b""  # 37 MB at COCO scale, no longer needed
+        if len(keep) > max(len(rows) // 8, 1024):  # many: the whole text, not 262k pieces
+            self._texts = _TextSpans(self.text, self.text_offsets, rows[keep])
+        else:
+            self._texts = {
+                int(rows[i]): self.text[stored_bounds[i] : stored_bounds[i + 1]] for i in keep
+            }
+            self.text = b""  # 37 MB at COCO scale, no longer needed
 
     @property
     def values(self) -> FloatArray:
@@ -147,6 +150,19 @@ class KeypointStore:
             int(v) if is_int else v
             for v, is_int in zip(self.values[start:end].tolist(), bits.tolist(), strict=False)
         ]
+
+
+class _TextSpans:
+    """The text of many annotations' arrays, looked up like the dict of a few."""
+
+    def __init__(self, text: bytes, offsets: IntArray, rows: IntArray) -> None:
+        self.text, self.offsets, self.rows = text, offsets, set(rows.tolist())
+
+    def __contains__(self, j: object) -> bool:
+        return j in self.rows
+
+    def __getitem__(self, j: int) -> bytes:
+        return self.text[self.offsets[j] : self.offsets[j + 1]]
 
 
 def keypoints_of(annotation: Any, j: int, store: KeypointStore | None) -> Any:
@@ -325,7 +341,9 @@ def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None 
         counts[first:last] = np.diff(edges)
         if not fast.all():
             owner = np.searchsorted(bounds[first : last + 1] - lo, starts[~fast], side="right")
-            slow.extend((np.unique(owner - 1) + first).tolist())
+            hit = np.zeros(last - first, dtype=np.bool_)
+            hit[owner - 1] = True
+            slow.extend((np.flatnonzero(hit) + first).tolist())
         out[filled : filled + len(values)] = values
         np.logical_not(has_dot, out=is_int[filled : filled + len(values)])
         filled += len(values)
@@ -333,16 +351,46 @@ def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None 
     values, is_int = out[:filled], is_int[:filled]
     keep: list[int] = []
     overflow: list[int] = []
-    if slow:  # numbers longer than a word: msgspec decides, array by array
+    if slow:  # numbers longer than a word: msgspec decides, many arrays per call
         offsets = _offsets(counts)
-        for j in slow:
-            a, b = offsets[j], offsets[j + 1]
-            values[a:b], is_int[a:b], kept, over = _exact(text[bounds[j] : bounds[j + 1]])
-            if kept:
-                keep.append(j)
-            if over:
-                overflow.append(j)
+        for first in range(0, len(slow), _SLOW_BATCH):
+            rows = np.array(slow[first : first + _SLOW_BATCH], dtype=np.int64)
+            over = _parse_slow(text, bounds, rows, offsets, values)
+            keep.extend(rows.tolist())  # exact() decodes their text: ints stay ints
+            overflow.extend(over)
     return values, counts, is_int, keep, overflow
+
+
+_SLOW_BATCH = 4096  # arrays per msgspec call: ~200k Python numbers alive at a time
+
+
+def _parse_slow(
+    text: bytes, bounds: IntArray, rows: IntArray, offsets: IntArray, values: FloatArray
+) -> list[int]:
+    """The values of arrays `rows` into `values`, exactly, with one msgspec call and one
+    np.fromiter for the whole batch; the rows holding a number beyond float64 are returned."""
+    spans = zip(bounds[rows].tolist(), bounds[rows + 1].tolist(), strict=True)
+    try:
+        arrays = decode_strict(b"[" + b",".join([text[a:b] for a, b in spans]) + b"]")
+    except OutOfRange:  # find which, array by array
+        over = []
+        for j in rows.tolist():
+            a, b = offsets[j], offsets[j + 1]
+            values[a:b], _, _, overflow = _exact(text[bounds[j] : bounds[j + 1]])
+            if overflow:
+                over.append(j)
+        return over
+    lengths = offsets[rows + 1] - offsets[rows]
+    total = int(lengths.sum())
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(arrays), np.float64, count=total)
+    except OverflowError:  # an integer beyond float range: NaN, as _as_float has it
+        chain = itertools.chain.from_iterable(arrays)
+        flat = np.fromiter(map(_as_float, chain), np.float64, count=total)
+    # where each batch value goes: its array's offset plus its place in the array
+    firsts = np.cumsum(lengths) - lengths
+    values[np.repeat(offsets[rows] - firsts, lengths) + np.arange(total)] = flat
+    return []
 
 
 def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
