@@ -53,7 +53,12 @@ PYTHON = sys.executable
 
 
 def _document(
-    n_images: int, n_people: int, rng: np.random.Generator, first_id: int, raw_cvat: bool
+    n_images: int,
+    n_people: int,
+    rng: np.random.Generator,
+    first_id: int,
+    raw_cvat: bool,
+    float32: bool = False,
 ) -> dict:
     size_of = rng.integers(0, len(SIZES), n_images)
     images = [
@@ -85,7 +90,17 @@ def _document(
     if not raw_cvat:  # a raw CVAT export keeps the drawn position of outside points (PL601)
         xs[vs == 0] = 0
         ys[vs == 0] = 0
-    kps = np.stack([xs, ys, vs], axis=2).reshape(n_people, 51).tolist()
+    if float32:  # sub-pixel positions that went through float32, as 16-17 digit decimals
+        xs = (xs + rng.random((n_people, 17)) * 0.99).astype(np.float32).astype(np.float64)
+        ys = (ys + rng.random((n_people, 17)) * 0.99).astype(np.float32).astype(np.float64)
+        xs[vs == 0] = 0
+        ys[vs == 0] = 0
+        kps = [
+            [v for triplet in zip(x, y, v, strict=True) for v in triplet]
+            for x, y, v in zip(xs.tolist(), ys.tolist(), vs.tolist(), strict=True)
+        ]
+    else:
+        kps = np.stack([xs, ys, vs], axis=2).reshape(n_people, 51).tolist()
     polygon = np.stack(
         [bx[:, None] + rng.integers(0, bw[:, None] + 1, (n_people, 7)),
          by[:, None] + rng.integers(0, bh[:, None] + 1, (n_people, 7))], axis=2
@@ -144,6 +159,10 @@ def _raw_root(root: Path) -> Path:
     return root.parent / f"{root.name}-raw-cvat"
 
 
+def _float32_root(root: Path) -> Path:
+    return root.parent / f"{root.name}-float32"
+
+
 def generate(root: Path) -> None:
     from PIL import Image
 
@@ -151,28 +170,31 @@ def generate(root: Path) -> None:
     if root.exists():
         shutil.rmtree(root)
     (root / "annotations").mkdir(parents=True)
-    raw = _raw_root(root)
-    if raw.exists():
-        shutil.rmtree(raw)
-    (raw / "annotations").mkdir(parents=True)
-    sources = {}
-    for w, h in SIZES:  # real JPEGs with some texture, ~10-20 KB each
-        path = root / f"source_{w}x{h}.jpg"
-        Image.effect_noise((w, h), 30).convert("RGB").save(path, quality=75)
-        sources[(w, h)] = path
-    for split, n_images, n_people, first in (
-        ("train", N_IMAGES, N_PEOPLE, 1),
-        ("val", N_VAL_IMAGES, N_VAL_PEOPLE, 10_000_000),
-    ):
-        name = f"person_keypoints_{split}.json"
-        for target, is_raw in ((root, False), (raw, True)):  # same seed: same people
-            rng = np.random.default_rng([SEED, first])
-            doc = _document(n_images, n_people, rng, first, raw_cvat=is_raw)
-            (target / "annotations" / name).write_bytes(orjson.dumps(doc))
+    raw, float32 = _raw_root(root), _float32_root(root)
+    for twin in (raw, float32):
+        if twin.exists():
+            shutil.rmtree(twin)
+        (twin / "annotations").mkdir(parents=True)
+    twins = ((root, False, False), (raw, True, False), (float32, False, True))
+    for target, is_raw, is_float32 in twins:
+        sources = {}  # per root: a file takes at most 65,000 hard links
+        for w, h in SIZES:  # real JPEGs with some texture, ~10-20 KB each
+            path = target / f"source_{w}x{h}.jpg"
+            Image.effect_noise((w, h), 30).convert("RGB").save(path, quality=75)
+            sources[(w, h)] = path
+        for split, n_images, n_people, first in (
+            ("train", N_IMAGES, N_PEOPLE, 1),
+            ("val", N_VAL_IMAGES, N_VAL_PEOPLE, 10_000_000),
+        ):
+            rng = np.random.default_rng([SEED, first])  # same seed: same people in each root
+            doc = _document(n_images, n_people, rng, first, is_raw, is_float32)
+            path = target / "annotations" / f"person_keypoints_{split}.json"
+            path.write_bytes(orjson.dumps(doc))
             _write_images(target / "images" / split, doc, sources)
-    for path in sources.values():
-        path.unlink()  # the links keep the inodes; the root holds only images/ + annotations/
-    (root.parent / f"{root.name}.params.json").write_text(json.dumps([N_IMAGES, N_PEOPLE, SEED, 3]))
+        for path in sources.values():
+            path.unlink()  # the links keep the inodes; the root holds only images/ + annotations/
+    params = json.dumps([N_IMAGES, N_PEOPLE, SEED, 4])
+    (root.parent / f"{root.name}.params.json").write_text(params)
     print(f"generated {root} in {time.perf_counter() - t0:.1f} s")
 
 
@@ -257,6 +279,10 @@ def processes(root: Path, repeat: int) -> None:
             PYTHON, "-m", "poselint", "check", str(_raw_root(root)), "-q", "--format", "json",
             "--no-image-size",
         ],
+        "float32 coords, --no-image-size": [
+            PYTHON, "-m", "poselint", "check", str(_float32_root(root)), "-q", "--format",
+            "json", "--no-image-size",
+        ],
     }  # fmt: skip
     print(f"fresh processes, best of {repeat} (wall includes interpreter start, imports, exit):")
     results = {}
@@ -292,7 +318,7 @@ def main() -> None:
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     params = args.root.parent / f"{args.root.name}.params.json"
-    current = json.dumps([N_IMAGES, N_PEOPLE, SEED, 3])
+    current = json.dumps([N_IMAGES, N_PEOPLE, SEED, 4])
     if args.generate_only:
         args.root.parent.mkdir(parents=True, exist_ok=True)
         generate(args.root)

@@ -97,8 +97,7 @@ def test_arrays_of_numbers_parse_to_exactly_what_msgspec_gives(arrays):
 
 def test_the_word_parser_is_what_runs_on_coco_and_cvat_numbers(monkeypatch):
     """No exponent, no number over 8 characters: nothing falls back to msgspec."""
-    monkeypatch.setattr(keypoints, "_exact", _refuse)
-    monkeypatch.setattr(keypoints, "_parse_each", _refuse)
+    monkeypatch.setattr(keypoints._Chunk, "_parse_slow", _refuse)
     rng = np.random.default_rng(7)
     ints = [_array([str(v) for v in row], "") for row in rng.integers(0, 640, (300, 51))]
     decimals = [_array([f"{v:.2f}" for v in row], " ") for row in rng.uniform(-10, 1000, (300, 51))]

@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,13 @@ class ImageIndex:
     # Entries the walk did not enter or follow, with the reason: posix path -> why.
     # Lets a rule explain a missing file_name below a symlink loop or an escaping link.
     notes: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def not_files(self) -> set[str]:
+        """The entries that are not (links to) regular files: dangling, FIFOs, folders..."""
+        return {
+            key for key, info in self.files.items() if info is not _FILE and info.kind != "file"
+        }
 
 
 def _inside(path: str, root: str) -> bool:

@@ -23,7 +23,6 @@ inputs.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from functools import cached_property
@@ -217,25 +216,6 @@ def check_exponents(raws: list[Any], text: bytes) -> None:
                 decode_strict(data)
 
 
-def _exact(raw: bytes) -> tuple[FloatArray, list[bool], bool, bool]:
-    """An array of numbers decoded exactly: (its floats, which were ints, whether its text
-    must be kept because float64 cannot give an integer back, whether a number overflows)."""
-    try:
-        values, overflow = decode_strict(raw), False
-    except OutOfRange:
-        values, overflow = json.loads(raw), True
-    ints = [type(v) is int for v in values]
-    floats = np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
-    keep = any(
-        is_int and not -(2**53) <= v <= 2**53 for v, is_int in zip(values, ints, strict=True)
-    )
-    return floats, ints, keep or overflow, overflow
-
-
-# ---------------------------------------------------------------------------------------------
-# From raw JSON text (the loader's compact path)
-
-
 def _is_number_array(raw: bytes) -> bool:
     """Given valid JSON: an array whose elements are all numbers."""
     return (
@@ -257,51 +237,103 @@ def _eight_digits(words: NDArray[np.uint64], n: NDArray[np.int64]) -> NDArray[np
     return value
 
 
-def _parse_chunk(
-    chunk: NDArray[np.uint8], words: NDArray[np.uint64]
-) -> tuple[FloatArray, NDArray[np.intp], BoolArray, BoolArray]:
-    """Numbers of a run of arrays of numbers (no exponents): (values, token starts, fast,
-    has_dot).
+class _Chunk:
+    """One numpy pass over a run of whole arrays: every number's value, where it starts,
+    and whether it was written as an integer."""
 
-    chunk: the bytes, starting with '[' and ending with ']'; words: a uint64 read at every
-    byte of chunk (and 8 past it). fast[i] is False where token i is too long for one word.
-    """
-    # '-' (45), '.' (46) and the digits (48..57) make numbers; everything else separates them
-    separator = (chunk - np.uint8(45)) > np.uint8(12)
-    seps = np.flatnonzero(separator)
-    has_token = (seps[1:] - seps[:-1]) > 1
-    starts = seps[:-1][has_token] + 1
-    lengths = (seps[1:][has_token] - starts).astype(np.int64)
-    w = words[starts]
-    negative = (w & np.uint64(0xFF)) == np.uint64(45)
-    if negative.any():  # read those again from after the '-': all 8 bytes may be digits
-        signed = np.flatnonzero(negative)
-        w[signed] = words[starts[signed] + 1]
-        lengths = lengths - negative
-    fast = lengths <= _MAX_FAST_CHARS  # the whole number (digits and '.') is in the word
-    fraction = np.zeros(len(w), dtype=np.int64)
-    has_dot = np.zeros(len(w), dtype=np.bool_)
-    if np.any(chunk == 46):
-        # The '.' byte: SWAR zero-byte search on w ^ '........', lowest match only.
-        x = w ^ np.uint64(0x2E2E2E2E2E2E2E2E)
-        hit = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
-        hit &= _BYTE_MASK[np.minimum(lengths, 8)]
-        has_dot = hit != 0  # (a long number's '.' may lie past the word: redone exactly)
-        lowest = hit & (~hit + np.uint64(1))  # the lowest set bit: 2**(8p + 7)
-        where = np.flatnonzero(has_dot)
-        p = ((np.log2(lowest[where].astype(np.float64)).astype(np.int64)) - 7) // 8
-        low = _BYTE_MASK[p]
-        dw = w[where]
-        w[where] = (dw & low) | ((dw >> _U8) & ~low)  # drop the '.': digits close up
-        fraction[where] = lengths[where] - p - 1
-        lengths[where] -= 1
-    mantissa = _eight_digits(w, np.minimum(lengths, _MAX_FAST_CHARS))
-    # An integer below 2**53 over an exact power of ten: one correctly rounded division.
-    values = mantissa.astype(np.float64)
-    if fraction.any():
-        values /= _POW10[np.minimum(fraction, 8)]  # (a long token's slot is redone exactly)
-    np.negative(values, out=values, where=negative)
-    return values, starts, fast, has_dot
+    def __init__(self, chunk: NDArray[np.uint8], words: NDArray[np.uint64]) -> None:
+        """chunk: the bytes, starting with '[' and ending with ']'; words: a uint64 read at
+        every byte of chunk (and 8 past it)."""
+        # '-' (45), '.' (46) and the digits (48..57) make numbers, and in exponents e, E, +
+        separator = (chunk - np.uint8(45)) > np.uint8(12)
+        exponents = bool(np.any((chunk | np.uint8(0x20)) == ord("e")))
+        if exponents:
+            separator &= (chunk | np.uint8(0x20)) != ord("e")
+            separator &= chunk != ord("+")
+        seps = np.flatnonzero(separator)
+        has_token = (seps[1:] - seps[:-1]) > 1
+        self.starts = starts = seps[:-1][has_token] + 1
+        self.sizes = sizes = (seps[1:][has_token] - starts).astype(np.int64)  # as written
+        w = words[starts]
+        negative = (w & np.uint64(0xFF)) == np.uint64(45)
+        lengths = sizes
+        if negative.any():  # read those again from after the '-': all 8 bytes may be digits
+            signed = np.flatnonzero(negative)
+            w[signed] = words[starts[signed] + 1]
+            lengths = lengths - negative
+        fast = lengths <= _MAX_FAST_CHARS  # the whole number (digits and '.') is in the word
+        fraction = np.zeros(len(w), dtype=np.int64)
+        has_dot = np.zeros(len(w), dtype=np.bool_)
+        if np.any(chunk == 46):
+            # The '.' byte: SWAR zero-byte search on w ^ '........', lowest match only.
+            x = w ^ np.uint64(0x2E2E2E2E2E2E2E2E)
+            hit = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
+            hit &= _BYTE_MASK[np.minimum(lengths, 8)]
+            has_dot = hit != 0  # (a long number's '.' may lie past the word: see below)
+            lowest = hit & (~hit + np.uint64(1))  # the lowest set bit: 2**(8p + 7)
+            where = np.flatnonzero(has_dot)
+            p = ((np.log2(lowest[where].astype(np.float64)).astype(np.int64)) - 7) // 8
+            low = _BYTE_MASK[p]
+            dw = w[where]
+            w[where] = (dw & low) | ((dw >> _U8) & ~low)  # drop the '.': digits close up
+            fraction[where] = lengths[where] - p - 1
+            lengths = lengths - has_dot
+        mantissa = _eight_digits(w, np.minimum(lengths, _MAX_FAST_CHARS))
+        # An integer below 2**53 over an exact power of ten: one correctly rounded division.
+        self.values = values = mantissa.astype(np.float64)
+        if fraction.any():
+            values /= _POW10[np.minimum(fraction, 8)]
+        np.negative(values, out=values, where=negative)
+        self.is_int = ~has_dot
+        self.overflow = np.zeros(0, dtype=np.intp)  # numbers beyond float64 (token indexes)
+        self.big = np.zeros(0, dtype=np.intp)  # integers float64 cannot give back
+        if exponents:
+            fast &= ~self._has_exponent(chunk)
+        slow = np.flatnonzero(~fast)
+        if len(slow):
+            self._parse_slow(chunk, slow)
+
+    def _has_exponent(self, chunk: NDArray[np.uint8]) -> BoolArray:
+        marks = np.flatnonzero((chunk | np.uint8(0x20)) == ord("e"))
+        has = np.zeros(len(self.starts), dtype=np.bool_)
+        has[np.searchsorted(self.starts, marks, side="right") - 1] = True
+        return has
+
+    def _parse_slow(self, chunk: NDArray[np.uint8], slow: NDArray[np.intp]) -> None:
+        """Numbers too long for one word, or with an exponent: their bytes gathered into one
+        JSON array, decoded by msgspec (exact), in one call."""
+        sizes = self.sizes[slow]
+        firsts = np.cumsum(sizes) - sizes  # each token's first byte in the gathered text
+        total = int(sizes.sum())
+        inside = np.arange(total) - np.repeat(firsts, sizes)  # byte index within its token
+        text = np.full(total + len(slow) + 1, ord(","), dtype=np.uint8)
+        text[0] = ord("[")
+        text[-1] = ord("]")
+        # token i's bytes go after the "[" and one comma per token before it
+        text[np.repeat(firsts + np.arange(len(slow)) + 1, sizes) + inside] = chunk[
+            np.repeat(self.starts[slow], sizes) + inside
+        ]
+        marks = (text == ord(".")) | ((text | np.uint8(0x20)) == ord("e"))
+        is_float = np.add.reduceat(marks[1:], firsts + np.arange(len(slow)))[: len(slow)] > 0
+        self.is_int[slow] = ~is_float
+        try:
+            numbers = decode_strict(text.tobytes())
+        except OutOfRange:  # which: one by one (1e400 in a fuzzed file)
+            numbers = []
+            for i in slow.tolist():
+                token = chunk[self.starts[i] : self.starts[i] + self.sizes[i]].tobytes()
+                try:
+                    numbers.append(decode_strict(token))
+                except OutOfRange:
+                    numbers.append(json.loads(token))
+                    self.overflow = np.append(self.overflow, i)
+        try:
+            floats = np.array(numbers, dtype=np.float64).reshape(len(slow))
+        except OverflowError:  # an integer beyond float range: NaN, as _as_float has it
+            floats = np.fromiter(map(_as_float, numbers), dtype=np.float64, count=len(slow))
+        self.values[slow] = floats
+        big = ~is_float & ~(np.abs(floats) < 2**53)  # (NaN: beyond float range)
+        self.big = slow[big]
 
 
 # values, counts, is_int, rows whose text exact() needs, rows holding an overflowing number
@@ -310,12 +342,11 @@ Parsed = tuple[FloatArray, IntArray, BoolArray, list[int], list[int]]
 
 def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None = None) -> Parsed:
     """The numbers of JSON arrays of numbers, in order: (values, each array's count, which
-    values were JSON integers, the arrays whose text exact() needs).
+    values were JSON integers, the arrays whose text exact() needs, the arrays holding a
+    number beyond float64).
 
     text: the arrays joined, then _PAD; bounds: (n + 1,) their spans in text."""
     n = len(bounds) - 1
-    if b"e" in text or b"E" in text:  # exponents: rare, and beyond the word parser
-        return _parse_each(text, bounds)
     u = np.frombuffer(text, dtype=np.uint8)
     words = np.ndarray(shape=(len(u) - 7,), dtype="<u8", buffer=text, strides=(1,))
     # at most one number more than commas per array: filled in place, never concatenated
@@ -328,81 +359,27 @@ def _parse_number_arrays(text: bytes, bounds: IntArray, spare: bytearray | None 
         is_int = np.empty(most, dtype=np.bool_)
     filled = 0
     counts = np.zeros(n, dtype=np.int64)
-    slow: list[int] = []
+    keep: set[int] = set()
+    overflow: set[int] = set()
     first = 0
     while first < n:
         # a run of whole arrays of about _CHUNK_BYTES
         last = int(np.searchsorted(bounds, bounds[first] + _CHUNK_BYTES, side="right")) - 1
         last = min(max(last, first + 1), n)
         lo, hi = int(bounds[first]), int(bounds[last])
-        values, starts, fast, has_dot = _parse_chunk(u[lo:hi], words[lo:hi])
+        chunk = _Chunk(u[lo:hi], words[lo:hi])
         # tokens per array: how many token starts fall in each array's span
-        edges = np.searchsorted(starts, bounds[first : last + 1] - lo)
+        edges = np.searchsorted(chunk.starts, bounds[first : last + 1] - lo)
         counts[first:last] = np.diff(edges)
-        if not fast.all():
-            owner = np.searchsorted(bounds[first : last + 1] - lo, starts[~fast], side="right")
-            hit = np.zeros(last - first, dtype=np.bool_)
-            hit[owner - 1] = True
-            slow.extend((np.flatnonzero(hit) + first).tolist())
-        out[filled : filled + len(values)] = values
-        np.logical_not(has_dot, out=is_int[filled : filled + len(values)])
-        filled += len(values)
+        for tokens, rows in ((chunk.big, keep), (chunk.overflow, overflow)):
+            if len(tokens):
+                rows.update((np.searchsorted(edges, tokens, side="right") - 1 + first).tolist())
+        size = len(chunk.values)
+        out[filled : filled + size] = chunk.values
+        is_int[filled : filled + size] = chunk.is_int
+        filled += size
         first = last
-    values, is_int = out[:filled], is_int[:filled]
-    keep: list[int] = []
-    overflow: list[int] = []
-    if slow:  # numbers longer than a word: msgspec decides, many arrays per call
-        offsets = _offsets(counts)
-        for first in range(0, len(slow), _SLOW_BATCH):
-            rows = np.array(slow[first : first + _SLOW_BATCH], dtype=np.int64)
-            over = _parse_slow(text, bounds, rows, offsets, values)
-            keep.extend(rows.tolist())  # exact() decodes their text: ints stay ints
-            overflow.extend(over)
-    return values, counts, is_int, keep, overflow
-
-
-_SLOW_BATCH = 4096  # arrays per msgspec call: ~200k Python numbers alive at a time
-
-
-def _parse_slow(
-    text: bytes, bounds: IntArray, rows: IntArray, offsets: IntArray, values: FloatArray
-) -> list[int]:
-    """The values of arrays `rows` into `values`, exactly, with one msgspec call and one
-    np.fromiter for the whole batch; the rows holding a number beyond float64 are returned."""
-    spans = zip(bounds[rows].tolist(), bounds[rows + 1].tolist(), strict=True)
-    try:
-        arrays = decode_strict(b"[" + b",".join([text[a:b] for a, b in spans]) + b"]")
-    except OutOfRange:  # find which, array by array
-        over = []
-        for j in rows.tolist():
-            a, b = offsets[j], offsets[j + 1]
-            values[a:b], _, _, overflow = _exact(text[bounds[j] : bounds[j + 1]])
-            if overflow:
-                over.append(j)
-        return over
-    lengths = offsets[rows + 1] - offsets[rows]
-    total = int(lengths.sum())
-    try:
-        flat = np.fromiter(itertools.chain.from_iterable(arrays), np.float64, count=total)
-    except OverflowError:  # an integer beyond float range: NaN, as _as_float has it
-        chain = itertools.chain.from_iterable(arrays)
-        flat = np.fromiter(map(_as_float, chain), np.float64, count=total)
-    # where each batch value goes: its array's offset plus its place in the array
-    firsts = np.cumsum(lengths) - lengths
-    values[np.repeat(offsets[rows] - firsts, lengths) + np.arange(total)] = flat
-    return []
-
-
-def _parse_each(text: bytes, bounds: IntArray) -> Parsed:
-    spans = bounds.tolist()
-    parsed = [_exact(text[a:b]) for a, b in itertools.pairwise(spans)]
-    counts = np.fromiter((len(p[1]) for p in parsed), dtype=np.int64, count=len(parsed))
-    if not parsed:
-        return np.zeros(0), counts, np.zeros(0, dtype=np.bool_), [], []
-    values = np.concatenate([p[0] for p in parsed])
-    is_int = np.fromiter((i for p in parsed for i in p[1]), dtype=np.bool_, count=len(values))
-    keep = [j for j, p in enumerate(parsed) if p[2]]
-    return values, counts, is_int, keep, [j for j, p in enumerate(parsed) if p[3]]
+    return out[:filled], counts, is_int[:filled], sorted(keep | overflow), sorted(overflow)
 
 
 def store_from_raw(
