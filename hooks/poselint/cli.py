@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
@@ -17,12 +17,14 @@ from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic, display_path
 from poselint.discovery import Discovered, DiscoveryError, Target, discover, discover_tracked
 from poselint.engine import lint_dataset, select_rules
-from poselint.fix.output import FixResult, print_dvc_hint, print_fix_lines
 from poselint.ingest import add_ingest_parser
 from poselint.loader import gc_paused
 from poselint.pack import add_pack_parser
 from poselint.report import FORMATS, write_report
 from poselint.rules import Rule
+
+if TYPE_CHECKING:
+    from poselint.fix import FixResult
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -213,6 +215,8 @@ def run_check(args: argparse.Namespace) -> int:
         write_stats(args.stats, stats)
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:
+        from poselint.fix.output import print_fix_lines  # --fix only: ~15 ms of imports
+
         print_fix_lines(fixed, fix_out, cwd)
     if html:
         from poselint.htmlreport import write_html_report
@@ -234,6 +238,8 @@ def run_check(args: argparse.Namespace) -> int:
     )
     changed = any(f.changes or f.refusals for f in fixes)
     for fixed in fixes:
+        from poselint.fix.output import print_dvc_hint
+
         print_dvc_hint(fixed, fix_out, cwd)
     if changed:
         return EXIT_VIOLATIONS
