@@ -392,7 +392,8 @@ def store_from_raw(
     returns (the raw texts are copied out): the parse writes the numbers into it."""
     n = len(annotations)
     raws: list[Any] = [a.get("keypoints") for a in annotations]
-    kept = [r for r in raws if r is not None]
+    every = None not in raws
+    kept = raws if every else [r for r in raws if r is not None]
     text = b"".join([*kept, _PAD])
     check_exponents(kept, text)
     bounds = _offsets(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)))
@@ -402,7 +403,11 @@ def store_from_raw(
         and not any(c in text for c in (b'"', b"{", b"t", b"f", b"n"))
     )
     if simple:  # the common case: every keypoints value is an array of numbers
-        stored = np.fromiter((r is not None for r in raws), dtype=np.bool_, count=n)
+        stored = (
+            np.ones(n, dtype=np.bool_)
+            if every
+            else np.fromiter((r is not None for r in raws), dtype=np.bool_, count=n)
+        )
         stored_raws = kept
     else:  # some annotation holds something else: sort them one by one
         stored = np.fromiter(
@@ -411,9 +416,13 @@ def store_from_raw(
         stored_raws = [raws[j] for j in np.flatnonzero(stored).tolist()]
         text = b"".join([*stored_raws, _PAD])
         bounds = _offsets(np.fromiter(map(len, stored_raws), dtype=np.int64))
-    for annotation, raw, is_stored in zip(annotations, raws, stored.tolist(), strict=True):
-        if raw is not None:
-            annotation["keypoints"] = STORED if is_stored else decode_strict(raw)
+    if every and simple:  # every one is stored
+        for annotation in annotations:
+            annotation["keypoints"] = STORED
+    else:
+        for annotation, raw, is_stored in zip(annotations, raws, stored.tolist(), strict=True):
+            if raw is not None:
+                annotation["keypoints"] = STORED if is_stored else decode_strict(raw)
     sizes = np.zeros(n, dtype=np.int64)
     sizes[stored] = np.diff(bounds)
     return KeypointStore(stored, text=text, text_offsets=_offsets(sizes), spare=spare)

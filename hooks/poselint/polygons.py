@@ -79,8 +79,9 @@ def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
     """Replace each raw `segmentation` in the dicts: POLYGONS for polygons (text kept here),
     the decoded value for anything else."""
     raws: list[Any] = [a.get("segmentation") for a in annotations]
-    rows = [j for j, r in enumerate(raws) if r is not None]
-    kept: list[Any] = [raws[j] for j in rows]
+    every = None not in raws  # the common case: skip the bookkeeping of who has one
+    rows = list(range(len(raws))) if every else [j for j, r in enumerate(raws) if r is not None]
+    kept: list[Any] = raws if every else [raws[j] for j in rows]
     text = b"\n".join(kept)
     check_exponents(kept, text)  # (a 309-digit decimal in a polygon is not caught: README)
     bounds = np.zeros(len(kept) + 1, dtype=np.int64)
@@ -92,8 +93,12 @@ def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
         bounds = np.zeros(len(kept) + 1, dtype=np.int64)
         lengths = np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)) + 1
         np.cumsum(lengths, out=bounds[1:])
-    polygons = set(rows)
-    for j, (annotation, raw) in enumerate(zip(annotations, raws, strict=True)):
-        if raw is not None:
-            annotation["segmentation"] = POLYGONS if j in polygons else decode_strict(raw)
+    if len(rows) == len(annotations):  # every one is polygons
+        for annotation in annotations:
+            annotation["segmentation"] = POLYGONS
+    else:
+        polygons = set(rows)
+        for j, (annotation, raw) in enumerate(zip(annotations, raws, strict=True)):
+            if raw is not None:
+                annotation["segmentation"] = POLYGONS if j in polygons else decode_strict(raw)
     return PolygonText(np.array(rows, dtype=np.int64), text, bounds)
