@@ -12,13 +12,13 @@ and parses the numbers straight into numpy:
   parsed 8 bytes at a time with SWAR arithmetic over uint64 arrays; the float is the
   mantissa divided by a power of ten, one correctly rounded IEEE operation (Clinger's fast
   path), so it equals what float(text) gives;
-- anything else (exponents, longer numbers) goes through msgspec, one array at a time.
+- the others (exponents, longer numbers such as float32 values written in full) are gathered
+  per chunk into one JSON array and decoded by msgspec in one call.
 
-In the document, a stored annotation's `keypoints` is replaced by the STORED sentinel; the
-values are in `values`, and `exact(j)` decodes the original text again (ints stay ints) for
-the few consumers that need the value as written: schema error messages, the HTML report,
-pycocotools. tests/test_keypoints.py checks the parse against msgspec on random and corpus
-inputs.
+In the document, a stored annotation's `keypoints` is replaced by the STORED marker; the
+values are in `values`, and `exact(j)` gives them back as written (ints stay ints) for the
+few consumers that need that: the HTML report, pycocotools. tests/test_keypoints.py checks
+the parse against msgspec on random, CVAT- and COCO-shaped input.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def keypoints_of(annotation: Any, j: int, store: KeypointStore | None) -> Any:
     if not isinstance(annotation, dict):
         return None
     value = annotation.get("keypoints")
-    if value is STORED or (type(value) is str and value == STORED):
+    if value is STORED:  # the marker object itself, never an equal string from a file
         assert store is not None
         return store.exact(j)
     return value
