@@ -36,7 +36,7 @@ def generate(root: Path) -> int:
     (root / "images" / "Train").mkdir(parents=True)
     (root / "images" / "val").mkdir(parents=True)
     rng = np.random.default_rng(SEED)
-    doc = _document(N_IMAGES, N_PEOPLE, rng, 1)
+    doc = _document(N_IMAGES, N_PEOPLE, rng, 1, raw_cvat=False)
     outside = 0
     for ann in doc["annotations"]:  # CVAT keeps the drawn position of outside points
         kps = ann["keypoints"]
@@ -45,7 +45,7 @@ def generate(root: Path) -> int:
                 kps[i], kps[i + 1] = 17 + i, 23 + i
                 outside += 1
     (root / "annotations" / "person_keypoints_Train.json").write_bytes(orjson.dumps(doc))
-    val = _document(10, 20, rng, 10_000_000)
+    val = _document(10, 20, rng, 10_000_000, raw_cvat=False)
     (root / "annotations" / "person_keypoints_val.json").write_bytes(orjson.dumps(val))
     return outside
 

@@ -23,6 +23,7 @@ the parse against msgspec on random, CVAT- and COCO-shaped input.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from functools import cached_property
@@ -435,16 +436,22 @@ def store_from_raw(
 def store_from_lists(annotations: list[Any]) -> KeypointStore:
     """The same store over a document that keeps its keypoints lists (they stay in place)."""
     values: list[Any] = [a.get("keypoints") if isinstance(a, dict) else None for a in annotations]
-    stored_list = [type(k) is list and set(map(type, k)) <= _NUMBER_TYPES for k in values]
+    stored_list = [type(k) is list for k in values]
     lists: list[list[Any]] = [k if ok else [] for k, ok in zip(values, stored_list, strict=True)]
+    chain = itertools.chain.from_iterable
+    if not set(map(type, chain(lists))) <= _NUMBER_TYPES:  # one C-level scan of every value
+        # rare: find the arrays holding something else (a bool, a string...)
+        stored_list = [
+            ok and set(map(type, k)) <= _NUMBER_TYPES
+            for k, ok in zip(lists, stored_list, strict=True)
+        ]
+        lists = [k if ok else [] for k, ok in zip(lists, stored_list, strict=True)]
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    chain = (v for k in lists for v in k)
+    total = int(counts.sum())
     try:
-        flat = np.fromiter(chain, dtype=np.float64, count=int(counts.sum()))
+        flat = np.fromiter(chain(lists), dtype=np.float64, count=total)
     except OverflowError:  # an integer beyond float range: NaN, as the raw path does
-        flat = np.fromiter(
-            (_as_float(v) for k in lists for v in k), dtype=np.float64, count=int(counts.sum())
-        )
+        flat = np.fromiter(map(_as_float, chain(lists)), dtype=np.float64, count=total)
     stored = np.array(stored_list, dtype=np.bool_).reshape(len(lists))
     return KeypointStore(stored, values=flat, counts=counts)
 
