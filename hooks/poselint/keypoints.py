@@ -41,7 +41,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-_NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
+NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
 _CHUNK_BYTES = 1 << 18  # text per numpy pass: its temporaries stay in the CPU cache
 _MAX_FAST_CHARS = 8  # digits (and one '.') per number that one uint64 word holds
 
@@ -176,8 +176,9 @@ def keypoints_of(annotation: Any, j: int, store: KeypointStore | None) -> Any:
     return value
 
 
-def _as_float(value: Any) -> float:
-    if type(value) not in _NUMBER_TYPES:
+def as_float(value: Any) -> float:
+    """A JSON number as a float; NaN for anything else (a bool is no number to JSON Schema)."""
+    if type(value) not in NUMBER_TYPES:
         return math.nan
     try:
         return float(value)
@@ -330,8 +331,8 @@ class _Chunk:
                     self.overflow = np.append(self.overflow, i)
         try:
             floats = np.array(numbers, dtype=np.float64).reshape(len(slow))
-        except OverflowError:  # an integer beyond float range: NaN, as _as_float has it
-            floats = np.fromiter(map(_as_float, numbers), dtype=np.float64, count=len(slow))
+        except OverflowError:  # an integer beyond float range: NaN, as as_float has it
+            floats = np.fromiter(map(as_float, numbers), dtype=np.float64, count=len(slow))
         self.values[slow] = floats
         big = ~is_float & ~(np.abs(floats) < 2**53)  # (NaN: beyond float range)
         self.big = slow[big]
@@ -439,10 +440,10 @@ def store_from_lists(annotations: list[Any]) -> KeypointStore:
     stored_list = [type(k) is list for k in values]
     lists: list[list[Any]] = [k if ok else [] for k, ok in zip(values, stored_list, strict=True)]
     chain = itertools.chain.from_iterable
-    if not set(map(type, chain(lists))) <= _NUMBER_TYPES:  # one C-level scan of every value
+    if not set(map(type, chain(lists))) <= NUMBER_TYPES:  # one C-level scan of every value
         # rare: find the arrays holding something else (a bool, a string...)
         stored_list = [
-            ok and set(map(type, k)) <= _NUMBER_TYPES
+            ok and set(map(type, k)) <= NUMBER_TYPES
             for k, ok in zip(lists, stored_list, strict=True)
         ]
         lists = [k if ok else [] for k, ok in zip(lists, stored_list, strict=True)]
@@ -451,7 +452,7 @@ def store_from_lists(annotations: list[Any]) -> KeypointStore:
     try:
         flat = np.fromiter(chain(lists), dtype=np.float64, count=total)
     except OverflowError:  # an integer beyond float range: NaN, as the raw path does
-        flat = np.fromiter(map(_as_float, chain(lists)), dtype=np.float64, count=total)
+        flat = np.fromiter(map(as_float, chain(lists)), dtype=np.float64, count=total)
     stored = np.array(stored_list, dtype=np.bool_).reshape(len(lists))
     return KeypointStore(stored, values=flat, counts=counts)
 

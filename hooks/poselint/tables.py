@@ -10,7 +10,6 @@ a list of 3k numbers contributes no triplets (the schema rule reports it).
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,10 +19,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.keypoints import KeypointStore
+from poselint.keypoints import NUMBER_TYPES, KeypointStore, as_float
 from poselint.loader import gc_paused
 
-_NUMBER_TYPES = frozenset({int, float})  # exact types: bool is an int subclass, not a number
 _INT64_MAX = 2**63 - 1
 
 FloatArray = NDArray[np.float64]
@@ -103,16 +101,7 @@ def column(rows: list[Any], key: str) -> list[Any]:
 
 
 def _all_numbers(values: Iterable[Any]) -> bool:
-    return set(map(type, values)) <= _NUMBER_TYPES
-
-
-def _as_float(value: Any) -> float:
-    if type(value) not in _NUMBER_TYPES:
-        return math.nan
-    try:
-        return float(value)
-    except OverflowError:  # an integer beyond float range is no usable coordinate
-        return math.nan
+    return set(map(type, values)) <= NUMBER_TYPES
 
 
 def _numbers(values: list[Any], checked: bool = False) -> FloatArray:
@@ -122,7 +111,7 @@ def _numbers(values: list[Any], checked: bool = False) -> FloatArray:
             return np.array(values, dtype=np.float64).reshape(len(values))
         except (OverflowError, ValueError, TypeError):
             pass
-    return np.fromiter(map(_as_float, values), dtype=np.float64, count=len(values))
+    return np.fromiter(map(as_float, values), dtype=np.float64, count=len(values))
 
 
 def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
@@ -157,7 +146,7 @@ def _bboxes(values: list[Any], checked: bool = False) -> FloatArray:
     out = np.full((n, 4), np.nan)
     for row, b in enumerate(values):
         if type(b) is list and len(b) == 4 and _all_numbers(b):
-            out[row] = [_as_float(v) for v in b]
+            out[row] = [as_float(v) for v in b]
     return out
 
 
