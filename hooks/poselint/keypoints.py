@@ -59,8 +59,9 @@ _PAD = b"\0" * 8  # after the text: a uint64 word can be read at every byte of i
 class KeypointStore:
     """values[offsets[j]:offsets[j+1]] are annotation j's keypoints when stored[j].
 
-    From raw text the numbers are parsed on first use (Split.tables), after the loader has
-    let go of the file's bytes: the two never sit in memory together.
+    From raw text the numbers are parsed on first use (PL303 or Split.tables), once the loader
+    is done with the file's bytes: they are written into that buffer's pages when it is ours
+    (`spare`), then the text is let go unless exact() needs it.
     """
 
     def __init__(
