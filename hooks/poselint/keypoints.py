@@ -122,7 +122,7 @@ class KeypointStore:
         if self._counts is None:
             self._parse()
         assert self._counts is not None
-        return _offsets(self._counts)
+        return offsets_from_counts(self._counts)
 
     @property
     def out_of_range(self) -> list[int]:
@@ -399,7 +399,7 @@ def store_from_raw(
     kept = raws if every else [r for r in raws if r is not None]
     text = b"".join([*kept, _PAD])
     check_exponents(kept, text)
-    bounds = _offsets(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)))
+    bounds = offsets_from_counts(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)))
     simple = (
         text.count(b"[") == len(kept)
         and bool((np.frombuffer(text, dtype=np.uint8)[bounds[:-1]] == ord("[")).all())
@@ -418,7 +418,7 @@ def store_from_raw(
         )
         stored_raws = [raws[j] for j in np.flatnonzero(stored).tolist()]
         text = b"".join([*stored_raws, _PAD])
-        bounds = _offsets(np.fromiter(map(len, stored_raws), dtype=np.int64))
+        bounds = offsets_from_counts(np.fromiter(map(len, stored_raws), dtype=np.int64))
     if every and simple:  # every one is stored
         for annotation in annotations:
             annotation["keypoints"] = STORED
@@ -428,7 +428,7 @@ def store_from_raw(
                 annotation["keypoints"] = STORED if is_stored else decode_strict(raw)
     sizes = np.zeros(n, dtype=np.int64)
     sizes[stored] = np.diff(bounds)
-    return KeypointStore(stored, text=text, text_offsets=_offsets(sizes), spare=spare)
+    return KeypointStore(stored, text=text, text_offsets=offsets_from_counts(sizes), spare=spare)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,7 +458,8 @@ def store_from_lists(annotations: list[Any]) -> KeypointStore:
     return KeypointStore(stored, values=flat, counts=counts)
 
 
-def _offsets(counts: IntArray) -> IntArray:
+def offsets_from_counts(counts: IntArray) -> IntArray:
+    """(n + 1,) starts of n consecutive runs of the given lengths, then the end."""
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.keypoints import check_exponents, decode_exact, decode_strict
+from poselint.keypoints import check_exponents, decode_exact, decode_strict, offsets_from_counts
 
 POLYGONS = "\x00poselint:polygons-as-text"
 
@@ -75,6 +75,12 @@ def _all_polygons(text: bytes, starts: NDArray[np.int64]) -> bool:
     )
 
 
+def _joined(raws: list[Any]) -> tuple[bytes, NDArray[np.int64]]:
+    """The texts joined with "\n", and where each starts (plus the end, past a last "\n")."""
+    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws)) + 1
+    return b"\n".join(raws), offsets_from_counts(lengths)
+
+
 def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
     """Replace each raw `segmentation` in the dicts: POLYGONS for polygons (text kept here),
     the decoded value for anything else."""
@@ -82,17 +88,11 @@ def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
     every = None not in raws  # the common case: skip the bookkeeping of who has one
     rows = list(range(len(raws))) if every else [j for j, r in enumerate(raws) if r is not None]
     kept: list[Any] = raws if every else [raws[j] for j in rows]
-    text = b"\n".join(kept)
+    text, bounds = _joined(kept)
     check_exponents(kept, text)  # (a 309-digit decimal in a polygon is not caught: README)
-    bounds = np.zeros(len(kept) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)) + 1, out=bounds[1:])
     if not _all_polygons(text, bounds[:-1]):  # some are not: sort them, one by one
         rows = [j for j in rows if _POLYGONS.fullmatch(bytes(raws[j]))]
-        kept = [raws[j] for j in rows]
-        text = b"\n".join(kept)
-        bounds = np.zeros(len(kept) + 1, dtype=np.int64)
-        lengths = np.fromiter(map(len, kept), dtype=np.int64, count=len(kept)) + 1
-        np.cumsum(lengths, out=bounds[1:])
+        text, bounds = _joined([raws[j] for j in rows])
     if len(rows) == len(annotations):  # every one is polygons
         for annotation in annotations:
             annotation["segmentation"] = POLYGONS

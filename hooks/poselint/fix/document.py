@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,29 +204,39 @@ def fix_bom(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
         rewrite.changes.append(Change("remove", "the UTF-8 BOM from {0}", (rewrite.path,)))
 
 
+def _edit_documents(
+    ctx: FixContext,
+    diagnostics: list[Diagnostic],
+    edit: Callable[[dict[str, Any]], int],
+    describe: Callable[[int], str],
+) -> None:
+    """Apply `edit` to the document of each split the diagnostics name; record one change
+    (describe(n) + " in {0}") per document it changed."""
+    for split in _splits_named(ctx, diagnostics):
+        rewrite = ctx.rewrite_of(split)
+        if rewrite is None or rewrite.document is None:
+            continue
+        n = edit(rewrite.document)
+        if n:
+            rewrite.document_changed = True
+            rewrite.changes.append(Change("fix", describe(n) + " in {0}", (rewrite.path,)))
+
+
 def fix_outside_points(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
     if not ctx.dataset.config.zero_outside_keypoints:
         return  # the team keeps outside coordinates for CVAT round trips
-    for split in _splits_named(ctx, diagnostics):
-        rewrite = ctx.rewrite_of(split)
-        if rewrite is None or rewrite.document is None:
-            continue
-        n = zero_outside_points(rewrite.document)
-        if n:
-            rewrite.document_changed = True
-            points = "point" if n == 1 else "points"
-            rewrite.changes.append(Change("fix", f"{n} outside {points} in {{0}}", (rewrite.path,)))
+    _edit_documents(
+        ctx,
+        diagnostics,
+        zero_outside_points,
+        lambda n: f"{n} outside {'point' if n == 1 else 'points'}",
+    )
 
 
 def fix_num_keypoints(ctx: FixContext, diagnostics: list[Diagnostic]) -> None:
-    for split in _splits_named(ctx, diagnostics):
-        rewrite = ctx.rewrite_of(split)
-        if rewrite is None or rewrite.document is None:
-            continue
-        n = recount_num_keypoints(rewrite.document)
-        if n:
-            rewrite.document_changed = True
-            what = "annotation" if n == 1 else "annotations"
-            rewrite.changes.append(
-                Change("fix", f"num_keypoints of {n} {what} in {{0}}", (rewrite.path,))
-            )
+    _edit_documents(
+        ctx,
+        diagnostics,
+        recount_num_keypoints,
+        lambda n: f"num_keypoints of {n} {'annotation' if n == 1 else 'annotations'}",
+    )
