@@ -238,3 +238,57 @@ def test_nesting_just_under_orjsons_bound(make_dataset):
     text = json.dumps(doc).replace('"occluded": false', '"occluded": ' + "[" * 1015 + "]" * 1015, 1)
     _write(root, text.encode())
     check_invariants(root)
+
+
+# --- file names in every report format -----------------------------------------------------
+
+
+def test_newline_in_a_file_name_cannot_forge_a_line_of_text_output(make_dataset, cli):
+    """A name holding `\\n::error ...` would print a workflow command of its own in CI logs."""
+    root = make_dataset()
+    (root / "images" / "train" / "a\n::error file=README.md::x.jpg").write_bytes(b"")
+    (root / "notes\r\x1b[2Kok.txt").write_text("")
+    result = cli("check", root, cwd=root)
+    assert result.code == 1, result  # PL101 for the stray file
+    assert not [line for line in result.out.splitlines() if line.startswith("::")], result.out
+    lines = result.out.splitlines()
+    assert "images/train/a\\n::error file=README.md::x.jpg: PL505 (warning) " in "\n".join(lines)
+    assert any(line.startswith("notes\\r\\x1b[2Kok.txt: PL101 ") for line in lines), lines
+    assert all(ch.isprintable() for line in lines for ch in line), lines
+
+
+def _non_utf8_dataset(make_dataset, where: str) -> tuple[Path, str]:
+    """A dataset with one file name holding byte 0xff; returns (root, the name as shown)."""
+    if where == "root name":  # a clean dataset under such a path
+        return make_dataset(name=os.fsdecode(b"pose\xff")), "pose\\xff"
+    root = make_dataset()
+    folder = {"root": root, "images/": root / "images", "annotations/": root / "annotations"}
+    name = {"root": b"notes\xff.txt", "images/": b"tr\xffin", "annotations/": b"a\xff.json"}
+    Path(os.fsdecode(os.path.join(os.fsencode(folder[where]), name[where]))).mkdir()
+    return root, os.fsdecode(name[where]).replace("\udcff", "\\xff")
+
+
+@pytest.mark.parametrize("where", ["root name", "root", "images/", "annotations/"])
+def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where):
+    """Linux allows any byte but / and NUL in a name: every format shows it escaped (\\xff),
+    the JSON stays JSON, --stats and the HTML report are written."""
+    root, shown = _non_utf8_dataset(make_dataset, where)
+    clean = where == "root name"
+    for fmt in ("text", "github", "json"):
+        result = cli("check", root, "--format", fmt, cwd=tmp_path)
+        assert result.code == (0 if clean else 1) and result.err == "", result
+        if fmt == "json":
+            records = result.json()
+            assert records == [] if clean else any(shown in str(r["path"]) for r in records)
+        elif not clean:
+            assert shown in result.out, result
+    html = tmp_path / "report.html"
+    result = cli("check", root, "--format", "html", "--output", html, "-q", cwd=tmp_path)
+    assert result.code == (0 if clean else 1) and result.err == "", result
+    assert shown in html.read_text(encoding="utf-8")
+    stats = tmp_path / "stats.json"
+    result = cli("check", root, "--stats", stats, cwd=tmp_path)
+    assert result.code == (0 if clean else 1) and result.err == "", result
+    [(key, splits)] = json.loads(stats.read_text(encoding="utf-8")).items()
+    assert key == "pose\\xff" if clean else key.startswith("ds")
+    assert splits["train"]["images"] == 3

@@ -5,6 +5,7 @@ html goes to --output (htmlreport.py); the terminal then gets text.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TextIO
 
 import orjson
 
-from poselint.diagnostics import Diagnostic
+from poselint.diagnostics import Diagnostic, displayable
 
 FORMATS = ("text", "json", "github", "html")
 
@@ -24,11 +25,11 @@ def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[s
             "code": d.code,
             "severity": d.severity,
             "path": d.display_path(cwd),
-            "message": d.message,
+            "message": displayable(d.message),
             "fixable": d.fixable,
         }
         if d.pointer is not None:
-            record["pointer"] = d.pointer
+            record["pointer"] = displayable(d.pointer)
         records.append(record)
     return records
 
@@ -49,8 +50,31 @@ def capped(diagnostics: Sequence[Diagnostic], limit: int) -> tuple[list[Diagnost
     return shown, hidden
 
 
+# Characters that end or rewrite a terminal line (C0/C1 controls, Unicode line breaks) and
+# lone surrogates (bytes of non-UTF-8 file names).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if 0xD800 <= code <= 0xDFFF:
+        return displayable(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Dataset text (paths, messages) on one text line: control characters escaped as repr
+    does (`\\n`), so a file name cannot start a line of its own (a forged `::error`)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+
+
 def _location(d: Diagnostic, cwd: Path) -> str:
-    return d.display_path(cwd) + (f":{d.pointer}" if d.pointer else "")
+    return printable(d.display_path(cwd) + (f":{d.pointer}" if d.pointer else ""))
 
 
 def _escape_github(text: str, prop: bool = False) -> str:
@@ -84,15 +108,15 @@ def write_report(
         if fmt == "github":
             title = _escape_github(f"poselint {d.code}", prop=True)
             where = _escape_github(d.display_path(cwd), prop=True)
-            pointer = f" (at {d.pointer})" if d.pointer else ""
+            pointer = f" (at {displayable(d.pointer)})" if d.pointer else ""
             out.write(
                 f"::{d.severity} file={where},title={title}::"
-                f"{_escape_github(d.code + ' ' + d.message + pointer)}\n"
+                f"{_escape_github(d.code + ' ' + displayable(d.message) + pointer)}\n"
             )
         else:
             mark = " [*]" if d.fixable else ""
             level = "" if d.severity == "error" else " (warning)"
-            out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {d.message}\n")
+            out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {printable(d.message)}\n")
     for code, n in hidden.items():
         note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists them)"
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")

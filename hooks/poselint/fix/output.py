@@ -8,6 +8,7 @@ from typing import TextIO
 
 from poselint.diagnostics import display_path
 from poselint.fix import FixResult
+from poselint.report import printable
 
 __all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
 
@@ -21,12 +22,14 @@ def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
     def show(p: Path) -> str:
         return shown(p, base)
 
+    # each line is one line of text output: dataset names in it escaped as in the report
     for change in result.changes:
-        out.write(change.line(result.applied, show) + "\n")
+        out.write(printable(change.line(result.applied, show)) + "\n")
     for note in result.notes:
-        out.write(f"note: {note.text(show)}\n")
+        out.write(printable(f"note: {note.text(show)}") + "\n")
     for refusal in result.refusals:
-        out.write(f"refused to fix {show(result.root)}: {refusal.text(show)} (nothing changed)\n")
+        line = f"refused to fix {show(result.root)}: {refusal.text(show)} (nothing changed)"
+        out.write(printable(line) + "\n")
 
 
 def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:

@@ -12,20 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from poselint.dataset import Split
-from poselint.diagnostics import json_pointer
+from poselint.diagnostics import displayable, json_pointer
 from poselint.filenames import Reference
 from poselint.imageindex import ImageIndex
 from poselint.rules.base import Finding, FindingBatch, rule
-
-
-def _shown(name: str) -> str:
-    """A name from disk as text that any report can carry: bytes that are not UTF-8 (kept as
-    surrogates by os.scandir) become U+FFFD."""
-    try:
-        name.encode("utf-8")
-        return name
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _fold(name: str) -> str:
@@ -43,7 +33,7 @@ def _did_you_mean(name: str, index: ImageIndex, folded: dict[str, list[str]]) ->
             f"; on disk the name is spelt with the same letters in Unicode {form} "
             "(as macOS writes it): write both in NFC"
         )
-    return f"; did you mean '{_shown(match)}'? (names are case-sensitive on Linux)"
+    return f"; did you mean '{displayable(match)}'? (names are case-sensitive on Linux)"
 
 
 def _note(key: str, index: ImageIndex) -> str:
@@ -52,7 +42,7 @@ def _note(key: str, index: ImageIndex) -> str:
     for depth in range(len(parts), 0, -1):
         note = index.notes.get("/".join(parts[:depth]))
         if note:
-            return f"; images/<split>/{_shown('/'.join(parts[:depth]))}: {note}"
+            return f"; images/<split>/{displayable('/'.join(parts[:depth]))}: {note}"
     return ""
 
 
@@ -209,7 +199,6 @@ def orphan_image(split: Split) -> Iterator[FindingBatch]:
 
 
 def _orphan(index: ImageIndex, key: str, message: str) -> Finding:
-    shown = _shown(key)
-    if shown != key:
+    if displayable(key) != key:  # every report shows its bytes escaped: \xff
         message += " (and its name is not valid UTF-8)"
-    return Finding(message, path=index.folder / shown)
+    return Finding(message, path=index.folder / key)
