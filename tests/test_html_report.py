@@ -537,3 +537,28 @@ def test_a_link_out_of_the_dataset_root_is_not_drawn(
     html = render_html([Dataset(root, Config())], diagnostics, cwd=tmp_path, limit=20)
     assert html.count("image not read") + html.count("image file missing") == 1
     assert len(parse(html).figures) == 2
+
+
+def test_ids_nested_1000_deep_are_shown_shortened(
+    cli: Cli, make_dataset: Callable[..., Path]
+) -> None:
+    """An `id` or `image_id` nested 1000 deep (the schema check reports it) is shown as a few
+    levels of brackets, not rendered by a recursion that runs out of stack."""
+    deep = "[" * 1000 + "1" + "]" * 1000
+    train = coco(
+        [image(1, "a.jpg")],
+        [person(7, 1, [10, 12, 7, 20, 10, 2]), person(8, 1, [10, 12, 7, 20, 10, 2])],
+    )
+    root = make_dataset({"train": train})
+    path = root / "annotations" / "person_keypoints_train.json"
+    text = path.read_text().replace('"id": 7', f'"id": {deep}', 1)
+    path.write_text(text.replace('"image_id": 1', f'"image_id": {deep}', 1))
+    report = root.parent / "report.html"
+    result = cli("check", root, "--format", "html", "--output", report, "-q", cwd=root.parent)
+    assert result.code == 1 and result.err == "", result
+    assert "PL602" in result.out and "PL310" in result.out
+    figures = parse(report.read_text()).figures
+    assert len(figures) == 2
+    first = str(figures[0]["text"])
+    assert "[[[[...]]]]" in first and "no image with this image_id" in first
+    assert "[[[[[" not in first

@@ -14,6 +14,7 @@ import io
 import math
 import os
 import posixpath
+import reprlib
 import stat
 from collections import Counter
 from collections.abc import Sequence
@@ -27,8 +28,9 @@ from PIL import Image, ImageDraw
 
 from poselint import __version__
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic, display_path
+from poselint.diagnostics import Diagnostic, display_path, displayable
 from poselint.report import capped
+from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 from poselint.tables import FloatArray
 
 MAX_FIGURES = 100  # drawn annotations per report; the rest are counted
@@ -154,9 +156,20 @@ def _number(value: object) -> float | None:
     return as_float if math.isfinite(as_float) else None
 
 
+# Dataset values shown as text: containers a few levels deep at most (an `id` nested 1000
+# deep must not recurse 1000 times), and short.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 200, 200
+
+
 def _text(value: object, limit: int = 200) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) else _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _finalize(value: object) -> object:
+    """Every value the template prints: text encodable as UTF-8 (non-UTF-8 names escaped)."""
+    return displayable(value) if isinstance(value, str) else value
 
 
 # --- summaries ---------------------------------------------------------------------------
@@ -508,7 +521,7 @@ def _images_by_id(document: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     images = document.get("images")
     by_id: dict[Any, dict[str, Any]] = {}
     for img in images if isinstance(images, list) else []:
-        if isinstance(img, dict) and isinstance(img.get("id"), (int, str)):
+        if isinstance(img, dict) and is_id(img.get("id")):
             by_id.setdefault(img["id"], img)
     return by_id
 
@@ -518,7 +531,7 @@ def _categories_by_id(document: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     return {
         c["id"]: c
         for c in (categories if isinstance(categories, list) else [])
-        if isinstance(c, dict) and isinstance(c.get("id"), (int, str))
+        if isinstance(c, dict) and is_id(c.get("id"))
     }
 
 
@@ -576,8 +589,8 @@ def _figure(
     raw = document["annotations"][target.index]
     ann: dict[str, Any] = raw if isinstance(raw, dict) else {}
     image_id, category_id = ann.get("image_id"), ann.get("category_id")
-    img = images.get(image_id) if isinstance(image_id, (int, str)) else None
-    category = categories.get(category_id) if isinstance(category_id, (int, str)) else None
+    img = images.get(image_id) if is_id(image_id) else None
+    category = categories.get(category_id) if is_id(category_id) else None
     keypoints = split.keypoints_of(target.index)
     points = _points(keypoints)
     pose = Pose(points, _edges(category, len(points)), target.keypoints, _bbox(ann), target.bbox)
@@ -664,7 +677,7 @@ def render_html(
     listed, hidden = capped(rest, limit)
     lookups, pictures = _Lookups(), _LastPicture()
     template = (resources.files("poselint") / "templates" / "report.html.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
     return env.from_string(template).render(
         version=__version__,
         bar_max=BAR_MAX,
