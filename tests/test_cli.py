@@ -85,6 +85,55 @@ def test_invalid_toml_is_exit_2(make_dataset, cli, tmp_path):
     assert cli("check", make_dataset()).code == 2
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "key"),
+    [
+        ("pyproject.toml", b'tool = "poselint"\n', "'tool'"),
+        ("pyproject.toml", b'tool = ["poselint", 1]\n', "'tool'"),
+        ("pyproject.toml", b"[tool]\nposelint = 3\n", "[tool.poselint]"),
+        ("pyproject.toml", "[tool.poselint]\nsplits = ['train']\n".encode("utf-16"), "UTF-8"),
+        ("pyproject.toml", b'[tool.poselint]\ndatasets = ["data\\u0000pose"]\n', "'datasets'"),
+        ("poselint.toml", b'splits = ["train", "val", "t\\u0000"]\n', "'splits'"),
+        ("poselint.toml", b'splits = ["train", "val", ".."]\n', "'splits'"),
+        ("poselint.toml", b"max_per_rule = " + b"[" * 5000 + b"]" * 5000 + b"\n", "deeply"),
+        ("poselint.toml", b"image_size = 1\n", "'image_size'"),
+    ],
+)
+def test_config_errors_are_one_line_naming_the_file_and_key(
+    make_dataset, cli, tmp_path, name, content, key
+):
+    root = make_dataset()
+    config = tmp_path / name
+    config.write_bytes(content)
+    for argv in (
+        ["check", root],
+        ["check", root, "--config", config],
+        ["pack", root, "-o", "o.zip"],
+    ):
+        result = cli(*argv, cwd=tmp_path)
+        assert result.code == 2, result
+        assert result.err.startswith("poselint: error: ") and result.err.count("\n") == 1, result
+        assert str(config) in result.err and key in result.err, result
+        assert "internal error" not in result.err and "Traceback" not in result.err
+
+
+def test_a_broken_pyproject_in_a_parent_folder_is_named(make_dataset, cli, tmp_path):
+    """poselint uses a pyproject.toml only when it has [tool.poselint]; one that cannot be
+    read cannot say, so it is an error naming it (--config FILE skips the search)."""
+    root = make_dataset()
+    work = tmp_path / "repo" / "sub"
+    work.mkdir(parents=True)
+    parent = tmp_path / "repo" / "pyproject.toml"
+    for content in (b'[project\nname = "x"\n', b'tool = "black"\n', "x = 1\n".encode("utf-16")):
+        parent.write_bytes(content)
+        result = cli("check", root, cwd=work)
+        assert result.code == 2 and str(parent) in result.err, result
+        assert "internal error" not in result.err and result.err.count("\n") == 1, result
+    (work / "poselint.toml").write_text("")  # the nearer config wins; the parent is not read
+    assert cli("check", root, cwd=work).code == 0
+    assert cli("check", root, "--config", work / "poselint.toml", cwd=tmp_path).code == 0
+
+
 def test_select_and_ignore_prefixes(make_dataset, cli):
     root = _broken(make_dataset)
     (root / "stray.txt").write_text("")

@@ -53,45 +53,61 @@ class Config:
 _KEYS = {f.name for f in fields(Config)} - {"source"}
 
 
-def _str_list(key: str, value: Any) -> tuple[str, ...]:
+def _str_list(where: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"'{key}' must be a list of strings")
+        raise ConfigError(f"{where}'{key}' must be a list of strings")
     return tuple(value)
 
 
+def _dataset_path(where: str, base: Path, value: str) -> Path:
+    if "\0" in value:
+        raise ConfigError(f"{where}'datasets': {value!r} is not a path (it holds a NUL byte)")
+    try:
+        return (base / value).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+        raise ConfigError(f"{where}'datasets': {value!r}: {exc}") from exc
+
+
 def parse_config(table: dict[str, Any], source: Path | None) -> Config:
+    # Every error names the file and the key: "pyproject.toml: 'splits' must be ..."
+    where = f"{source}: [tool.poselint] " if source else "[tool.poselint] "
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        where = f" in {source}" if source else ""
         raise ConfigError(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{where}"
+            f"{where}unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
         )
     base = source.parent if source else Path.cwd()
     kwargs: dict[str, Any] = {"source": source}
     for key, value in table.items():
         if key == "datasets":
-            kwargs[key] = tuple((base / p).resolve() for p in _str_list(key, value))
+            kwargs[key] = tuple(_dataset_path(where, base, p) for p in _str_list(where, key, value))
         elif key in ("splits", "required_splits", "select", "ignore"):
-            kwargs[key] = _str_list(key, value)
+            kwargs[key] = _str_list(where, key, value)
         elif key == "severity":
             if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
-                raise ConfigError('\'severity\' must map rule codes to "error" or "warning"')
+                raise ConfigError(
+                    f'{where}\'severity\' must map rule codes to "error" or "warning"'
+                )
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
         elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
-                raise ConfigError(f"'{key}' must be true or false")
+                raise ConfigError(f"{where}'{key}' must be true or false")
             kwargs[key] = value
         else:  # integer settings
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"'{key}' must be a non-negative integer")
+                raise ConfigError(f"{where}'{key}' must be a non-negative integer")
             kwargs[key] = value
     config = Config(**kwargs)
     bad_required = sorted(set(config.required_splits) - set(config.splits))
     if bad_required:
-        raise ConfigError(f"required_splits {bad_required} are not in splits {list(config.splits)}")
-    bad_splits = [s for s in config.splits if s != s.lower() or not s or "/" in s]
+        raise ConfigError(
+            f"{where}'required_splits' {bad_required} are not in 'splits' {list(config.splits)}"
+        )
+    bad_splits = [
+        s for s in config.splits if s != s.lower() or s in ("", ".", "..") or "/" in s or "\0" in s
+    ]
     if bad_splits:
-        raise ConfigError(f"split names must be lowercase folder names: {bad_splits}")
+        raise ConfigError(f"{where}'splits' must be lowercase folder names: {bad_splits}")
     return config
 
 
@@ -99,18 +115,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes as UTF-8 itself
+        raise ConfigError(f"cannot read {path}: TOML must be UTF-8 text ({exc})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"cannot read {path}: arrays or tables nested too deeply") from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
 
 
+def _tool_table(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """The file's [tool.poselint] table, None when it has none."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool.poselint]), not {tool!r:.40}")
+    table = tool.get("poselint")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.poselint] must be a table")
+    return table
+
+
 def load_config_file(path: Path) -> Config:
     data = _read_toml(path)
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("poselint", {})
-    else:  # poselint.toml holds the keys at top level (a [tool.poselint] table also works)
-        table = data.get("tool", {}).get("poselint", data)
-    if not isinstance(table, dict):
-        raise ConfigError(f"[tool.poselint] in {path} must be a table")
+    table = _tool_table(data, path)
+    if table is None:  # poselint.toml holds the keys at top level; pyproject.toml: defaults
+        table = {} if path.name == "pyproject.toml" else data
     return parse_config(table, path.resolve())
 
 
@@ -121,6 +149,6 @@ def find_config(start: Path) -> Config:
         if candidate.is_file():
             return load_config_file(candidate)
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "poselint" in _read_toml(candidate).get("tool", {}):
+        if candidate.is_file() and _tool_table(_read_toml(candidate), candidate) is not None:
             return load_config_file(candidate)
     return Config()
