@@ -177,6 +177,76 @@ def test_unsafe_entries_are_refused(cli, tmp_path, name, mode, reason):
     assert leftovers(tmp_path) == []
 
 
+def patched_zip(path: Path, how: str) -> Path:
+    """A real zip, its bytes patched the way no zip library writes them."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("annotations/person_keypoints_train.json", b"{}")
+        zf.writestr("images/train/Z.jpg", b"x")
+    data = bytearray(path.read_bytes())
+    central, local = data.rindex(b"PK\x01\x02"), data.rindex(b"PK\x03\x04")  # Z.jpg's
+    if how == "version 25.5":
+        data[central + 6] = 255  # version needed to extract, in tenths
+    else:  # bit 11: the name is UTF-8; make it not (byte 0xff), in one header or both
+        for header in (local, central) if how == "utf-8 flag" else (local,):
+            data[header + (7 if header == local else 9)] |= 0x08
+            name_at = data.index(b"Z.jpg", header)
+            data[name_at] = 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("version 25.5", "refusing entry 'images/train/Z.jpg': it needs zip version 25.5"),
+        ("utf-8 flag", "refusing entry 'images/train/\\xff.jpg': its name is flagged UTF-8"),
+        ("utf-8 flag, local header", "entry 'images/train/Z.jpg' is corrupt"),
+    ],
+)
+def test_zips_python_cannot_read_are_refused_naming_the_entry(cli, tmp_path, how, message):
+    archive = patched_zip(tmp_path / "odd.zip", how)
+    before = snapshot(tmp_path)
+    result = cli("ingest", archive, "new/deeper/out")
+    assert result.code == 2 and result.err.startswith("poselint: ingest refused: "), result
+    assert f"{archive}: " in result.err and message in result.err, result
+    assert snapshot(tmp_path) == before  # no DEST, no parent folders, no temp folder
+
+
+def test_refusals_leave_no_trace(cli, make_cvat_export, tmp_path):
+    """Every refusal, early or late, leaves the file system as it was: DEST's missing
+    parent folders are made only when the dataset moves into place."""
+    exports = [
+        evil_zip(tmp_path / "slip.zip", "../evil.txt"),
+        zip_tree(make_cvat_export(), tmp_path / "cvat.zip"),
+        tmp_path / "flat",
+    ]
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "file").write_text("")
+    before = snapshot(tmp_path)
+    for argv in (
+        [exports[0], "new/deeper/out"],
+        [exports[1], "new/deeper/out", "--max-bytes", "1000"],
+        [exports[1], "new/deeper/out", "--default-split", "val"],
+        [exports[2], "new/deeper/out"],
+        [exports[1], "file/out"],
+    ):
+        result = cli("ingest", *argv)
+        assert result.code == 2 and "ingest refused" in result.err, result
+        assert snapshot(tmp_path) == before, argv
+
+
+def test_default_split_on_a_multi_split_export_is_refused(export_zip, make_dataset, cli):
+    """--default-split names CVAT's 'default' subset; a train/val export has none, and moving
+    its images/ into images/test/ would file both splits under one name (even over DEST with
+    --force)."""
+    dest = make_dataset(name="dest")
+    before = snapshot(dest)
+    result = cli("ingest", export_zip, dest, "--default-split", "test", "--force")
+    assert result.code == 2, result
+    assert "--default-split test: the export has no 'default' subset" in result.err
+    assert snapshot(dest) == before
+
+
 def test_declared_size_over_the_bound_is_refused(export_zip, cli, tmp_path):
     result = cli("ingest", export_zip, "out", "--max-bytes", "1000")
     assert result.code == 2 and "over the bound of 1,000" in result.err

@@ -13,10 +13,13 @@ Then the checks run and are reported (paths as in DEST).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import lzma
 import os
 import re
 import shutil
 import stat
+import struct
 import sys
 import tempfile
 import zipfile
@@ -35,7 +38,7 @@ from poselint.fix.output import print_fix_lines, shown
 from poselint.fsutil import durable_rename
 from poselint.layout import ANNOTATIONS, IMAGES
 from poselint.report import FORMATS, write_report
-from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name
+from poselint.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
 CHUNK = 1 << 20
@@ -88,12 +91,66 @@ def _too_big(total: int, bound: int, what: str) -> IngestError:
     )
 
 
-def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
-    """Extract every entry, refusing anything unsafe before writing a byte of it."""
+_END = struct.Struct("<4s4H2LH")  # end of central directory record
+_END64 = struct.Struct("<4sQ2H2L4Q")  # its zip64 form, before a 20-byte locator
+_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # central directory file header, as zipfile reads it
+_UTF8_NAME = 0x800
+MAX_EXTRACT_VERSION = 63  # zipfile reads entries needing zip version 6.3 or older
+
+
+def _is_utf8(data: bytes) -> bool:
     try:
-        zf = zipfile.ZipFile(archive)
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _entry_zipfile_refuses(archive: Path) -> tuple[str, str] | None:
+    """(entry name, why) for the first central directory entry zipfile cannot list. zipfile
+    raises while listing and never says which entry: read the directory raw to name it."""
+    with archive.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        start = max(0, size - _END.size - 0xFFFF)  # the record ends with a <64 KiB comment
+        f.seek(start)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0:
+            return None
+        directory_size, end = _END.unpack_from(tail, at)[5], start + at
+        if at >= _END64.size + 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":  # zip64
+            end -= _END64.size + 20
+            directory_size = _END64.unpack_from(tail, at - 20 - _END64.size)[8]
+        f.seek(max(0, end - directory_size))
+        directory = f.read(directory_size)
+    pos = 0
+    while pos + _ENTRY.size <= len(directory) and directory[pos : pos + 4] == b"PK\x01\x02":
+        fields = _ENTRY.unpack_from(directory, pos)
+        raw = directory[pos + _ENTRY.size : pos + _ENTRY.size + fields[12]]
+        name = raw.decode("utf-8", "backslashreplace")
+        if fields[5] & _UTF8_NAME and not _is_utf8(raw):
+            return name, "its name is flagged UTF-8 but is not UTF-8"
+        if fields[3] > MAX_EXTRACT_VERSION:
+            return name, f"it needs zip version {fields[3] / 10:.1f}, newer than poselint reads"
+        pos += _ENTRY.size + fields[12] + fields[13] + fields[14]
+    return None
+
+
+def _open_zip(archive: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise IngestError(f"{archive}: not a readable zip file ({exc})") from exc
+    except (NotImplementedError, UnicodeDecodeError) as exc:  # raised while listing entries
+        found = _entry_zipfile_refuses(archive)
+        if found is None:
+            raise IngestError(f"{archive}: cannot list its entries ({exc})") from exc
+        raise IngestError(f"{archive}: refusing entry '{found[0]}': {found[1]}") from exc
+
+
+def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
+    """Extract every entry, refusing anything unsafe before writing a byte of it."""
+    zf = _open_zip(archive)
     with zf:
         infos = zf.infolist()
         declared = 0
@@ -131,7 +188,14 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
                         dst.write(chunk)
             except FileExistsError as exc:
                 raise IngestError(f"{archive}: entry '{info.filename}' occurs twice") from exc
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                lzma.LZMAError,
+                EOFError,
+                NotImplementedError,
+                UnicodeDecodeError,  # the entry's local header: a name flagged UTF-8 that is not
+            ) as exc:
                 raise IngestError(f"{archive}: entry '{info.filename}' is corrupt ({exc})") from exc
             files += 1
         return files, total
@@ -178,24 +242,40 @@ def find_root(extracted: Path) -> tuple[Path, str | None]:
 
 
 def name_default_subset(root: Path, split: str) -> list[str]:
-    """CVAT's single-subset layout (images/<files>, person_keypoints_default.json) -> a split.
+    """CVAT's 'default' subset -> a split: person_keypoints_default.json, and its images
+    (images/default/, or straight under images/ in a single-subset export).
 
     This is also the layout `poselint pack` writes for one split, so a pack/ingest round trip
-    of one split gets its name back.
+    of one split gets its name back. An export without a default subset is refused: moving a
+    train/val export's images/ into images/<split>/ would file both splits under one name.
     """
-    done: list[str] = []
     annotations, images = root / ANNOTATIONS, root / IMAGES
     default_file = annotations / annotation_file_name(DEFAULT_SUBSET)
     target_file = annotations / annotation_file_name(split)
-    if default_file.is_file():
-        if target_file.exists():
-            raise IngestError(f"the export has both {default_file.name} and {target_file.name}")
-        os.rename(default_file, target_file)
-        done.append(f"renamed annotations/{default_file.name} -> annotations/{target_file.name}")
-    if (images / DEFAULT_SUBSET).is_dir():
-        if (images / split).exists():
-            raise IngestError(f"the export has both images/{DEFAULT_SUBSET} and images/{split}")
-        os.rename(images / DEFAULT_SUBSET, images / split)
+    default_images = images / DEFAULT_SUBSET
+    option = f"--default-split {split}"
+    if not default_file.is_file():
+        raise IngestError(
+            f"{option}: the export has no '{DEFAULT_SUBSET}' subset to name (no "
+            f"annotations/{default_file.name}): ingest it without --default-split"
+        )
+    if target_file.exists():
+        raise IngestError(f"the export has both {default_file.name} and {target_file.name}")
+    if default_images.is_dir() and (images / split).exists():
+        raise IngestError(f"the export has both images/{DEFAULT_SUBSET} and images/{split}")
+    others = sorted(
+        n for n in os.listdir(annotations) if ANNOTATION_FILE.match(n) and n != default_file.name
+    )
+    if others and not default_images.is_dir():
+        raise IngestError(
+            f"{option}: the export holds other subsets too ({', '.join(others)}), so the "
+            f"images straight under images/ are not all the '{DEFAULT_SUBSET}' subset's"
+        )
+    # every precondition checked: now the renames
+    done = [f"renamed annotations/{default_file.name} -> annotations/{target_file.name}"]
+    os.rename(default_file, target_file)
+    if default_images.is_dir():
+        os.rename(default_images, images / split)
         done.append(f"renamed images/{DEFAULT_SUBSET} -> images/{split}")
     elif images.is_dir() and not (images / split).exists():
         flat = sorted(os.listdir(images))
@@ -219,6 +299,9 @@ def _is_empty_dir(path: Path) -> bool:
 
 
 def check_dest(dest: Path, export: Path, force: bool) -> None:
+    blocking = next((p for p in dest.parents if p.exists() or p.is_symlink()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise IngestError(f"{blocking} is not a folder: DEST {dest} cannot be made there")
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir() or dest.is_symlink():
             raise IngestError(f"{dest} exists and is not a folder")
@@ -267,11 +350,16 @@ def ingest(
     is_zip = export.is_file()
     if is_zip and not zipfile.is_zipfile(export):
         raise IngestError(f"{export}: not a zip file (give a .zip or an extracted folder)")
+    if default_split is not None and default_split not in config.splits:
+        raise IngestError(f"--default-split {default_split}: not one of {config.splits}")
     dest = dest.absolute()
     check_dest(dest, export, force)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     result = IngestResult(dest)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.poselint-ingest-", dir=dest.parent))
+    # A refusal leaves no trace: the work happens in a temp folder in DEST's nearest existing
+    # ancestor (the same file system DEST will be on), and DEST's missing parents are made
+    # only once the dataset is ready to move into place.
+    existing = next(p for p in dest.parents if p.is_dir())
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.poselint-ingest-", dir=existing))
     try:
         extracted = staging / "export"
         extracted.mkdir()
@@ -279,17 +367,34 @@ def ingest(
         result.files, result.bytes = unpack(export, extracted, max_bytes)
         root, result.nested = find_root(extracted)
         if default_split is not None:
-            if default_split not in config.splits:
-                raise IngestError(f"--default-split {default_split}: not one of {config.splits}")
             result.notes += name_default_subset(root, default_split)
         dataset = Dataset(root, config)
         result.fix = fix_dataset(dataset, rules, apply=True)
-        put_in_place(root, dest, staging)
+        made = _missing_parents(dest)
+        try:
+            for folder in reversed(made):
+                folder.mkdir()
+            put_in_place(root, dest, staging)
+        except OSError:
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
         result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
         result.fix.dvc_out = tracked_by_dvc(dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def _missing_parents(dest: Path) -> list[Path]:
+    """DEST's parent folders that do not exist yet, deepest first."""
+    missing = []
+    for folder in dest.parents:
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    return missing
 
 
 def _moved(d: Diagnostic, old: Path, new: Path) -> Diagnostic:
