@@ -292,3 +292,43 @@ def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where)
     [(key, splits)] = json.loads(stats.read_text(encoding="utf-8")).items()
     assert key == "pose\\xff" if clean else key.startswith("ds")
     assert splits["train"]["images"] == 3
+
+
+# --- the test corpora ----------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def _corpus_datasets(base: Path) -> list[Path]:
+    """Every dataset-shaped input in tests/data: each folder holding annotations/, as it is,
+    and each JSON file there as the train annotation file of a dataset of its own."""
+    roots = []
+    for i, folder in enumerate(sorted(p.parent for p in DATA.rglob("annotations"))):
+        roots.append(shutil.copytree(folder, base / f"root{i}"))
+    for i, file in enumerate(sorted(DATA.rglob("*.json"))):
+        root = base / f"file{i}"
+        (root / "images" / "train").mkdir(parents=True)
+        (root / "annotations").mkdir()
+        shutil.copyfile(file, root / ANNOTATION)
+        roots.append(root)
+    return roots
+
+
+def test_no_input_in_the_test_corpora_gives_an_internal_error(tmp_path, cli):
+    roots = _corpus_datasets(tmp_path / "corpus")
+    assert len(roots) >= 16
+    for root in roots:
+        copy = shutil.copytree(root, tmp_path / "fixed" / root.name)
+        for argv in (
+            [root],
+            [root, "--format", "json"],
+            [copy, "--fix"],
+            [copy, "--format", "json"],  # what the fix left
+        ):
+            result = cli("check", *argv)
+            assert result.code in (0, 1), (argv, result)
+            text = result.out + result.err
+            assert "internal error" not in text and "Traceback" not in text, (argv, result)
+            assert "PL000" not in text, (argv, result)
+            if "json" in argv:
+                assert isinstance(result.json(), list)
