@@ -117,6 +117,19 @@ def test_config_errors_are_one_line_naming_the_file_and_key(
         assert "internal error" not in result.err and "Traceback" not in result.err
 
 
+def test_unknown_rule_selector_names_where_it_came_from(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    config = tmp_path / "poselint.toml"
+    config.write_text('ignore = ["PL9"]\n')
+    result = cli("check", root)
+    assert (
+        result.code == 2 and f"{config}: [tool.poselint] unknown rule selector 'PL9'" in result.err
+    )
+    config.write_text("")
+    result = cli("check", root, "--select", "PL9")
+    assert result.err == "poselint: error: unknown rule selector 'PL9'\n", result
+
+
 def test_a_broken_pyproject_in_a_parent_folder_is_named(make_dataset, cli, tmp_path):
     """poselint uses a pyproject.toml only when it has [tool.poselint]; one that cannot be
     read cannot say, so it is an error naming it (--config FILE skips the search)."""

@@ -35,9 +35,12 @@ def select_rules(
     """Rules to run: --select replaces the configured select, --ignore adds to it."""
     chosen = tuple(p.upper() for p in (select if select else config.select))
     ignored = tuple(p.upper() for p in (*config.ignore, *ignore))
+    from_config = {*(() if select else config.select), *config.ignore, *config.severity}
     for prefix in (*chosen, *ignored, *config.severity):
         if not any(r.code.startswith(prefix) for r in REGISTRY) and prefix != "ALL":
-            raise ConfigError(f"unknown rule selector '{prefix}'")
+            where = f"{config.source}: [tool.poselint] " if config.source else ""
+            origin = where if prefix in {p.upper() for p in from_config} else ""
+            raise ConfigError(f"{origin}unknown rule selector '{prefix}'")
     if "ALL" in chosen:
         chosen = tuple(r.code for r in REGISTRY)
     selection = Selection(chosen, ignored)
