@@ -212,6 +212,25 @@ def test_zips_python_cannot_read_are_refused_naming_the_entry(cli, tmp_path, how
     assert snapshot(tmp_path) == before  # no DEST, no parent folders, no temp folder
 
 
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        ("images/train/a.jpg/b.jpg", "clashes with another entry of that name"),
+        ("images/train/" + "x" * 300 + ".jpg", "cannot extract entry 'images/train/xxx"),
+    ],
+)
+def test_entries_the_file_system_cannot_hold_are_refused_naming_them(
+    cli, tmp_path, second, message
+):
+    archive = tmp_path / "odd.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("images/train/a.jpg", b"x")
+        zf.writestr(second, b"x")
+    result = cli("ingest", archive, "out")
+    assert result.code == 2 and f"{archive}: " in result.err and message in result.err, result
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
 def test_refusals_leave_no_trace(cli, make_cvat_export, tmp_path):
     """Every refusal, early or late, leaves the file system as it was: DEST's missing
     parent folders are made only when the dataset moves into place."""

@@ -173,12 +173,12 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
             target = (base / info.filename).resolve()
             if not _inside(base, target):
                 raise IngestError(f"{archive}: entry '{info.filename}' escapes the destination")
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             written = 0
             try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "xb") as dst:
                     while chunk := src.read(CHUNK):
                         written += len(chunk)
@@ -186,8 +186,10 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
                         if written > info.file_size or total > max_bytes:
                             raise _too_big(total, max_bytes, f"{archive}: extracting gave over")
                         dst.write(chunk)
-            except FileExistsError as exc:
-                raise IngestError(f"{archive}: entry '{info.filename}' occurs twice") from exc
+            except FileExistsError as exc:  # "a" twice, or "a" and "a/b"
+                raise IngestError(
+                    f"{archive}: entry '{info.filename}' clashes with another entry of that name"
+                ) from exc
             except (
                 zipfile.BadZipFile,
                 zlib.error,
@@ -197,6 +199,10 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
                 UnicodeDecodeError,  # the entry's local header: a name flagged UTF-8 that is not
             ) as exc:
                 raise IngestError(f"{archive}: entry '{info.filename}' is corrupt ({exc})") from exc
+            except OSError as exc:  # a full disk, a name too long for the file system
+                raise IngestError(
+                    f"{archive}: cannot extract entry '{info.filename}': {exc.strerror or exc}"
+                ) from exc
             files += 1
         return files, total
 
