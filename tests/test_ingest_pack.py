@@ -394,3 +394,12 @@ def test_pack_zip_gets_the_usual_file_mode(make_dataset, cli, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "x.zip").stat().st_mode) == 0o644
+
+
+def test_a_folder_name_in_the_export_cannot_forge_a_line_of_output(make_cvat_export, cli, tmp_path):
+    top = "task\n::error file=README.md::x/"
+    archive = zip_tree(make_cvat_export(), tmp_path / "nested.zip", top=top)
+    result = cli("ingest", archive, "out")
+    assert result.code == 0, result
+    assert not [line for line in result.out.splitlines() if line.startswith("::")], result.out
+    assert "(from its folder task\\n::error file=README.md::x/)" in result.out

@@ -37,7 +37,7 @@ from poselint.fix import FixResult, fix_dataset, tracked_by_dvc
 from poselint.fix.output import print_fix_lines, shown
 from poselint.fsutil import durable_rename
 from poselint.layout import ANNOTATIONS, IMAGES
-from poselint.report import FORMATS, write_report
+from poselint.report import FORMATS, printable, write_report
 from poselint.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
@@ -472,10 +472,11 @@ def run_ingest(args: argparse.Namespace, config: Config) -> int:
     out = sys.stdout if args.output_format == "text" else sys.stderr
     where = f" (from its folder {result.nested}/)" if result.nested else ""
     if not args.quiet:
-        out.write(
+        line = (  # the folder name comes from the export: one line, whatever it holds
             f"ingested {args.export}{where}: {result.files} files, {result.bytes:,} bytes "
-            f"-> {shown(result.dest, cwd)}\n"
+            f"-> {shown(result.dest, cwd)}"
         )
+        out.write(printable(line) + "\n")
     for note in result.notes:
         out.write(note + "\n")
     if result.fix is not None:

@@ -38,6 +38,7 @@ def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:
         return
     target = shlex.quote(shown(result.dvc_out, base))
     if result.applied:
-        out.write(f"{target} is tracked by DVC: run `dvc add {target}` to record the fixes\n")
+        line = f"{target} is tracked by DVC: run `dvc add {target}` to record the fixes"
     else:
-        out.write(f"{target} is tracked by DVC: after --fix, run `dvc add {target}`\n")
+        line = f"{target} is tracked by DVC: after --fix, run `dvc add {target}`"
+    out.write(printable(line) + "\n")
