@@ -262,13 +262,18 @@ def _non_utf8_dataset(make_dataset, where: str) -> tuple[Path, str]:
     if where == "root name":  # a clean dataset under such a path
         return make_dataset(name=os.fsdecode(b"pose\xff")), "pose\\xff"
     root = make_dataset()
+    if where == "split name":  # a parsed annotation file: its split is counted in --stats
+        name = b"person_keypoints_v\xffl.json"
+        val = root / "annotations" / "person_keypoints_val.json"
+        Path(os.fsdecode(os.fsencode(val.parent) + b"/" + name)).write_bytes(val.read_bytes())
+        return root, "person_keypoints_v\\xffl.json"
     folder = {"root": root, "images/": root / "images", "annotations/": root / "annotations"}
-    name = {"root": b"notes\xff.txt", "images/": b"tr\xffin", "annotations/": b"a\xff.json"}
-    Path(os.fsdecode(os.path.join(os.fsencode(folder[where]), name[where]))).mkdir()
-    return root, os.fsdecode(name[where]).replace("\udcff", "\\xff")
+    name = {"root": b"notes\xff.txt", "images/": b"tr\xffin", "annotations/": b"a\xff.json"}[where]
+    Path(os.fsdecode(os.path.join(os.fsencode(folder[where]), name))).mkdir()
+    return root, os.fsdecode(name).replace("\udcff", "\\xff")
 
 
-@pytest.mark.parametrize("where", ["root name", "root", "images/", "annotations/"])
+@pytest.mark.parametrize("where", ["root name", "root", "images/", "annotations/", "split name"])
 def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where):
     """Linux allows any byte but / and NUL in a name: every format shows it escaped (\\xff),
     the JSON stays JSON, --stats and the HTML report are written."""
@@ -292,6 +297,8 @@ def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where)
     [(key, splits)] = json.loads(stats.read_text(encoding="utf-8")).items()
     assert key == "pose\\xff" if clean else key.startswith("ds")
     assert splits["train"]["images"] == 3
+    if where == "split name":
+        assert splits["v\\xffl"] == splits["val"]
 
 
 # --- the test corpora ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import orjson
 
 from poselint.dataset import Dataset, Split
+from poselint.diagnostics import displayable
 from poselint.fsutil import atomic_write_bytes
 
 
@@ -35,8 +36,13 @@ def split_stats(split: Split) -> dict[str, Any]:
 
 
 def dataset_stats(ds: Dataset) -> dict[str, Any]:
-    """Per split (as named on disk), for the splits whose annotation file parsed."""
-    return {split.name: split_stats(split) for split in ds.splits if split.document is not None}
+    """Per split (as named on disk, shown as the reports show it), for the splits whose
+    annotation file parsed."""
+    return {
+        displayable(split.name): split_stats(split)
+        for split in ds.splits
+        if split.document is not None
+    }
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:
