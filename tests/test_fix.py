@@ -281,6 +281,56 @@ def test_duplicate_keys_file_is_not_rewritten(make_dataset, cli):
     assert path.read_bytes() == before and result.code == 1
 
 
+@pytest.mark.parametrize("indent", [None, 2])
+def test_duplicate_keys_over_the_report_bound_still_stop_a_rewrite(
+    make_dataset, cli, tmp_path, indent
+):
+    """PL305's report bound (duplicate_key_check_bytes) is for `check`; a rewrite would drop
+    the first value, so --fix checks every file whatever its size."""
+    root = make_dataset(outside_docs())
+    path = ann_file(root, "train")
+    text = json.dumps(load(root, "train"), indent=indent)
+    first = '"file_name": "img_001.jpg"'
+    assert text.count(first) == 1
+    # CVAT-like: the image's first name as drawn, then the one the tool wrote last
+    path.write_text(text.replace(first, f'"file_name": "old/a:b.jpg", {first}'))
+    (tmp_path / "poselint.toml").write_text("duplicate_key_check_bytes = 100\n")
+    before = snapshot(root)
+    assert "PL305" not in cli("check", root, "--format", "json").codes()  # over the bound
+    for flag in ("--diff", "--fix"):
+        result = cli("check", root, flag, cwd=root)
+        assert (
+            "note: annotations/person_keypoints_train.json not rewritten: "
+            "it has duplicate keys (PL305); resolve them first" in result.out.splitlines()
+        ), result
+        assert "outside point" not in result.out and result.code == 1
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": 1, "b": {"c": "x:y", "d": [1, {"e": 2}]}}', []),
+        ('{"s": ["a:b", "c"], "t": [[1.5, 2], ["u:v"]], "k:": 1}', []),
+        ('{"a": 1, "a": 2}', [("", "a")]),
+        ('{"a": "p:q", "a": "r"}', [("", "a")]),
+        ('{"a": {"k:": 1, "k:": 1}, "b": 2}', [("/a", "k:")]),
+        # an escaped ':' must not balance the dropped pair
+        ('{"a": "\\u003a", "a": 1, "b": 2}', [("", "a")]),
+        ('{"x": [1, {"a": 1, "a": 1}]}', [("/x/1", "a")]),  # in a list the walk skips
+        ('[{"a": 1}, {"a": 1, "b": 0, "b": 0}]', [("/1", "b")]),
+    ],
+)
+def test_the_fast_duplicate_key_proof_never_hides_one(text, expected):
+    """--fix scans every file: the colon-count proof of "no duplicate key", then the stdlib
+    parse when it cannot prove it. Both must give what the stdlib parse alone gives."""
+    from poselint.loader import duplicate_keys, find_duplicate_keys
+
+    data = text.encode()
+    assert find_duplicate_keys(data) == expected
+    assert duplicate_keys(data, json.loads(data)) == expected
+
+
 def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
     docs = outside_docs()
     docs["train"]["x_big"] = 123456789012345678901234567890

@@ -103,14 +103,18 @@ class FixContext:
         loaded = split.loaded
         if path is None or loaded is None or loaded.document is None:
             return None
-        if loaded.duplicate_keys:
-            note = Note(
-                "{0} not rewritten: it has duplicate keys (PL305); resolve them first", (path,)
-            )
+        assert loaded.exact, "a rewrite needs the document as written: Dataset(exact=True)"
+        # An exact load checks for duplicate keys at any size (loader.duplicate_keys).
+        reason = None
+        if loaded.duplicate_keys is None:
+            reason = "it could not be checked for duplicate keys (nested too deep)"
+        elif loaded.duplicate_keys:
+            reason = "it has duplicate keys (PL305); resolve them first"
+        if reason is not None:
+            note = Note(f"{{0}} not rewritten: {reason}", (path,))
             if note not in self.plan.notes:
                 self.plan.notes.append(note)
             return None
-        assert loaded.exact, "a rewrite needs the document as written: Dataset(exact=True)"
         rewrite = self.plan.rewrite(path)
         rewrite.document = loaded.document
         return rewrite
