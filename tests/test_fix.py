@@ -124,11 +124,28 @@ def test_interrupted_case_only_rename_is_completed(make_dataset, cli):
 
 def test_leftover_temp_file_of_a_write_is_removed(make_dataset, cli):
     root = make_dataset()
-    temp = root / "annotations" / ".person_keypoints_train.json.k2j4h1z.tmp"
+    temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
     temp.write_text('{"half": ')
     result = cli("check", root, "--fix", cwd=root)
     assert result.code == 1 and not temp.exists()
-    assert "removed annotations/.person_keypoints_train.json.k2j4h1z.tmp" in result.out
+    assert result.out.splitlines()[0] == (
+        "removed annotations/.poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp "
+        "(temp file of an interrupted write)"
+    )
+
+
+@pytest.mark.parametrize("select", [[], ["--select", "PL302"], ["--select", "PL305"]])
+def test_a_users_temp_named_file_is_never_removed(make_dataset, cli, select):
+    """Only poselint's own temp names (`.poselint-tmp-...`) count as leftovers of a write."""
+    root = make_dataset()
+    backup = root / "annotations" / ".person_keypoints_train.json.before-relabel.tmp"
+    backup.write_bytes(ann_file(root, "train").read_bytes())
+    before = snapshot(root)
+    result = cli("check", root, "--fix", *select, cwd=root)
+    assert snapshot(root) == before
+    assert "removed" not in result.out
+    # PL104 reports the stray file when it is selected; nothing else is wrong
+    assert result.code == (0 if select else 1), result
 
 
 def test_target_exists_refuses_and_changes_nothing(make_dataset, cli):

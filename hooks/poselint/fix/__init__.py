@@ -179,7 +179,9 @@ def _fix_locked(
     progress: bool,
 ) -> None:
     apply, root = result.applied, dataset.root
-    leftovers = find_leftovers(root)
+    # What an interrupted run left is only touched when some fixer is selected.
+    fixing = any(rule.code in FIXERS for rule in rules)
+    leftovers = find_leftovers(root) if fixing else Leftovers()
     result.refusals += leftovers.refusals
     if leftovers.refusals:  # a human must look first: change nothing
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
