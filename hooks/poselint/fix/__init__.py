@@ -153,7 +153,8 @@ def fix_dataset(
     """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes.
 
     The fixers edit documents as written: a dataset opened compact is opened again exactly
-    (the CLI opens it exact from the start, so nothing is parsed twice)."""
+    (the CLI opens it exact from the start, so nothing is parsed twice). --fix scans the root
+    again once it holds the lock: another fix may have changed the layout while we waited."""
     root = dataset.root
     if not dataset.exact and dataset.remote is None:
         dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
@@ -165,6 +166,8 @@ def fix_dataset(
         return result
     try:
         with dataset_lock(root, lock_timeout) if apply else contextlib.nullcontext():
+            if apply:  # (nothing was parsed yet: this costs two folder listings)
+                dataset = result.dataset = _fresh(dataset, exact=True)
             _fix_locked(dataset, rules, result, progress)
     except LockBusy as exc:
         result.refusals.append(Note(str(exc)))
