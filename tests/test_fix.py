@@ -358,6 +358,70 @@ def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
     assert ann_file(root, "train").read_bytes() == before
 
 
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("flag", ["--fix", "--diff"])
+def test_integer_below_int64_is_a_note_not_an_internal_error(make_dataset, cli, indent, flag):
+    """-2**63 - 1 has 19 digits: orjson cannot write it back (nor read it as an int)."""
+    docs = outside_docs()
+    docs["train"]["x_small"] = -(2**63) - 1
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    separators = (",", ":") if indent is None else (",", ": ")  # as CVAT lays it out
+    path.write_text(json.dumps(docs["train"], indent=indent, separators=separators))
+    before = snapshot(root)
+    result = cli("check", root, flag, "--select", "PL6", cwd=root)
+    assert result.out.splitlines()[0] == (
+        "note: annotations/person_keypoints_train.json not rewritten: it holds an integer "
+        "beyond 64 bits, which a rewrite would turn into a float"
+    ), result
+    assert result.code == 1 and result.err == ""
+    assert snapshot(root) == before
+
+
+def test_integers_of_the_64_bit_range_are_rewritten(make_dataset, cli):
+    docs = outside_docs()
+    docs["train"]["x_range"] = [-(2**63), 2**64 - 1, 10**19]
+    root = make_dataset(docs)
+    result = cli("check", root, "--fix", "--select", "PL6", cwd=root)
+    assert result.out.splitlines()[0] == (
+        "fixed 2 outside points in annotations/person_keypoints_train.json"
+    ), result
+    assert load(root, "train")["x_range"] == [-(2**63), 2**64 - 1, 10**19]
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for level in range(depth - 1):
+        value = [value] if level % 2 else {"d": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [300, 1000])
+@pytest.mark.parametrize("indent", [None, 2, 4])
+def test_deeply_nested_field_is_rewritten_like_any_other(make_dataset, cli, depth, indent):
+    """`check` accepts 1024 levels; orjson writes 255, the stdlib ~1000 by default: the
+    rewrite must write what check accepts, in the file's own layout."""
+    from poselint.loader import deep_recursion
+
+    docs = outside_docs()
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    train = docs["train"]
+    train["x_deep"] = _nested(depth)
+    separators = (",", ":") if indent is None else (",", ": ")
+    with deep_recursion():
+        path.write_text(json.dumps(train, indent=indent, separators=separators))
+        train["annotations"][0]["keypoints"][6:8] = [0, 0]
+        train["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]
+        expected = json.dumps(train, indent=indent, separators=separators).encode()
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.out.splitlines() == [
+        "fixed 2 outside points in annotations/person_keypoints_train.json",
+        "All checks passed!",
+    ], result
+    assert result.code == 1 and path.read_bytes() == expected
+
+
 def test_json_format_keeps_stdout_a_json_array(make_cvat_export, cli):
     root = make_cvat_export()
     result = cli("check", root, "--fix", "--format", "json")

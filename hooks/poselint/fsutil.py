@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-
 # Every temp file poselint writes is named `.poselint-tmp-<target>.<random>.tmp`: a name no
 # user or other tool picks, so `--fix` can remove what an interrupted write left, and only that.
 WRITE_TEMP_PREFIX = ".poselint-tmp-"

@@ -38,7 +38,7 @@ from poselint.fsutil import (
     durable_rename,
     fault_point,
 )
-from poselint.loader import BOM, gc_paused
+from poselint.loader import BOM, deep_recursion, gc_paused
 from poselint.rules import Rule
 
 __all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
@@ -101,13 +101,18 @@ def finalize(plan: Plan) -> None:
             continue
         reason = unsafe_to_rewrite(data)
         if reason is None and rewrite.document is not None:
-            out = serialize_like(rewrite.document, detect_style(data))
-            with gc_paused():  # belt and braces: it reads back equal
-                same = orjson.loads(out) == rewrite.document
+            try:  # `check` accepts MAX_DEPTH levels: the stdlib encoder and `==` recurse
+                with deep_recursion():
+                    out = serialize_like(rewrite.document, detect_style(data))
+                    with gc_paused():  # belt and braces: it reads back equal
+                        same = orjson.loads(out) == rewrite.document
+            except (RecursionError, orjson.JSONDecodeError):
+                out, same = b"", False
+                reason = "it nests too deep to write back"
             if same:
                 rewrite.new_bytes = out
                 continue
-            reason = "it would not read back equal"
+            reason = reason or "it would not read back equal"
         plan.notes.append(Note(f"{{0}} not rewritten: {reason}", (rewrite.path,)))
 
 
