@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +127,22 @@ def _rename(rename: Rename) -> None:
         durable_rename(rename.src, rename.dst)
 
 
+def unwritable(folders: Iterable[Path]) -> list[Note]:
+    """A refusal for each folder a step would write in (temp file, rename) but cannot: found
+    before the first change, so a read-only images/ does not stop the fix half-way."""
+    notes = []
+    for folder in sorted(set(folders)):
+        if os.access(folder, os.W_OK | os.X_OK):
+            continue
+        try:
+            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "Read-only file system" if read_only else "Permission denied"
+        notes.append(Note(f"cannot write in {{0}}: {why}", (folder,)))
+    return notes
+
+
 def execute(plan: Plan, done: list[Change]) -> None:
     """Apply the plan in its safe order; `done` gets each change once it is on disk."""
     for rewrite in plan.rewrites.values():
@@ -138,12 +154,15 @@ def execute(plan: Plan, done: list[Change]) -> None:
         done.append(Change("rename", "{0} -> {1}", (rename.src, rename.dst)))
 
 
-def _clean_leftovers(leftovers: Leftovers) -> None:
+def _clean_leftovers(leftovers: Leftovers, done: list[Change]) -> None:
+    changes = iter(leftovers.changes)  # one per rename, then one per temp file
     for rename in leftovers.renames:
         _rename(rename)
+        done.append(next(changes))
     for path in leftovers.temp_files:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+        done.append(next(changes))
         fault_point()
 
 
@@ -191,24 +210,27 @@ def _fix_locked(
     fixing = any(rule.code in FIXERS for rule in rules)
     leftovers = find_leftovers(root) if fixing else Leftovers()
     result.refusals += leftovers.refusals
-    if leftovers.refusals:  # a human must look first: change nothing
+    if apply and leftovers.changes:
+        result.refusals += unwritable(leftovers.folders)
+    if result.refusals:  # a human must look first: change nothing
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return
     if leftovers.changes and not apply:
         result.changes += leftovers.changes
     elif leftovers.changes:
         try:
-            _clean_leftovers(leftovers)
+            _clean_leftovers(leftovers, result.changes)
         except (FixError, OSError) as exc:
             result.refusals.append(Note(f"stopped: {exc}"))
             result.dataset = _fresh(dataset)
             result.diagnostics = lint_dataset(result.dataset, rules, progress=progress)
             return
-        result.changes += leftovers.changes
         dataset = result.dataset = _fresh(dataset, exact=True)  # the fixers edit this one
     diagnostics = lint_dataset(dataset, rules, progress=progress)
     plan = make_plan(dataset, diagnostics, rules)
     result.notes += plan.notes
+    if apply and not plan.refusals:
+        plan.refusals += unwritable(plan.folders())
     if plan.refusals:  # change nothing at all rather than half the job
         result.refusals += plan.refusals
     elif not apply:

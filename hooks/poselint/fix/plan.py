@@ -85,6 +85,13 @@ class Plan:
             out.append(Change("rename", "{0} -> {1}", (r.src, r.dst)))
         return out
 
+    def folders(self) -> list[Path]:
+        """Every folder a step writes in: temp files and renames."""
+        out = [r.path.parent for r in self.rewrites.values() if r.new_bytes is not None]
+        for r in (*self.annotation_renames, *self.image_renames):
+            out += [r.src.parent, r.dst.parent]
+        return out
+
     @property
     def empty(self) -> bool:
         return not self.changes()

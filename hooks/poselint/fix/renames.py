@@ -112,6 +112,14 @@ class Leftovers:
     refusals: list[Note] = field(default_factory=list)
 
     @property
+    def folders(self) -> list[Path]:
+        """Every folder the clean-up writes in."""
+        out = [p.parent for p in self.temp_files]
+        for r in self.renames:
+            out += [r.src.parent, r.dst.parent]
+        return out
+
+    @property
     def changes(self) -> list[Change]:
         out = [
             Change("rename", "{0} -> {1} (completing an interrupted rename)", (r.src, r.dst))
