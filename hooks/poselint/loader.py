@@ -178,7 +178,7 @@ def _pairs_and_colons(value: Any) -> int:
         node = stack.pop()
         items: Any
         if type(node) is dict:
-            count += len(node) + sum(key.count(":") for key in node)
+            count += len(node) + "".join(node).count(":")
             items = node.values()
         elif type(node) is list and node and type(node[0]) not in (int, float):
             items = node
