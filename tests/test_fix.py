@@ -134,6 +134,16 @@ def test_leftover_temp_file_of_a_write_is_removed(make_dataset, cli):
     )
 
 
+def test_leftovers_stay_when_no_selected_rule_has_a_fixer(make_dataset, cli):
+    root = make_dataset()
+    temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
+    temp.write_text('{"half": ')
+    before = snapshot(root)
+    result = cli("check", root, "--fix", "--select", "PL305", cwd=root)
+    assert (result.code, result.out) == (0, "All checks passed!\n")
+    assert snapshot(root) == before
+
+
 @pytest.mark.parametrize("select", [[], ["--select", "PL302"], ["--select", "PL305"]])
 def test_a_users_temp_named_file_is_never_removed(make_dataset, cli, select):
     """Only poselint's own temp names (`.poselint-tmp-...`) count as leftovers of a write."""
