@@ -174,13 +174,14 @@ def _pairs_and_colons(value: Any) -> int:
     list that starts with a number is skipped: COCO's number arrays), never long."""
     count = 0
     stack = [value]
+    numbers = (int, float)
     while stack:
         node = stack.pop()
         items: Any
         if type(node) is dict:
             count += len(node) + "".join(node).count(":")
             items = node.values()
-        elif type(node) is list and node and type(node[0]) not in (int, float):
+        elif type(node) is list:
             items = node
         else:
             continue
@@ -188,7 +189,7 @@ def _pairs_and_colons(value: Any) -> int:
             kind = type(item)
             if kind is str:
                 count += item.count(":")
-            elif kind is dict or kind is list:
+            elif kind is dict or (kind is list and item and type(item[0]) not in numbers):
                 stack.append(item)
     return count
 
