@@ -124,11 +124,38 @@ def test_interrupted_case_only_rename_is_completed(make_dataset, cli):
 
 def test_leftover_temp_file_of_a_write_is_removed(make_dataset, cli):
     root = make_dataset()
-    temp = root / "annotations" / ".person_keypoints_train.json.k2j4h1z.tmp"
+    temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
     temp.write_text('{"half": ')
     result = cli("check", root, "--fix", cwd=root)
     assert result.code == 1 and not temp.exists()
-    assert "removed annotations/.person_keypoints_train.json.k2j4h1z.tmp" in result.out
+    assert result.out.splitlines()[0] == (
+        "removed annotations/.poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp "
+        "(temp file of an interrupted write)"
+    )
+
+
+def test_leftovers_stay_when_no_selected_rule_has_a_fixer(make_dataset, cli):
+    root = make_dataset()
+    temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
+    temp.write_text('{"half": ')
+    before = snapshot(root)
+    result = cli("check", root, "--fix", "--select", "PL305", cwd=root)
+    assert (result.code, result.out) == (0, "All checks passed!\n")
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("select", [[], ["--select", "PL302"], ["--select", "PL305"]])
+def test_a_users_temp_named_file_is_never_removed(make_dataset, cli, select):
+    """Only poselint's own temp names (`.poselint-tmp-...`) count as leftovers of a write."""
+    root = make_dataset()
+    backup = root / "annotations" / ".person_keypoints_train.json.before-relabel.tmp"
+    backup.write_bytes(ann_file(root, "train").read_bytes())
+    before = snapshot(root)
+    result = cli("check", root, "--fix", *select, cwd=root)
+    assert snapshot(root) == before
+    assert "removed" not in result.out
+    # PL104 reports the stray file when it is selected; nothing else is wrong
+    assert result.code == (0 if select else 1), result
 
 
 def test_target_exists_refuses_and_changes_nothing(make_dataset, cli):
@@ -281,6 +308,56 @@ def test_duplicate_keys_file_is_not_rewritten(make_dataset, cli):
     assert path.read_bytes() == before and result.code == 1
 
 
+@pytest.mark.parametrize("indent", [None, 2])
+def test_duplicate_keys_over_the_report_bound_still_stop_a_rewrite(
+    make_dataset, cli, tmp_path, indent
+):
+    """PL305's report bound (duplicate_key_check_bytes) is for `check`; a rewrite would drop
+    the first value, so --fix checks every file whatever its size."""
+    root = make_dataset(outside_docs())
+    path = ann_file(root, "train")
+    text = json.dumps(load(root, "train"), indent=indent)
+    first = '"file_name": "img_001.jpg"'
+    assert text.count(first) == 1
+    # CVAT-like: the image's first name as drawn, then the one the tool wrote last
+    path.write_text(text.replace(first, f'"file_name": "old/a:b.jpg", {first}'))
+    (tmp_path / "poselint.toml").write_text("duplicate_key_check_bytes = 100\n")
+    before = snapshot(root)
+    assert "PL305" not in cli("check", root, "--format", "json").codes()  # over the bound
+    for flag in ("--diff", "--fix"):
+        result = cli("check", root, flag, cwd=root)
+        assert (
+            "note: annotations/person_keypoints_train.json not rewritten: "
+            "it has duplicate keys (PL305); resolve them first" in result.out.splitlines()
+        ), result
+        assert "outside point" not in result.out and result.code == 1
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": 1, "b": {"c": "x:y", "d": [1, {"e": 2}]}}', []),
+        ('{"s": ["a:b", "c"], "t": [[1.5, 2], ["u:v"]], "k:": 1}', []),
+        ('{"a": 1, "a": 2}', [("", "a")]),
+        ('{"a": "p:q", "a": "r"}', [("", "a")]),
+        ('{"a": {"k:": 1, "k:": 1}, "b": 2}', [("/a", "k:")]),
+        # an escaped ':' must not balance the dropped pair
+        ('{"a": "\\u003a", "a": 1, "b": 2}', [("", "a")]),
+        ('{"x": [1, {"a": 1, "a": 1}]}', [("/x/1", "a")]),  # in a list the walk skips
+        ('[{"a": 1}, {"a": 1, "b": 0, "b": 0}]', [("/1", "b")]),
+    ],
+)
+def test_the_fast_duplicate_key_proof_never_hides_one(text, expected):
+    """--fix scans every file: the colon-count proof of "no duplicate key", then the stdlib
+    parse when it cannot prove it. Both must give what the stdlib parse alone gives."""
+    from poselint.loader import duplicate_keys, find_duplicate_keys
+
+    data = text.encode()
+    assert find_duplicate_keys(data) == expected
+    assert duplicate_keys(data, json.loads(data)) == expected
+
+
 def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
     docs = outside_docs()
     docs["train"]["x_big"] = 123456789012345678901234567890
@@ -289,6 +366,70 @@ def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
     result = cli("check", root, "--fix", cwd=root)
     assert "integer beyond 64 bits" in result.out
     assert ann_file(root, "train").read_bytes() == before
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("flag", ["--fix", "--diff"])
+def test_integer_below_int64_is_a_note_not_an_internal_error(make_dataset, cli, indent, flag):
+    """-2**63 - 1 has 19 digits: orjson cannot write it back (nor read it as an int)."""
+    docs = outside_docs()
+    docs["train"]["x_small"] = -(2**63) - 1
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    separators = (",", ":") if indent is None else (",", ": ")  # as CVAT lays it out
+    path.write_text(json.dumps(docs["train"], indent=indent, separators=separators))
+    before = snapshot(root)
+    result = cli("check", root, flag, "--select", "PL6", cwd=root)
+    assert result.out.splitlines()[0] == (
+        "note: annotations/person_keypoints_train.json not rewritten: it holds an integer "
+        "beyond 64 bits, which a rewrite would turn into a float"
+    ), result
+    assert result.code == 1 and result.err == ""
+    assert snapshot(root) == before
+
+
+def test_integers_of_the_64_bit_range_are_rewritten(make_dataset, cli):
+    docs = outside_docs()
+    docs["train"]["x_range"] = [-(2**63), 2**64 - 1, 10**19]
+    root = make_dataset(docs)
+    result = cli("check", root, "--fix", "--select", "PL6", cwd=root)
+    assert result.out.splitlines()[0] == (
+        "fixed 2 outside points in annotations/person_keypoints_train.json"
+    ), result
+    assert load(root, "train")["x_range"] == [-(2**63), 2**64 - 1, 10**19]
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for level in range(depth - 1):
+        value = [value] if level % 2 else {"d": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [300, 1000])
+@pytest.mark.parametrize("indent", [None, 2, 4])
+def test_deeply_nested_field_is_rewritten_like_any_other(make_dataset, cli, depth, indent):
+    """`check` accepts 1024 levels; orjson writes 255, the stdlib ~1000 by default: the
+    rewrite must write what check accepts, in the file's own layout."""
+    from poselint.loader import deep_recursion
+
+    docs = outside_docs()
+    root = make_dataset(docs)
+    path = ann_file(root, "train")
+    train = docs["train"]
+    train["x_deep"] = _nested(depth)
+    separators = (",", ":") if indent is None else (",", ": ")
+    with deep_recursion():
+        path.write_text(json.dumps(train, indent=indent, separators=separators))
+        train["annotations"][0]["keypoints"][6:8] = [0, 0]
+        train["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]
+        expected = json.dumps(train, indent=indent, separators=separators).encode()
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.out.splitlines() == [
+        "fixed 2 outside points in annotations/person_keypoints_train.json",
+        "All checks passed!",
+    ], result
+    assert result.code == 1 and path.read_bytes() == expected
 
 
 def test_json_format_keeps_stdout_a_json_array(make_cvat_export, cli):

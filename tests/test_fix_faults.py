@@ -127,3 +127,67 @@ def test_eacces_during_fix_leaves_the_dataset_unchanged():
         assert json.loads((root / ANNOTATION).read_text())["annotations"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_read_only_images_folder_is_found_before_the_first_change():
+    """The export needs a rewrite (file_name prefixes), an annotation rename and a folder
+    rename; images/ is read-only, so the last would fail: nothing may change before it."""
+    from builders import cvat_export
+
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:  # pragma: no cover
+        pytest.skip("needs setpriv to run as an unprivileged user")
+    base = Path(tempfile.mkdtemp(prefix="poselint-eacces-"))
+    try:
+        root = cvat_export(base / "ds")
+        for path in [base, *base.rglob("*")]:  # everything writable for the user but images/
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        (root / "images").chmod(0o555)
+        before = _snapshot(root)
+        listing = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+        proc = _poselint(
+            "check",
+            root,
+            "--fix",
+            "--select",
+            "PL2",
+            cwd=base,
+            prefix=(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"),
+        )
+        assert (proc.returncode, proc.stderr) == (1, ""), proc
+        assert proc.stdout.splitlines()[0] == (
+            "refused to fix ds: cannot write in ds/images: Permission denied (nothing changed)"
+        ), proc.stdout
+        assert _snapshot(root) == before
+        assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == listing
+    finally:
+        (base / "ds" / "images").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_step_failing_half_way_says_what_did_change(tmp_path):
+    """No precondition shows a full disk: the small train rewrite fits, the large val one
+    does not. The output must list the train fix and not claim that nothing changed."""
+    docs = _raw_export_docs(people=2)
+    docs = {"train": docs["Train"], "val": _raw_export_docs(people=2000)["Train"]}
+    with tiny_tmpfs(2048) as disk:
+        root = build_dataset(disk / "ds", docs)
+        train, val = (root / "annotations" / f"person_keypoints_{s}.json" for s in docs)
+        val_before = val.read_bytes()
+        _fill(disk, leave_kib=val.stat().st_size // 1024 // 2)
+        assert shutil.disk_usage(disk).free > 4 * train.stat().st_size
+        proc = _poselint("check", root, "--fix", "--select", "PL601", cwd=root)
+        lines = proc.stdout.splitlines()
+        assert (proc.returncode, proc.stderr) == (1, ""), proc
+        assert lines[:2] == [
+            "fixed 2 outside points in annotations/person_keypoints_train.json",
+            "refused to fix .: stopped: [Errno 28] No space left on device "
+            "(only the changes above were made)",
+        ], proc.stdout
+        assert [kp[6:8] for kp in _keypoints(train)] == [[0, 0], [0, 0]]
+        assert val.read_bytes() == val_before
+        assert not [p for p in root.rglob("*.tmp")]
+
+
+def _keypoints(path: Path) -> list[list[float]]:
+    return [a["keypoints"] for a in json.loads(path.read_bytes())["annotations"]]

@@ -11,11 +11,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+# Every temp file poselint writes is named `.poselint-tmp-<target>.<random>.tmp`: a name no
+# user or other tool picks, so `--fix` can remove what an interrupted write left, and only that.
+WRITE_TEMP_PREFIX = ".poselint-tmp-"
+WRITE_TEMP_SUFFIX = ".tmp"
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temp file in the same folder, fsync, then os.replace over the target."""
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{WRITE_TEMP_PREFIX}{path.name}.", suffix=WRITE_TEMP_SUFFIX, dir=folder
+    )
     try:
         # mkstemp creates 0600: keep the replaced file's mode, or what umask gives a new file.
         os.fchmod(fd, _mode_for(path))

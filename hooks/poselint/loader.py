@@ -10,6 +10,7 @@ import gc
 import json
 import os
 import stat
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,7 +126,7 @@ class _Marked(dict[str, Any]):
 
 
 def find_duplicate_keys(data: bytes | bytearray) -> list[tuple[str, str]]:
-    """A second, stdlib parse that sees every key/value pair (run only below a size bound)."""
+    """A second, stdlib parse that sees every key/value pair (slow: see duplicate_keys)."""
     any_duplicate = False
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def find_duplicate_keys(data: bytes | bytearray) -> list[tuple[str, str]]:
         marked.duplicates = sorted(k for k, n in counts.items() if n > 1)
         return marked
 
-    with gc_paused():
+    with gc_paused(), deep_recursion():
         tree = json.loads(data, object_pairs_hook=hook)
     if not any_duplicate:  # the walk costs as much as the parse: only when needed
         return []
@@ -154,6 +155,61 @@ def find_duplicate_keys(data: bytes | bytearray) -> list[tuple[str, str]]:
         elif isinstance(node, list):
             stack.extend(((*parts, i), v) for i, v in enumerate(node))
     return sorted(found)
+
+
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    """Room for the C recursion of the stdlib parser/encoder and of `==` on a document nested
+    MAX_DEPTH deep (orjson's bound, which `check` accepts): each level is one or two calls."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 4 * MAX_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _pairs_and_colons(value: Any) -> int:
+    """Key/value pairs in the parsed value plus the ':' in its strings. May count short (a
+    list that starts with a number is skipped: COCO's number arrays), never long."""
+    count = 0
+    stack = [value]
+    numbers = (int, float)
+    while stack:
+        node = stack.pop()
+        items: Any
+        if type(node) is dict:
+            count += len(node) + "".join(node).count(":")
+            items = node.values()
+        elif type(node) is list:
+            items = node
+        else:
+            continue
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                count += item.count(":")
+            elif kind is dict or (kind is list and item and type(item[0]) not in numbers):
+                stack.append(item)
+    return count
+
+
+def duplicate_keys(data: bytes | bytearray, value: Any = None) -> list[tuple[str, str]]:
+    """Every (pointer, key) that occurs twice in one object of the file.
+
+    With `value`, the file's full parse (Dataset(exact=True)), a fast proof comes first: in
+    the text, each pair has one ':' outside strings and each ':' inside a string is literal
+    unless written \\u003a. Without that escape, the text's ':' equal the parse's pairs plus
+    the ':' of its strings exactly when no pair was dropped, i.e. no key repeats. Otherwise
+    (or when the walk counted short) the stdlib parse finds them.
+    """
+    if (
+        value is not None
+        and b"\\u003" not in data  # (a \\u003a escape would break the count)
+        and _pairs_and_colons(value) == data.count(b":")
+    ):
+        return []
+    return find_duplicate_keys(data)
 
 
 def _wide_encoding(data: bytes | bytearray) -> str | None:
@@ -257,11 +313,13 @@ def parse_bytes(
         return loaded
     try:
         loaded.value, loaded.keypoints, loaded.polygons = _decode(data, exact)
-        if len(data) <= duplicate_key_check_bytes:
-            try:
-                loaded.duplicate_keys = find_duplicate_keys(data)
-            except RecursionError:  # the stdlib parser nests less deep than orjson: unchecked
-                loaded.duplicate_keys = None
+        # A rewrite (exact) must know at any size: it would drop the first of two values.
+        if exact or len(data) <= duplicate_key_check_bytes:
+            with gc_paused():
+                try:
+                    loaded.duplicate_keys = duplicate_keys(data, loaded.value if exact else None)
+                except RecursionError:  # deeper than the stdlib parser goes: unchecked
+                    loaded.duplicate_keys = None
     except orjson.JSONDecodeError as exc:
         line, column = _line_col(data, exc.pos)
         message = _describe(exc, data)

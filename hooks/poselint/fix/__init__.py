@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from poselint.fsutil import (
     durable_rename,
     fault_point,
 )
-from poselint.loader import BOM, gc_paused
+from poselint.loader import BOM, deep_recursion, gc_paused
 from poselint.rules import Rule
 
 __all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
@@ -101,13 +101,18 @@ def finalize(plan: Plan) -> None:
             continue
         reason = unsafe_to_rewrite(data)
         if reason is None and rewrite.document is not None:
-            out = serialize_like(rewrite.document, detect_style(data))
-            with gc_paused():  # belt and braces: it reads back equal
-                same = orjson.loads(out) == rewrite.document
+            try:  # `check` accepts MAX_DEPTH levels: the stdlib encoder and `==` recurse
+                with deep_recursion():
+                    out = serialize_like(rewrite.document, detect_style(data))
+                    with gc_paused():  # belt and braces: it reads back equal
+                        same = orjson.loads(out) == rewrite.document
+            except (RecursionError, orjson.JSONDecodeError):
+                out, same = b"", False
+                reason = "it nests too deep to write back"
             if same:
                 rewrite.new_bytes = out
                 continue
-            reason = "it would not read back equal"
+            reason = reason or "it would not read back equal"
         plan.notes.append(Note(f"{{0}} not rewritten: {reason}", (rewrite.path,)))
 
 
@@ -122,6 +127,22 @@ def _rename(rename: Rename) -> None:
         durable_rename(rename.src, rename.dst)
 
 
+def unwritable(folders: Iterable[Path]) -> list[Note]:
+    """A refusal for each folder a step would write in (temp file, rename) but cannot: found
+    before the first change, so a read-only images/ does not stop the fix half-way."""
+    notes = []
+    for folder in sorted(set(folders)):
+        if os.access(folder, os.W_OK | os.X_OK):
+            continue
+        try:
+            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "Read-only file system" if read_only else "Permission denied"
+        notes.append(Note(f"cannot write in {{0}}: {why}", (folder,)))
+    return notes
+
+
 def execute(plan: Plan, done: list[Change]) -> None:
     """Apply the plan in its safe order; `done` gets each change once it is on disk."""
     for rewrite in plan.rewrites.values():
@@ -133,12 +154,15 @@ def execute(plan: Plan, done: list[Change]) -> None:
         done.append(Change("rename", "{0} -> {1}", (rename.src, rename.dst)))
 
 
-def _clean_leftovers(leftovers: Leftovers) -> None:
+def _clean_leftovers(leftovers: Leftovers, done: list[Change]) -> None:
+    changes = iter(leftovers.changes)  # one per rename, then one per temp file
     for rename in leftovers.renames:
         _rename(rename)
+        done.append(next(changes))
     for path in leftovers.temp_files:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+        done.append(next(changes))
         fault_point()
 
 
@@ -153,7 +177,8 @@ def fix_dataset(
     """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes.
 
     The fixers edit documents as written: a dataset opened compact is opened again exactly
-    (the CLI opens it exact from the start, so nothing is parsed twice)."""
+    (the CLI opens it exact from the start, so nothing is parsed twice). --fix scans the root
+    again once it holds the lock: another fix may have changed the layout while we waited."""
     root = dataset.root
     if not dataset.exact and dataset.remote is None:
         dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
@@ -165,6 +190,8 @@ def fix_dataset(
         return result
     try:
         with dataset_lock(root, lock_timeout) if apply else contextlib.nullcontext():
+            if apply:  # (nothing was parsed yet: this costs two folder listings)
+                dataset = result.dataset = _fresh(dataset, exact=True)
             _fix_locked(dataset, rules, result, progress)
     except LockBusy as exc:
         result.refusals.append(Note(str(exc)))
@@ -179,26 +206,31 @@ def _fix_locked(
     progress: bool,
 ) -> None:
     apply, root = result.applied, dataset.root
-    leftovers = find_leftovers(root)
+    # What an interrupted run left is only touched when some fixer is selected.
+    fixing = any(rule.code in FIXERS for rule in rules)
+    leftovers = find_leftovers(root) if fixing else Leftovers()
     result.refusals += leftovers.refusals
-    if leftovers.refusals:  # a human must look first: change nothing
+    if apply and leftovers.changes:
+        result.refusals += unwritable(leftovers.folders)
+    if result.refusals:  # a human must look first: change nothing
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return
     if leftovers.changes and not apply:
         result.changes += leftovers.changes
     elif leftovers.changes:
         try:
-            _clean_leftovers(leftovers)
+            _clean_leftovers(leftovers, result.changes)
         except (FixError, OSError) as exc:
             result.refusals.append(Note(f"stopped: {exc}"))
             result.dataset = _fresh(dataset)
             result.diagnostics = lint_dataset(result.dataset, rules, progress=progress)
             return
-        result.changes += leftovers.changes
         dataset = result.dataset = _fresh(dataset, exact=True)  # the fixers edit this one
     diagnostics = lint_dataset(dataset, rules, progress=progress)
     plan = make_plan(dataset, diagnostics, rules)
     result.notes += plan.notes
+    if apply and not plan.refusals:
+        plan.refusals += unwritable(plan.folders())
     if plan.refusals:  # change nothing at all rather than half the job
         result.refusals += plan.refusals
     elif not apply:

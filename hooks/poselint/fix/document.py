@@ -150,27 +150,40 @@ def detect_style(data: bytes) -> Style:
     )
 
 
-# An integer literal of 20+ digits: orjson reads it as a float, so a rewrite would change it.
-_HUGE_INT = re.compile(rb"(?<![\w.+-])-?\d{20,}(?![\w.])")
+# An integer literal of 19+ digits may be beyond 64 bits (-2**63 .. 2**64-1): orjson cannot
+# write it back and reads it as a float, so a rewrite would change or drop it.
+_LONG_INT = re.compile(rb"(?<![\w.+-])-?\d{19,}(?![\w.])")
+_INT_RANGE = range(-(2**63), 2**64)
 
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
+def _beyond_64_bits(literal: bytes) -> bool:
+    digits = literal.lstrip(b"-")
+    return len(digits) > 20 or int(literal) not in _INT_RANGE  # (int() of <= 21 characters)
+
+
 def unsafe_to_rewrite(data: bytes) -> str | None:
     # The regex costs ~3 s on 120 MB; a translate + find (0.2 s) rules out most files first.
-    if b"0" * 20 in data.translate(_DIGITS_AS_ZERO) and _HUGE_INT.search(data):
+    if b"0" * 19 in data.translate(_DIGITS_AS_ZERO) and any(
+        _beyond_64_bits(m.group()) for m in _LONG_INT.finditer(data)
+    ):
         return "it holds an integer beyond 64 bits, which a rewrite would turn into a float"
     return None
 
 
 def serialize_like(doc: dict[str, Any], style: Style) -> bytes:
     """The document as bytes laid out like the original file."""
-    if not style.ascii_escapes and style.key_sep == ":" and style.indent is None:
-        out = orjson.dumps(doc)
-    elif not style.ascii_escapes and style.indent == "  " and style.key_sep == ": ":
-        out = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-    else:
+    out = None
+    try:  # orjson writes these two layouts fast, but nests at most 255 deep
+        if not style.ascii_escapes and style.key_sep == ":" and style.indent is None:
+            out = orjson.dumps(doc)
+        elif not style.ascii_escapes and style.indent == "  " and style.key_sep == ": ":
+            out = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    except orjson.JSONEncodeError:
+        pass  # the stdlib writes the same layout; the read-back check judges what it wrote
+    if out is None:  # (deeper than the default recursion limit: run it in deep_recursion)
         out = json.dumps(
             doc,
             indent=style.indent,

@@ -27,8 +27,13 @@ def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
         out.write(printable(change.line(result.applied, show)) + "\n")
     for note in result.notes:
         out.write(printable(f"note: {note.text(show)}") + "\n")
+    # A step that failed half-way (a disk error) leaves the changes already listed above.
+    made = "only the changes above were made" if result.applied and result.changes else None
     for refusal in result.refusals:
-        line = f"refused to fix {show(result.root)}: {refusal.text(show)} (nothing changed)"
+        line = (
+            f"refused to fix {show(result.root)}: {refusal.text(show)} "
+            f"({made or 'nothing changed'})"
+        )
         out.write(printable(line) + "\n")
 
 

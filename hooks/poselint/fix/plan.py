@@ -85,6 +85,13 @@ class Plan:
             out.append(Change("rename", "{0} -> {1}", (r.src, r.dst)))
         return out
 
+    def folders(self) -> list[Path]:
+        """Every folder a step writes in: temp files and renames."""
+        out = [r.path.parent for r in self.rewrites.values() if r.new_bytes is not None]
+        for r in (*self.annotation_renames, *self.image_renames):
+            out += [r.src.parent, r.dst.parent]
+        return out
+
     @property
     def empty(self) -> bool:
         return not self.changes()
@@ -103,14 +110,18 @@ class FixContext:
         loaded = split.loaded
         if path is None or loaded is None or loaded.document is None:
             return None
-        if loaded.duplicate_keys:
-            note = Note(
-                "{0} not rewritten: it has duplicate keys (PL305); resolve them first", (path,)
-            )
+        assert loaded.exact, "a rewrite needs the document as written: Dataset(exact=True)"
+        # An exact load checks for duplicate keys at any size (loader.duplicate_keys).
+        reason = None
+        if loaded.duplicate_keys is None:
+            reason = "it could not be checked for duplicate keys (nested too deep)"
+        elif loaded.duplicate_keys:
+            reason = "it has duplicate keys (PL305); resolve them first"
+        if reason is not None:
+            note = Note(f"{{0}} not rewritten: {reason}", (path,))
             if note not in self.plan.notes:
                 self.plan.notes.append(note)
             return None
-        assert loaded.exact, "a rewrite needs the document as written: Dataset(exact=True)"
         rewrite = self.plan.rewrite(path)
         rewrite.document = loaded.document
         return rewrite

@@ -12,7 +12,6 @@ halves leaves that name behind, and the next run completes it first (`find_lefto
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +19,11 @@ from poselint.dataset import Split
 from poselint.diagnostics import Diagnostic
 from poselint.fix.document import strip_split_prefix
 from poselint.fix.plan import Change, FixContext, Note, Rename
+from poselint.fsutil import WRITE_TEMP_PREFIX, WRITE_TEMP_SUFFIX
 from poselint.layout import ANNOTATIONS, IMAGES
 from poselint.splitnames import annotation_file_name
 
 TEMP_PREFIX = ".poselint-rename-to-"
-# fsutil.atomic_write_bytes' temp files: ".<name>.<random>.tmp" next to the target.
-ATOMIC_TEMP = re.compile(r"^\..+\.json\.[^./]+\.tmp$")
 
 
 def names_in(folder: Path) -> set[str]:
@@ -114,6 +112,14 @@ class Leftovers:
     refusals: list[Note] = field(default_factory=list)
 
     @property
+    def folders(self) -> list[Path]:
+        """Every folder the clean-up writes in."""
+        out = [p.parent for p in self.temp_files]
+        for r in self.renames:
+            out += [r.src.parent, r.dst.parent]
+        return out
+
+    @property
     def changes(self) -> list[Change]:
         out = [
             Change("rename", "{0} -> {1} (completing an interrupted rename)", (r.src, r.dst))
@@ -146,7 +152,8 @@ def find_leftovers(root: Path) -> Leftovers:
                     found.renames.append(Rename(src, dst))
             elif (
                 folder.name == ANNOTATIONS
-                and ATOMIC_TEMP.match(name)
+                and name.startswith(WRITE_TEMP_PREFIX)  # ours alone: never a user's file
+                and name.endswith(WRITE_TEMP_SUFFIX)
                 and (folder / name).is_file()
                 and not (folder / name).is_symlink()
             ):

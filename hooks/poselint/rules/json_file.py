@@ -78,7 +78,7 @@ def top_level_not_object(split: Split) -> Iterator[Finding]:
     "PL305",
     "duplicate-key",
     what="A key occurs twice in one JSON object (checked for files up to "
-    "`duplicate_key_check_bytes`, default 64 MiB).",
+    "`duplicate_key_check_bytes`, default 64 MiB; with `--fix`/`--diff` at any size).",
     why="Most parsers keep the last value silently, so two tools can read different labels "
     "from the same file.",
     scope="document",
