@@ -201,7 +201,9 @@ def test_pl108_stale_workspace(repo, env, cli):
 def test_pl108_is_silent_outside_a_dvc_repo(make_dataset, cli, tmp_path):
     """A .dvc file without a DVC repo cannot be compared: no PL108, no PL000."""
     root = make_dataset()
-    (tmp_path / "ds.dvc").write_text(f"outs:\n- md5: 0123.dir\n  path: {root.name}\n")
+    (tmp_path / "ds.dvc").write_text(
+        f"outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: {root.name}\n"
+    )
     assert cli("check", tmp_path / "ds.dvc", "--format", "json").json() == []
 
 
@@ -463,3 +465,40 @@ def test_stats_after_fix_describe_the_fixed_data(make_dataset, cli, tmp_path):
     assert cli("check", root, "--fix", "--stats", target).code == 1  # it renamed Train
     [splits] = json.loads(target.read_text()).values()
     assert set(splits) == {"train", "val"}
+
+
+def test_no_pull_refuses_a_hostile_manifest_hash_and_reads_nothing(pushed, cli, tmp_path):
+    """Issue 11.4: a `.dir` manifest (here in the repo's own remote) whose md5 for the
+    annotation file is `xx/<absolute path>` made the cache path absolute: the outside file
+    was read and its content echoed. Every hash is checked before it names a cache object."""
+    repo = pushed
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"images": "TOP-SECRET-VALUE", "annotations": [], "categories": []}')
+    manifest_md5 = (repo / "data" / "pose.dvc").read_text().split("md5: ")[1].split(".dir")[0]
+    manifest_path = (
+        repo.parent / "remote" / "files" / "md5" / manifest_md5[:2] / f"{manifest_md5[2:]}.dir"
+    )
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest:
+        if entry["relpath"] == "annotations/person_keypoints_train.json":
+            entry["md5"] = f"xx{secret}"
+    manifest_path.chmod(0o644)
+    manifest_path.write_text(json.dumps(manifest))
+    result = cli("check", "--no-pull", "--format", "json", cwd=repo)
+    assert "TOP-SECRET-VALUE" not in result.out + result.err, result
+    assert result.code == 1, result
+    [d] = result.json()
+    assert d["code"] == "PL100", d
+    assert f"the .dir manifest {manifest_md5}.dir lists md5 'xx{secret}'" in d["message"]
+    assert "pose.dvc" in d["message"] and "not a DVC hash" in d["message"]
+
+
+@pytest.mark.parametrize(
+    "md5", ["../../../../etc/passwd.dir", "0123.dir", "0123456789ABCDEF0123456789ABCDEF.dir"]
+)
+def test_a_dvc_file_with_an_invalid_md5_is_refused_naming_it(tmp_path, cli, md5):
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / "pose.dvc").write_text(f"outs:\n- md5: {md5}\n  path: pose\n")
+    result = cli("check", tmp_path / "pose.dvc", "--format", "json")
+    assert result.code == 2, result
+    assert f"pose.dvc: output 'pose' records md5 '{md5}', which is not a DVC hash" in result.err
