@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -502,3 +503,22 @@ def test_a_dvc_file_with_an_invalid_md5_is_refused_naming_it(tmp_path, cli, md5)
     result = cli("check", tmp_path / "pose.dvc", "--format", "json")
     assert result.code == 2, result
     assert f"pose.dvc: output 'pose' records md5 '{md5}', which is not a DVC hash" in result.err
+
+
+def test_symlink_cache_type_with_a_cache_outside_the_repo_is_read_and_packed(
+    repo, env, cli, tmp_path
+):
+    """DVC's symlink cache type, the cache in a shared folder named by .dvc/config: every
+    image a link out of the root into that cache. check reads them and pack packs their
+    bytes: the confinement allows the cache DVC's config names."""
+    root = build_dataset(repo / "data" / "pose")
+    dvc("cache", "dir", str(tmp_path / "shared-cache"), cwd=repo, env=env)
+    dvc("config", "cache.type", "symlink", cwd=repo, env=env)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    dvc("checkout", "-q", "--relink", cwd=repo, env=env)
+    image = root / "images" / "train" / "img_001.jpg"
+    assert image.is_symlink() and str(tmp_path / "shared-cache") in str(image.resolve())
+    assert cli("check", "data/pose", "--format", "json", cwd=repo).json() == []
+    assert cli("pack", "data/pose", "-o", tmp_path / "out.zip", cwd=repo).code == 0
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert zf.read("images/train/img_001.jpg") == image.read_bytes()
