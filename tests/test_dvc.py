@@ -522,3 +522,21 @@ def test_symlink_cache_type_with_a_cache_outside_the_repo_is_read_and_packed(
     assert cli("pack", "data/pose", "-o", tmp_path / "out.zip", cwd=repo).code == 0
     with zipfile.ZipFile(tmp_path / "out.zip") as zf:
         assert zf.read("images/train/img_001.jpg") == image.read_bytes()
+
+
+@pytest.mark.parametrize("where", ["../outside", "ABSOLUTE"])
+def test_a_dvc_file_naming_a_folder_outside_the_repo_is_refused(repo, cli, tmp_path, where):
+    """A hostile repo's .dvc file whose output is a folder outside the repository: plain
+    `poselint check` in a clone linted that folder and echoed its annotation values."""
+    outside = build_dataset(tmp_path / "outside")
+    (outside / "annotations" / "person_keypoints_train.json").write_text(
+        '{"images": "TOP-SECRET-VALUE", "annotations": [], "categories": []}'
+    )
+    path = str(outside) if where == "ABSOLUTE" else where
+    (repo / "evil.dvc").write_text(
+        f"outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: {path}\n"
+    )
+    result = cli("check", "--format", "json", cwd=repo)
+    assert "TOP-SECRET-VALUE" not in result.out + result.err, result
+    assert result.code == 2, result
+    assert f"evil.dvc: output path '{path}' leads outside the repository" in result.err

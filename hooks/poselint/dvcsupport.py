@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
+from poselint.fsutil import inside
 from poselint.imageindex import FileInfo, ImageIndex
 from poselint.layout import ANNOTATIONS, IMAGES, Entry
 
@@ -121,6 +122,23 @@ def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
 
 
+def _output_path(declared_in: Path, path: str) -> Path:
+    """Where an output is. A path that leads out of the repository holding the declaring
+    file (`/home/me/x`, `../../x`; DVC refuses such outputs) is refused, so a hostile `.dvc`
+    file cannot make poselint lint, and echo, a folder outside the repository."""
+    from poselint.discovery import DiscoveryError
+
+    folder = declared_in.parent
+    repo = find_repo_root(folder) or folder
+    lexical = os.path.normpath(folder / path)
+    if not inside(lexical, os.path.normpath(repo)):
+        raise DiscoveryError(
+            f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
+            "refusing to read it"
+        )
+    return Path(lexical).resolve()
+
+
 def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
     """The `outs` a .dvc file tracks, resolved against its folder."""
     from poselint.discovery import DiscoveryError
@@ -131,7 +149,7 @@ def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
         raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
     return [
         TrackedOutput(
-            (dvc_file.parent / out["path"]).resolve(),
+            _output_path(dvc_file, out["path"]),
             dvc_file,
             _recorded_md5(out, dvc_file),
             _hash_name(out),
@@ -168,7 +186,7 @@ def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
             if isinstance(out, dict) and len(out) == 1:
                 path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
-                resolved = (dvc_yaml.parent / path).resolve()
+                resolved = _output_path(dvc_yaml, path)
                 md5, hash_name = hashes.get(path, (None, "md5"))
                 found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name))
     return found
