@@ -339,3 +339,72 @@ def test_no_input_in_the_test_corpora_gives_an_internal_error(tmp_path, cli):
             assert "PL000" not in text, (argv, result)
             if "json" in argv:
                 assert isinstance(result.json(), list)
+
+
+# --- links out of the dataset root (fsutil.Confinement) -----------------------------------
+
+SECRET = '{"images": "TOP-SECRET-VALUE", "annotations": [], "categories": []}'
+
+
+def test_annotation_file_linked_out_of_the_root_is_not_read(make_dataset, tmp_path):
+    """Issue 11.6: the outside file was parsed and its values echoed (PL310)."""
+    root = make_dataset()
+    outside = tmp_path / "outside.json"
+    outside.write_text(SECRET)
+    (root / ANNOTATION).unlink()
+    (root / ANNOTATION).symlink_to(outside)
+    records = check_invariants(root)
+    assert "TOP-SECRET-VALUE" not in json.dumps(records)
+    assert _messages(records, "PL301") == [
+        "cannot read the annotation file: it is a symlink to a file outside the dataset root "
+        f"or the DVC cache ({os.path.realpath(outside)}): not followed"
+    ]
+
+
+def test_annotation_file_linked_inside_the_root_is_read(make_dataset):
+    root = make_dataset()
+    (root / ANNOTATION).rename(root / "annotations" / "real.json")
+    (root / ANNOTATION).symlink_to("real.json")
+    assert _codes(check_invariants(root)) == {"PL104"}  # real.json is a stray file, no more
+
+
+def test_folders_linked_out_of_the_root_are_not_read_nor_fixed(make_dataset, tmp_path, cli):
+    """Issue 11.6: with images/ and annotations/ links out of the root, --fix renamed the
+    misspelt split inside the outside folders."""
+    from test_fix import snapshot
+
+    docs = clean_docs()
+    outside = make_dataset({"Train": docs["train"], "val": docs["val"]}, name="outside")
+    # named like a temp file of an interrupted write: a fix would clean it up in its own root
+    (outside / "annotations" / ".person_keypoints_val.json.x1.tmp").write_text("{}")
+    before = snapshot(outside)
+    root = tmp_path / "linked"
+    root.mkdir()
+    for folder in ("images", "annotations"):
+        (root / folder).symlink_to(outside / folder, target_is_directory=True)
+    result = cli("check", root, "--fix", "--format", "json")
+    assert snapshot(outside) == before, result
+    assert result.code == 1, result
+    assert "linked/images is a symlink out of the dataset root: nothing fixed" in result.err
+    records = check_invariants(root)
+    real = os.path.realpath(outside)
+    assert _messages(records, "PL102") == [
+        f"'{folder}/' in the dataset root: it is a symlink to a folder outside the dataset root "
+        f"({real}/{folder}): not followed; move the folder itself into the root"
+        for folder in ("images", "annotations")
+    ]
+    assert "PL201" not in _codes(records)  # nothing in the outside folders was looked at
+
+
+def test_split_folder_linked_out_of_the_root_is_not_read(make_dataset, tmp_path):
+    outside = make_dataset(name="outside")
+    root = make_dataset()
+    shutil.rmtree(root / "images" / "val")
+    (root / "images" / "val").symlink_to(outside / "images" / "val", target_is_directory=True)
+    records = check_invariants(root)
+    real = os.path.realpath(outside / "images" / "val")
+    assert _messages(records, "PL103") == [
+        f"'val' in images/: it is a symlink to a folder outside the dataset root ({real}): "
+        "not followed; move the split folder itself into images/"
+    ]
+    assert "PL106" in _codes(records)  # the split has no image folder inside the root

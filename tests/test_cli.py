@@ -186,7 +186,7 @@ def test_paths_in_one_root_lint_it_once(make_dataset, cli):
 def test_dvc_file_lints_its_output(make_dataset, cli, tmp_path):
     root = _broken(make_dataset)
     dvc = tmp_path / "ds0.dvc"
-    dvc.write_text(f"outs:\n- md5: abc.dir\n  path: {root.name}\n")
+    dvc.write_text(f"outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: {root.name}\n")
     assert cli("check", dvc, "--format", "json").codes() == {"PL201"}
 
 

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,9 @@ def test_pl108_stale_workspace(repo, env, cli):
 def test_pl108_is_silent_outside_a_dvc_repo(make_dataset, cli, tmp_path):
     """A .dvc file without a DVC repo cannot be compared: no PL108, no PL000."""
     root = make_dataset()
-    (tmp_path / "ds.dvc").write_text(f"outs:\n- md5: 0123.dir\n  path: {root.name}\n")
+    (tmp_path / "ds.dvc").write_text(
+        f"outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: {root.name}\n"
+    )
     assert cli("check", tmp_path / "ds.dvc", "--format", "json").json() == []
 
 
@@ -463,3 +466,77 @@ def test_stats_after_fix_describe_the_fixed_data(make_dataset, cli, tmp_path):
     assert cli("check", root, "--fix", "--stats", target).code == 1  # it renamed Train
     [splits] = json.loads(target.read_text()).values()
     assert set(splits) == {"train", "val"}
+
+
+def test_no_pull_refuses_a_hostile_manifest_hash_and_reads_nothing(pushed, cli, tmp_path):
+    """Issue 11.4: a `.dir` manifest (here in the repo's own remote) whose md5 for the
+    annotation file is `xx/<absolute path>` made the cache path absolute: the outside file
+    was read and its content echoed. Every hash is checked before it names a cache object."""
+    repo = pushed
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"images": "TOP-SECRET-VALUE", "annotations": [], "categories": []}')
+    manifest_md5 = (repo / "data" / "pose.dvc").read_text().split("md5: ")[1].split(".dir")[0]
+    manifest_path = (
+        repo.parent / "remote" / "files" / "md5" / manifest_md5[:2] / f"{manifest_md5[2:]}.dir"
+    )
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest:
+        if entry["relpath"] == "annotations/person_keypoints_train.json":
+            entry["md5"] = f"xx{secret}"
+    manifest_path.chmod(0o644)
+    manifest_path.write_text(json.dumps(manifest))
+    result = cli("check", "--no-pull", "--format", "json", cwd=repo)
+    assert "TOP-SECRET-VALUE" not in result.out + result.err, result
+    assert result.code == 1, result
+    [d] = result.json()
+    assert d["code"] == "PL100", d
+    assert f"the .dir manifest {manifest_md5}.dir lists md5 'xx{secret}'" in d["message"]
+    assert "pose.dvc" in d["message"] and "not a DVC hash" in d["message"]
+
+
+@pytest.mark.parametrize(
+    "md5", ["../../../../etc/passwd.dir", "0123.dir", "0123456789ABCDEF0123456789ABCDEF.dir"]
+)
+def test_a_dvc_file_with_an_invalid_md5_is_refused_naming_it(tmp_path, cli, md5):
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / "pose.dvc").write_text(f"outs:\n- md5: {md5}\n  path: pose\n")
+    result = cli("check", tmp_path / "pose.dvc", "--format", "json")
+    assert result.code == 2, result
+    assert f"pose.dvc: output 'pose' records md5 '{md5}', which is not a DVC hash" in result.err
+
+
+def test_symlink_cache_type_with_a_cache_outside_the_repo_is_read_and_packed(
+    repo, env, cli, tmp_path
+):
+    """DVC's symlink cache type, the cache in a shared folder named by .dvc/config: every
+    image a link out of the root into that cache. check reads them and pack packs their
+    bytes: the confinement allows the cache DVC's config names."""
+    root = build_dataset(repo / "data" / "pose")
+    dvc("cache", "dir", str(tmp_path / "shared-cache"), cwd=repo, env=env)
+    dvc("config", "cache.type", "symlink", cwd=repo, env=env)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    dvc("checkout", "-q", "--relink", cwd=repo, env=env)
+    image = root / "images" / "train" / "img_001.jpg"
+    assert image.is_symlink() and str(tmp_path / "shared-cache") in str(image.resolve())
+    assert cli("check", "data/pose", "--format", "json", cwd=repo).json() == []
+    assert cli("pack", "data/pose", "-o", tmp_path / "out.zip", cwd=repo).code == 0
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert zf.read("images/train/img_001.jpg") == image.read_bytes()
+
+
+@pytest.mark.parametrize("where", ["../outside", "ABSOLUTE"])
+def test_a_dvc_file_naming_a_folder_outside_the_repo_is_refused(repo, cli, tmp_path, where):
+    """A hostile repo's .dvc file whose output is a folder outside the repository: plain
+    `poselint check` in a clone linted that folder and echoed its annotation values."""
+    outside = build_dataset(tmp_path / "outside")
+    (outside / "annotations" / "person_keypoints_train.json").write_text(
+        '{"images": "TOP-SECRET-VALUE", "annotations": [], "categories": []}'
+    )
+    path = str(outside) if where == "ABSOLUTE" else where
+    (repo / "evil.dvc").write_text(
+        f"outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: {path}\n"
+    )
+    result = cli("check", "--format", "json", cwd=repo)
+    assert "TOP-SECRET-VALUE" not in result.out + result.err, result
+    assert result.code == 2, result
+    assert f"evil.dvc: output path '{path}' leads outside the repository" in result.err

@@ -443,7 +443,9 @@ def test_json_format_keeps_stdout_a_json_array(make_cvat_export, cli):
 def test_dvc_tracked_root_ends_with_dvc_add(make_dataset, cli, tmp_path):
     docs = clean_docs()
     root = make_dataset({"Train": docs["train"], "val": docs["val"]}, name="pose")
-    (tmp_path / "pose.dvc").write_text("outs:\n- md5: 0123.dir\n  path: pose\n")
+    (tmp_path / "pose.dvc").write_text(
+        "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: pose\n"
+    )
     result = cli("check", root, "--fix")
     assert result.code == 1
     assert result.out.splitlines()[-1] == (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -403,3 +404,82 @@ def test_a_folder_name_in_the_export_cannot_forge_a_line_of_output(make_cvat_exp
     assert result.code == 0, result
     assert not [line for line in result.out.splitlines() if line.startswith("::")], result.out
     assert "(from its folder task\\n::error file=README.md::x/)" in result.out
+
+
+# --- pack reads what check reads (fsutil.Confinement, Split.images) ------------------------
+
+
+def test_pack_packs_a_symlinked_folder_inside_the_root_as_check_sees_it(
+    make_dataset, cli, tmp_path
+):
+    """Issue 11.3: check followed images/train/nested -> nested_real, pack left it out."""
+    from builders import clean_docs, image
+
+    docs = clean_docs()
+    docs["train"]["images"].append(image(4, "nested_real/dir/img_002.png", 80, 60))
+    root = make_dataset(docs)
+    train = root / "images" / "train"
+    shutil.rmtree(train / "nested")
+    (train / "nested").symlink_to("nested_real", target_is_directory=True)
+    assert cli("check", root, "--format", "json").json() == []
+    packed = cli("pack", root, "-o", tmp_path / "out.zip")
+    assert packed.code == 0, packed
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        names = set(zf.namelist())
+    assert {"images/train/nested/dir/img_002.png", "images/train/nested_real/dir/img_002.png"} <= (
+        names
+    )
+    assert cli("ingest", tmp_path / "out.zip", "back").code == 0
+    back = cli("check", tmp_path / "back", "--format", "json")
+    assert back.code == 0 and back.json() == [], back
+    assert (
+        tmp_path / "back" / "images" / "train" / "nested" / "dir" / "img_002.png"
+    ).read_bytes() == (train / "nested_real" / "dir" / "img_002.png").read_bytes()
+
+
+def test_pack_refuses_a_symlink_to_a_file_outside_the_root(make_dataset, cli, tmp_path):
+    """Issue 11.5: pack stored the outside file's bytes; check does not follow that link."""
+    root = make_dataset()
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"TOP-SECRET-BYTES")
+    link = root / "images" / "train" / "img_003.jpg"
+    link.unlink()
+    link.symlink_to(secret)
+    result = cli("pack", root, "-o", tmp_path / "out.zip")
+    assert result.code == 2, result
+    assert result.err == (
+        f"poselint: pack: {link}: symlink to a file outside the dataset root that is not a "
+        "DVC cache object: not packed\n"
+    )
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_pack_refuses_an_annotation_file_linked_out_of_the_root(make_dataset, cli, tmp_path):
+    root = make_dataset()
+    ann = root / "annotations" / "person_keypoints_val.json"
+    outside = tmp_path / "outside.json"
+    ann.rename(outside)
+    ann.symlink_to(outside)
+    result = cli("pack", root, "-o", tmp_path / "out.zip")
+    assert result.code == 2, result
+    assert f"{ann}: it is a symlink to a file outside the dataset root or the DVC cache" in (
+        result.err
+    )
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_pack_follows_links_into_the_dvc_cache(tmp_path, cli):
+    """DVC's symlink cache type: every image a link into <repo>/.dvc/cache; packed as the
+    object's bytes."""
+    from builders import build_dataset
+
+    repo = tmp_path / "repo"
+    root = build_dataset(repo / "data" / "pose")
+    image = root / "images" / "train" / "img_001.jpg"
+    obj = repo / ".dvc" / "cache" / "files" / "md5" / "ab" / ("0" * 30)
+    obj.parent.mkdir(parents=True)
+    image.rename(obj)
+    image.symlink_to(obj)
+    assert cli("pack", root, "-o", tmp_path / "out.zip").code == 0
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert zf.read("images/train/img_001.jpg") == obj.read_bytes()

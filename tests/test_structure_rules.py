@@ -19,7 +19,9 @@ def test_clean_dataset_has_no_findings(make_dataset, cli):
 
 
 def test_pl100_dataset_missing_names_dvc_pull(tmp_path, cli):
-    (tmp_path / "pose.dvc").write_text("outs:\n- md5: 0123.dir\n  path: pose\n")
+    (tmp_path / "pose.dvc").write_text(
+        "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: pose\n"
+    )
     result = cli("check", tmp_path / "pose.dvc", "--format", "json")
     assert result.code == 1
     [d] = result.json()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poselint.config import Config
+from poselint.fsutil import Confinement
 from poselint.imageindex import ImageIndex, scan_images
 from poselint.layout import Layout, SplitFiles, scan_layout
 from poselint.loader import Loaded, load_annotation_file, parse_bytes
@@ -50,6 +51,9 @@ class Split:
                 config.duplicate_key_check_bytes,
                 self.dataset.exact,
             )
+        escape = self.dataset.bounds.outside(self.files.annotation_file, folder=False)
+        if escape is not None:  # PL301: a link out of the root is never opened
+            return Loaded(self.files.annotation_file, read_error=escape, exact=self.dataset.exact)
         return load_annotation_file(
             self.files.annotation_file,
             config.max_annotation_bytes,
@@ -100,7 +104,7 @@ class Split:
         if self.dataset.remote is not None:
             index: ImageIndex = self.dataset.remote.image_index(self.files.images_dir)
             return index
-        return scan_images(self.files.images_dir)
+        return scan_images(self.files.images_dir, self.dataset.bounds)
 
     @cached_property
     def file_names(self) -> FileNames:
@@ -154,6 +158,8 @@ class Dataset:
     # Parse documents exactly as written (every key kept, keypoints as lists), for a rewrite
     # (--fix); otherwise compact, which is faster and smaller (loader.py).
     exact: bool = False
+    # Where reads may go (fsutil.Confinement): the root and the DVC cache.
+    bounds: Confinement = field(init=False)
 
     @property
     def exists(self) -> bool:
@@ -162,8 +168,9 @@ class Dataset:
         return self.root.is_dir()
 
     def __post_init__(self) -> None:
+        self.bounds = Confinement.of(self.root)
         if self.remote is not None:
             self.layout = scan_layout(self.root, self.remote.list_dir)
         else:
-            self.layout = scan_layout(self.root)
+            self.layout = scan_layout(self.root, bounds=self.bounds)
         self.splits = [Split(self, files) for _, files in sorted(self.layout.splits.items())]

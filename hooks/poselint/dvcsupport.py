@@ -12,6 +12,7 @@ import configparser
 import contextlib
 import hashlib
 import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
+from poselint.fsutil import inside
 from poselint.imageindex import FileInfo, ImageIndex
 from poselint.layout import ANNOTATIONS, IMAGES, Entry
 
@@ -78,9 +80,38 @@ def _load_yaml(path: Path) -> Any:
         raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
 
 
-def _recorded_md5(out: dict[str, Any]) -> str | None:
+# The one place DVC hashes are checked. Every hash read from a .dvc file, dvc.lock or `.dir`
+# manifest passes here before it names a cache object: a hostile `md5: xx/../../etc/passwd`
+# (or `xx//etc/passwd`, which makes the object path absolute) is refused, never opened.
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_DIR_MD5 = re.compile(r"[0-9a-f]{32}(?:\.dir)?")
+
+
+def valid_md5(value: object, folder: bool = False) -> bool:
+    """32 lowercase hex digits (plus `.dir` for a folder's manifest when folder is true)."""
+    return isinstance(value, str) and bool((_DIR_MD5 if folder else _MD5).fullmatch(value))
+
+
+def object_paths(cache: Path, md5: str) -> list[Path]:
+    """Where the cache object of md5 can be (DVC 3 layout, then DVC 2); none for a value
+    that is not a DVC hash, so no caller can build a path from one."""
+    if not valid_md5(md5, folder=True):
+        return []
+    return [cache / "files" / "md5" / md5[:2] / md5[2:], cache / md5[:2] / md5[2:]]
+
+
+def _recorded_md5(out: dict[str, Any], declared_in: Path) -> str | None:
+    from poselint.discovery import DiscoveryError
+
     md5 = out.get("md5")
-    return md5 if isinstance(md5, str) else None
+    if md5 is None:
+        return None
+    if not valid_md5(md5, folder=True):
+        raise DiscoveryError(
+            f"{declared_in}: output {out.get('path')!r} records md5 {md5!r}, which is not a DVC "
+            "hash (32 lowercase hex digits, '.dir' for a folder): refusing to read the DVC cache"
+        )
+    return str(md5)
 
 
 def _list(value: Any) -> list[Any]:
@@ -89,6 +120,23 @@ def _list(value: Any) -> list[Any]:
 
 def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
+
+
+def _output_path(declared_in: Path, path: str) -> Path:
+    """Where an output is. A path that leads out of the repository holding the declaring
+    file (`/home/me/x`, `../../x`; DVC refuses such outputs) is refused, so a hostile `.dvc`
+    file cannot make poselint lint, and echo, a folder outside the repository."""
+    from poselint.discovery import DiscoveryError
+
+    folder = declared_in.parent
+    repo = find_repo_root(folder) or folder
+    lexical = os.path.normpath(folder / path)
+    if not inside(lexical, os.path.normpath(repo)):
+        raise DiscoveryError(
+            f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
+            "refusing to read it"
+        )
+    return Path(lexical).resolve()
 
 
 def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
@@ -101,9 +149,9 @@ def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
         raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
     return [
         TrackedOutput(
-            (dvc_file.parent / out["path"]).resolve(),
+            _output_path(dvc_file, out["path"]),
             dvc_file,
-            _recorded_md5(out),
+            _recorded_md5(out, dvc_file),
             _hash_name(out),
             out.get("remote") if isinstance(out.get("remote"), str) else None,
         )
@@ -129,7 +177,7 @@ def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
         locked_stage = locked.get(name) if isinstance(locked, dict) else None
         if isinstance(locked_stage, dict):
             for out in _list(locked_stage.get("outs")):
-                md5 = _recorded_md5(out) if isinstance(out, dict) else None
+                md5 = _recorded_md5(out, lock_path) if isinstance(out, dict) else None
                 if md5 and isinstance(out.get("path"), str):
                     hashes[out["path"]] = (md5, _hash_name(out))
         for out in _list(stage.get("outs")):
@@ -138,7 +186,7 @@ def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
             if isinstance(out, dict) and len(out) == 1:
                 path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
-                resolved = (dvc_yaml.parent / path).resolve()
+                resolved = _output_path(dvc_yaml, path)
                 md5, hash_name = hashes.get(path, (None, "md5"))
                 found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name))
     return found
@@ -211,34 +259,87 @@ def tracked_outputs(top: Path) -> list[TrackedOutput]:
     return found
 
 
+def _config_folders(dvc_root: Path) -> list[Path]:
+    """DVC's config folders, lowest precedence first: system, global, the repo's .dvc/."""
+    home = Path(os.path.expanduser("~"))  # Path.home() raises when there is no home
+    system = os.environ.get("DVC_SYSTEM_CONFIG_DIR") or (
+        "/Library/Application Support/dvc" if sys.platform == "darwin" else "/etc/xdg/dvc"
+    )
+    user = os.environ.get("DVC_GLOBAL_CONFIG_DIR") or os.fspath(
+        home / "Library" / "Application Support" / "dvc"
+        if sys.platform == "darwin"
+        else Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "dvc"
+    )
+    return [Path(system), Path(user), dvc_root / DVC_DIR]
+
+
 def _cache_dir(dvc_root: Path) -> Path:
-    """The local cache: .dvc/cache, or `cache.dir` from .dvc/config(.local)."""
+    """The local cache: .dvc/cache, or `cache.dir` from DVC's config (system, global, the
+    repo's config and config.local; a relative dir is relative to its config's folder)."""
     cache = dvc_root / DVC_DIR / "cache"
-    for name in ("config", "config.local"):
-        parser = configparser.ConfigParser(strict=False, interpolation=None)
-        try:
-            parser.read(dvc_root / DVC_DIR / name, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            continue
-        if parser.has_option("cache", "dir"):
-            cache = (dvc_root / DVC_DIR / parser.get("cache", "dir").strip()).resolve()
+    for folder in _config_folders(dvc_root):
+        for name in ("config", "config.local") if folder.name == DVC_DIR else ("config",):
+            parser = configparser.ConfigParser(strict=False, interpolation=None)
+            try:
+                parser.read(folder / name, encoding="utf-8")
+            except (configparser.Error, UnicodeDecodeError, OSError):
+                continue
+            if parser.has_option("cache", "dir"):
+                cache = (folder / parser.get("cache", "dir").strip()).resolve()
     return cache
 
 
-def _parse_manifest(data: bytes) -> Manifest | None:
+def cache_dirs(root: Path) -> list[Path]:
+    """The DVC cache a dataset root's symlinks may point into (none outside a DVC repo)."""
+    dvc_root = find_dvc_root(root)
+    return [] if dvc_root is None else [_cache_dir(dvc_root)]
+
+
+def _safe_relpath(rel: str) -> bool:
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and not {"", ".", ".."} & set(parts)
+
+
+def checked_manifest(files: Manifest, where: str) -> Manifest:
+    """The manifest, once every md5 is a DVC hash and every relpath a plain relative path;
+    else DiscoveryError naming the manifest and the entry (nothing is read with it)."""
+    from poselint.discovery import DiscoveryError
+
+    for rel, md5 in files.items():
+        if md5 and not valid_md5(md5):  # "": DVC did not say (a remote without md5s)
+            raise DiscoveryError(
+                f"{where} lists md5 {md5!r} for {rel!r}, which is not a DVC hash "
+                "(32 lowercase hex digits): the manifest is corrupt or hostile; nothing was read"
+            )
+        if not _safe_relpath(rel):
+            raise DiscoveryError(
+                f"{where} lists the path {rel!r}, which is not a relative path inside the "
+                "folder: the manifest is corrupt or hostile; nothing was read"
+            )
+    return files
+
+
+def _parse_manifest(data: bytes, where: str) -> Manifest | None:
     try:
         entries = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
     if not isinstance(entries, list):
         return None
-    return {
-        e["relpath"]: e["md5"]
-        for e in entries
-        if isinstance(e, dict)
-        and isinstance(e.get("relpath"), str)
-        and isinstance(e.get("md5"), str)
-    }
+    return checked_manifest(
+        {
+            e["relpath"]: e["md5"]
+            for e in entries
+            if isinstance(e, dict)
+            and isinstance(e.get("relpath"), str)
+            and isinstance(e.get("md5"), str)
+        },
+        where,
+    )
+
+
+def _manifest_name(output: TrackedOutput) -> str:
+    return f"{output.declared_in}: the .dir manifest {output.md5}"
 
 
 def cached_manifest(output: TrackedOutput) -> Manifest | None:
@@ -246,14 +347,12 @@ def cached_manifest(output: TrackedOutput) -> Manifest | None:
     dvc_root = find_dvc_root(output.declared_in)
     if dvc_root is None or not output.is_dir or output.md5 is None:
         return None
-    cache = _cache_dir(dvc_root)
-    md5 = output.md5
-    for base in (cache / "files" / "md5", cache):
+    for path in object_paths(_cache_dir(dvc_root), output.md5):
         try:
-            data = (base / md5[:2] / md5[2:]).read_bytes()
+            data = path.read_bytes()
         except OSError:
             continue
-        return _parse_manifest(data)
+        return _parse_manifest(data, _manifest_name(output))
     return None
 
 
@@ -406,7 +505,13 @@ def workspace_md5s(root: Path, declared_in: Path) -> dict[str, str] | None:
     output = output_of(root, declared_in)
     if output is None:
         return None
-    manifest = cached_manifest(output)
+    from poselint.discovery import DiscoveryError
+
+    try:
+        manifest = cached_manifest(output)
+    except DiscoveryError as exc:
+        note(f"skipped DVC's recorded md5s: {exc}")
+        return None
     if manifest is None:
         return None
     changes = workspace_changes(root, declared_in)
@@ -471,7 +576,7 @@ class DvcReader:
             raise
         except Exception:  # e.g. a version-aware remote: fall back to DVC's own listing
             return None
-        return _parse_manifest(data) if isinstance(data, bytes) else None
+        return _parse_manifest(data, _manifest_name(output)) if isinstance(data, bytes) else None
 
     def _walk(self, output: TrackedOutput) -> Manifest:
         """DVC's data index listing: any remote kind, ~60 us per file."""
@@ -483,7 +588,7 @@ class DvcReader:
                 files[f"{prefix}/{name}" if prefix else name] = str(info.get("md5") or "")
         if not files:
             raise FileNotFoundError(f"DVC tracks no files under {key}")
-        return files
+        return checked_manifest(files, f"{output.declared_in}: DVC's listing of {key}")
 
     def read(self, path: Path, max_bytes: int, output: TrackedOutput, md5: str) -> bytes | str:
         """The file's bytes, or why they cannot be had: the object by its md5 from the cache,
@@ -502,11 +607,11 @@ class DvcReader:
         return data
 
     def _read_object(self, output: TrackedOutput, md5: str, max_bytes: int) -> bytes | None:
-        if not md5:
+        if not valid_md5(md5):  # manifests are checked: this is a second line of defence
             return None
-        for base in (_cache_dir(self.dvc_root) / "files" / "md5", _cache_dir(self.dvc_root)):
+        for path in object_paths(_cache_dir(self.dvc_root), md5):
             try:
-                with open(base / md5[:2] / md5[2:], "rb") as f:
+                with open(path, "rb") as f:
                     return f.read(max_bytes + 1)
             except OSError:
                 continue

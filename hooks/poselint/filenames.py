@@ -35,6 +35,18 @@ def unsafe_reason(name: str) -> str | None:
         return "uses '..' to escape images/<split>/"
     if normal == ".":
         return "names the split folder itself, not a file"
+    # What a loader's open(os.path.join(images_dir, name)) can open, nothing else: the kernel
+    # resolves '..' through the folders on disk (they must exist; a symlinked one has another
+    # parent), and a trailing '/' or '/.' names a folder, so normpath() would pass names that
+    # fail to load. './' and '//' open what they look like and stay allowed.
+    parts = name.split("/")
+    if ".." in parts:
+        return (
+            "uses '..': a loader resolves it through the folders on disk, not as written; "
+            "write the path without it"
+        )
+    if parts[-1] in ("", "."):
+        return "ends with '/' or '/.': it names a folder, not a file"
     return None
 
 

@@ -1,14 +1,17 @@
-"""Safe writes: nothing on disk is ever half-written."""
+"""Safe writes (nothing on disk is ever half-written) and confined reads (nothing outside
+the dataset root and the DVC cache is ever read)."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import re
 import signal
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 # Every temp file poselint writes is named `.poselint-tmp-<target>.<random>.tmp`: a name no
@@ -116,3 +119,60 @@ def dataset_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+# --- confinement: every read stays inside the dataset root and the DVC cache ---------------
+
+# A DVC cache object, below the cache folder: ab/cdef... (DVC 2) or files/md5/ab/cdef... (DVC 3).
+_CACHE_OBJECT = re.compile(r"(?:files/md5/)?[0-9a-f]{2}/[0-9a-f]{30}")
+
+
+def inside(path: str, base: str) -> bool:
+    """Whether the real path `path` is `base` or below it (both real, absolute)."""
+    return path == base or path.startswith(base.rstrip(os.sep) + os.sep)
+
+
+@dataclass(frozen=True, slots=True)
+class Confinement:
+    """Where poselint may read: the dataset root and, for files only, the objects of the DVC
+    cache (DVC's symlink cache type links every image there). Symlinks are resolved first,
+    so no link, `..` or manifest entry reaches anything else.
+
+    The one check every read goes through: annotation files and the folders scanned
+    (layout.py), the image walk (imageindex.py) and through it `pack` and the image rules.
+    """
+
+    root: str  # real path of the dataset root
+    caches: tuple[str, ...] = ()  # real paths of the DVC cache folders that apply
+
+    @classmethod
+    def of(cls, root: Path) -> Confinement:
+        from poselint.dvcsupport import cache_dirs
+
+        return cls(os.path.realpath(root), tuple(os.path.realpath(c) for c in cache_dirs(root)))
+
+    def allows_folder(self, real: str) -> bool:
+        return inside(real, self.root)
+
+    def allows_file(self, real: str) -> bool:
+        if inside(real, self.root):
+            return True
+        for cache in self.caches:
+            base = cache.rstrip(os.sep) + os.sep
+            if real.startswith(base) and _CACHE_OBJECT.fullmatch(
+                real[len(base) :].replace(os.sep, "/")
+            ):
+                return True
+        return False
+
+    def outside(self, path: Path, folder: bool) -> str | None:
+        """Why `path` (a file, or a folder to list) must not be read, or None when its real
+        path is allowed. A missing path is allowed: reading it reports that it is missing."""
+        real = os.path.realpath(path)
+        if (self.allows_folder(real) if folder else self.allows_file(real)) or not os.path.lexists(
+            path
+        ):
+            return None
+        what = "folder" if folder else "file"
+        cache = "" if folder else " or the DVC cache"
+        return f"it is a symlink to a {what} outside the dataset root{cache} ({real}): not followed"

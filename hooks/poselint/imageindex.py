@@ -8,18 +8,17 @@ each folder is listed once.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from poselint.fsutil import Confinement
+
 FileKind = Literal["file", "dangling", "other"]  # other: FIFO, device, socket, loop
 
-# A DVC cache object: <cache>/ab/cdef... (DVC 2) or <cache>/files/md5/ab/cdef... (DVC 3).
 _MAX_ENTRIES = 20_000_000  # symlinked aliases multiply a walk; stop far beyond any dataset
-_DVC_CACHE_OBJECT = re.compile(r"/[0-9a-f]{2}/[0-9a-f]{30}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +48,6 @@ class ImageIndex:
         }
 
 
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 class _LinkResolver:
     """Real paths of symlink targets, cheaply: DVC's symlink cache type makes every image a
     link into a few hundred cache folders, so the folders' real paths are cached and each
@@ -76,7 +71,7 @@ class _LinkResolver:
         # a link to a link: let the OS walk the chain (ELOOP on a loop)
         return os.path.realpath(link), os.stat(link)
 
-    def kind(self, entry: os.DirEntry[str], root: str) -> tuple[FileKind | None, str]:
+    def kind(self, entry: os.DirEntry[str], bounds: Confinement) -> tuple[FileKind | None, str]:
         """Classify a symlink by what it points to (never opening it): (kind, note).
 
         kind None means "a folder inside the root": walk into it.
@@ -86,26 +81,31 @@ class _LinkResolver:
         except OSError as exc:  # missing target, or a loop of links (ELOOP)
             return "dangling", exc.strerror or "broken symlink"
         if stat.S_ISDIR(st.st_mode):
-            if _inside(target, root):
+            if bounds.allows_folder(target):
                 return None, ""
             return "other", "symlink to a folder outside the dataset root (not followed)"
         if not stat.S_ISREG(st.st_mode):
             return "other", "symlink to something that is not a regular file"
-        if _inside(target, root) or _DVC_CACHE_OBJECT.search(target.replace(os.sep, "/")):
+        if bounds.allows_file(target):
             return "file", ""
         return "other", "symlink to a file outside the dataset root that is not a DVC cache object"
 
 
-def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
+def scan_images(folder: Path, bounds: Confinement | None = None) -> ImageIndex:
     """List every entry below `folder` (images/<split>/) in one os.scandir walk.
 
-    Symlinked folders are followed while they stay inside `root` (default: the dataset root,
-    two levels up) and do not point back into their own path (a loop). Symlinked files
-    are followed when their target is inside the root or is a DVC cache object (DVC's
+    Symlinked folders are followed while they stay inside the dataset root (`bounds`,
+    default: two levels up) and do not point back into their own path (a loop). Symlinked
+    files are followed when their target is inside the root or is a DVC cache object (DVC's
     symlink cache type). Nothing is opened: FIFOs and devices are recorded as "other".
+    `pack` packs exactly the files this lists, so `check` and `pack` see the same dataset.
     """
     index = ImageIndex(folder)
-    real_root = os.path.realpath(root if root is not None else folder.parent.parent)
+    bounds = bounds or Confinement.of(folder.parent.parent)
+    escape = bounds.outside(folder, folder=True)
+    if escape is not None:  # images/<split> itself is a link out of the root
+        index.notes["."] = escape
+        return index
     try:
         top = os.stat(folder)
     except OSError:
@@ -139,7 +139,7 @@ def scan_images(folder: Path, root: Path | None = None) -> ImageIndex:
             name = prefix + entry.name
             try:
                 if entry.is_symlink():
-                    kind, note = links.kind(entry, real_root)
+                    kind, note = links.kind(entry, bounds)
                     if kind is not None:
                         index.files[name] = FileInfo(kind)
                         if note:

@@ -45,22 +45,27 @@ class Member:
 
 
 def _split_files(split: Split) -> list[tuple[str, Path]]:
-    """(posix path under images/<split>/, file) for every file, DVC cache links followed."""
-    assert split.files.images_dir is not None
-    folder = split.files.images_dir
+    """(posix path under images/<split>/, file) for every file `check` lists: the same walk
+    (Split.images), so symlinked folders inside the root are packed as check sees them and
+    DVC cache links as their objects. Anything check would not read (a link out of the root,
+    a dangling link, a FIFO, a folder it could not list) refuses the pack: a zip never holds
+    bytes from outside the dataset, and never silently lacks a file."""
+    index = split.images
+    assert index is not None
+    for rel, why in sorted(index.notes.items()):
+        if rel not in index.files and not why.startswith("symlink loop"):
+            # a loop only repeats files listed under their own path: nothing is lost
+            raise PackError(f"{index.folder / rel}: {why}: not packed")
     out: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in filenames:
-            path = Path(dirpath) / name
-            try:
-                st = path.stat()
-            except OSError as exc:
-                raise PackError(f"{path}: cannot read it ({exc.strerror})") from exc
-            if not stat.S_ISREG(st.st_mode):
-                raise PackError(f"{path}: not a regular file")
-            out.append((path.relative_to(folder).as_posix(), path))
-    return sorted(out)
+    for rel, info in sorted(index.files.items()):
+        path = index.folder / rel
+        if info.kind != "file":
+            why = index.notes.get(rel) or (
+                "a dangling symlink" if info.kind == "dangling" else "not a regular file"
+            )
+            raise PackError(f"{path}: {why}: not packed")
+        out.append((rel, path))
+    return out
 
 
 def members(dataset: Dataset, splits: list[str]) -> list[Member]:
@@ -77,6 +82,8 @@ def members(dataset: Dataset, splits: list[str]) -> list[Member]:
                 f"{annotation_file_name(name)}"
             )
         loaded = split.loaded
+        if loaded is not None and loaded.read_error is not None:
+            raise PackError(f"{split.files.annotation_file}: {loaded.read_error}: not packed")
         if loaded is None or loaded.document is None:
             raise PackError(
                 f"{split.files.annotation_file}: not a JSON object; run `poselint check` first"

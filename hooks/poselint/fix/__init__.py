@@ -38,6 +38,7 @@ from poselint.fsutil import (
     durable_rename,
     fault_point,
 )
+from poselint.layout import ANNOTATIONS, IMAGES
 from poselint.loader import BOM, deep_recursion, gc_paused
 from poselint.rules import Rule
 
@@ -186,6 +187,14 @@ def fix_dataset(
         root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file), dataset=dataset
     )
     if not dataset.exists or dataset.remote is not None:  # --no-pull: DVC's copy, not ours
+        result.diagnostics = lint_dataset(dataset, rules, progress=progress)
+        return result
+    # images/ or annotations/ linking out of the root (PL102): a fix would write out there
+    escaped = [p for p in (root / IMAGES, root / ANNOTATIONS) if p in dataset.layout.outside]
+    if escaped:
+        result.refusals += [
+            Note("{0} is a symlink out of the dataset root: nothing fixed", (p,)) for p in escaped
+        ]
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return result
     try:

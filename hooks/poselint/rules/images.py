@@ -99,7 +99,7 @@ def _missing_findings(missing: list[Reference], index: ImageIndex) -> Iterator[F
     "PL502",
     "unsafe-file-name",
     what="An `images[].file_name` that is empty, absolute, holds a backslash or a control "
-    "character, or uses `..` to leave `images/<split>/`.",
+    "character, uses `..`, or ends with `/`.",
     why="Such a name breaks on another OS or reads outside the dataset; poselint never follows it.",
     scope="document",
 )

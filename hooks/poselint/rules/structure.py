@@ -67,7 +67,13 @@ def root_missing_folder(ds: Dataset) -> Iterator[Finding]:
         ANNOTATIONS: ds.layout.annotation_entries is not None,
     }
     for folder, ok in present.items():
-        if not ok:
+        escape = ds.layout.outside.get(ds.root / folder)
+        if escape is not None:
+            yield Finding(
+                f"'{folder}/' in the dataset root: {escape}; move the folder itself into the root",
+                path=ds.root / folder,
+            )
+        elif not ok:
             yield Finding(
                 f"missing folder '{folder}/' in the dataset root: create it", path=ds.root / folder
             )
@@ -82,7 +88,13 @@ def root_missing_folder(ds: Dataset) -> Iterator[Finding]:
 )
 def images_stray_entry(ds: Dataset) -> Iterator[Finding]:
     for entry in ds.layout.image_entries or []:
-        if not entry.is_dir:
+        escape = ds.layout.outside.get(ds.layout.images_dir / entry.name)
+        if escape is not None:
+            yield Finding(
+                f"'{entry.name}' in images/: {escape}; move the split folder itself into images/",
+                path=ds.layout.images_dir / entry.name,
+            )
+        elif not entry.is_dir:
             yield Finding(
                 f"unexpected file '{entry.name}' in images/: move it into images/<split>/",
                 path=ds.layout.images_dir / entry.name,
