@@ -447,6 +447,25 @@ def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
         dvcsupport.forget()
 
 
+def test_one_report_names_paths_in_one_form(repo, env, cli, tmp_path):
+    """From outside the repo, the diagnostic's path and the command in its message are both
+    absolute (relative to the cwd only when under it): never `../repo/...` beside `/tmp/...`."""
+    root = build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    ann = root / "annotations" / "person_keypoints_val.json"
+    ann.write_text(json.dumps(json.loads(ann.read_text()), indent=2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    [d] = cli("check", root, "--format", "json", cwd=elsewhere).json()
+    assert d["code"] == "PL108" and d["path"] == root.as_posix()
+    assert f"what {repo.as_posix()}/data/pose.dvc records" in d["message"], d
+    assert (
+        f"`dvc add {root.as_posix()}` and stage {repo.as_posix()}/data/pose.dvc" in (d["message"])
+    )
+    [d] = cli("check", root, "--format", "json", cwd=repo).json()
+    assert "`dvc add data/pose` and stage data/pose.dvc" in d["message"], d
+
+
 def test_pl108_for_a_dvc_yaml_output(repo, env, cli):
     root = build_dataset(repo / "out" / "pose")
     (repo / "dvc.yaml").write_text("stages:\n  make:\n    cmd: 'true'\n    outs:\n      - out\n")
