@@ -42,9 +42,10 @@ def test_hooks_declared_as_required():
         assert hook["require_serial"] is True
         assert hook["minimum_pre_commit_version"]
         # poselint asks git what the commit touches (deletions too, which pre-commit does not
-        # pass) and lints each root once: no file arguments, no batches, no files: filter.
+        # pass) and lints each root once: no file arguments, so no batches,
         assert hook["always_run"] is True and hook["pass_filenames"] is False
-        assert "files" not in hook and "types" not in hook
+        # and no file list for pre-commit to build (it classifies each file's type first)
+        assert hook["files"] == "^$" and "types" not in hook
     assert by_id["poselint-dvc"]["additional_dependencies"] == ["dvc>=3,<4"]
     assert by_id["poselint-dvc"]["entry"] == by_id["poselint"]["entry"]
     assert by_id["poselint-fix"]["entry"] == "poselint check --staged --fix"
