@@ -180,5 +180,8 @@ def test_one_renamed_split_half_is_one_diagnostic(make_dataset, cli, old, new, i
 def test_a_misspelt_split_without_its_other_half_still_gets_pl105(make_dataset, cli):
     root = make_dataset()
     (root / "images" / "Test").mkdir()  # no test annotations under any spelling
-    codes = [d["code"] for d in cli("check", root, "--format", "json").json()]
-    assert sorted(codes) == ["PL105", "PL201"]
+    found = sorted((d["code"], d["message"]) for d in cli("check", root, "--format", "json").json())
+    assert [code for code, _ in found] == ["PL105", "PL201"]
+    # the advice agrees with the rename: the file to add is named for 'test', not 'Test'
+    assert "add annotations/person_keypoints_test.json or remove the folder" in found[0][1]
+    assert "rename images/Test/ -> images/test/" in found[1][1]

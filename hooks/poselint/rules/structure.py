@@ -141,9 +141,11 @@ def split_missing_annotations(ds: Dataset) -> Iterator[Finding]:
         if split.name in renamed:
             continue
         if split.files.images_dir and not split.files.annotation_file:
+            # a misspelt split is named as PL201 will rename it, not as it is spelt now
             yield Finding(
                 f"images/{split.name}/ has no annotation file: add "
-                f"annotations/{annotation_file_name(split.name)} or remove the folder",
+                f"annotations/{annotation_file_name(split.canonical or split.name)} or remove "
+                "the folder",
                 path=split.files.images_dir,
             )
 
@@ -163,7 +165,7 @@ def split_missing_images(ds: Dataset) -> Iterator[Finding]:
         if split.files.annotation_file and not split.files.images_dir:
             yield Finding(
                 f"annotations/{split.files.annotation_file.name} has no image folder: "
-                f"add images/{split.name}/",
+                f"add images/{split.canonical or split.name}/",
                 path=split.files.annotation_file,
             )
 
