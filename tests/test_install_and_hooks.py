@@ -190,7 +190,7 @@ def test_fresh_venv_json_report_has_pointers(fresh_venv, env, tmp_path):
     assert bad_flag["severity"] == "error"
 
 
-# 3. pre-commit try-repo -----------------------------------------------------------------------
+# 3. pre-commit run ----------------------------------------------------------------------------
 
 
 def _dataset_git_repo(path: Path, env: dict[str, str], split_dir: str) -> Path:
