@@ -190,6 +190,19 @@ def test_fresh_venv_json_report_has_pointers(fresh_venv, env, tmp_path):
     assert bad_flag["severity"] == "error"
 
 
+@pytest.mark.e2e
+def test_fresh_venv_same_verdict_from_any_directory(fresh_venv, env, tmp_path):
+    """The dataset's own [tool.poselint] applies wherever poselint is run from (scenario 5)."""
+    repo = tmp_path / "repo"
+    _dataset_copy(repo / "data" / "pose")
+    (repo / "data" / "pose" / "notes.txt").write_text("kept on purpose\n")
+    (repo / "pyproject.toml").write_text('[tool.poselint]\nignore = ["PL101"]\n')
+    poselint = str(fresh_venv / "bin" / "poselint")
+    for cwd, path in ((repo, "data/pose"), (tmp_path, "repo/data/pose"), (repo / "data", "pose")):
+        proc = run([poselint, "check", path], cwd, env, check=False)
+        assert (proc.returncode, proc.stdout) == (0, "All checks passed!\n"), (cwd, proc)
+
+
 # 3. pre-commit run ----------------------------------------------------------------------------
 
 
