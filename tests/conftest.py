@@ -82,3 +82,32 @@ def codes_for(cli: Callable[..., CliResult], root: Path, *extra: object) -> set[
     result = cli("check", root, "--format", "json", *extra)
     assert result.code in (0, 1), result
     return result.codes()
+
+
+# --- the hooks as a dataset repo uses them (end-to-end tests) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def hook_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Isolated git/dvc environment with one PRE_COMMIT_HOME for the whole session: each hook
+    environment (with and without dvc) is installed once and shared by every e2e test."""
+    from dvcrepo import isolated_env
+
+    home = tmp_path_factory.mktemp("hooks-home")
+    environment = isolated_env(home)
+    environment["PRE_COMMIT_HOME"] = str(home / "pre-commit")
+    return environment
+
+
+@pytest.fixture(scope="session")
+def hooks_repo(tmp_path_factory: pytest.TempPathFactory, hook_env: dict[str, str]) -> Path:
+    """This working tree committed into a temp git repo, tagged v<version> as a release is:
+    what `repo:` + `rev:` in a dataset repo's .pre-commit-config.yaml name."""
+    from dvcrepo import commit_working_tree, git
+
+    from poselint import __version__
+
+    dest = tmp_path_factory.mktemp("hooks-src") / "poselint"
+    commit_working_tree(Path(__file__).resolve().parents[1], dest, hook_env)
+    git("tag", f"v{__version__}", cwd=dest, env=hook_env)
+    return dest

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dvcrepo import (
@@ -387,7 +388,8 @@ def test_fix_with_no_pull_is_refused(pushed, cli):
     assert result.code == 2 and "dvc pull" in result.err
 
 
-def test_without_dvc_the_stale_check_is_skipped_with_a_note(repo, env):
+def test_without_dvc_the_stale_check_is_an_error_naming_the_fix(repo, env):
+    """Never a silent pass: a DVC-tracked dataset whose staleness cannot be checked blocks."""
     root = build_dataset(repo / "data" / "pose")
     dvc("add", "-q", "data/pose", cwd=repo, env=env)
     (root / "annotations" / "person_keypoints_val.json").write_text(
@@ -400,9 +402,20 @@ def test_without_dvc_the_stale_check_is_skipped_with_a_note(repo, env):
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
     )
-    assert proc.returncode == 0, proc
-    assert "skipped the stale-workspace check (PL108)" in proc.stderr
-    assert "poselint[dvc]" in proc.stderr and "PL000" not in proc.stdout
+    assert proc.returncode == 1, proc
+    assert "data/pose: PL108 cannot tell whether the workspace is what data/pose.dvc " in (
+        proc.stdout
+    )
+    assert "dvc is not installed where poselint runs: install it: pip install 'poselint[dvc]'" in (
+        proc.stdout
+    )
+    assert "PL000" not in proc.stdout
+
+    hook = subprocess.run(  # as pre-commit runs it: the fix is the hook's, not pip's
+        [sys.executable, "-c", code], cwd=repo, env={**env, "PRE_COMMIT": "1"}, **_text
+    )
+    assert hook.returncode == 1, hook
+    assert 'use the `poselint-dvc` hook id, or add "dvc>=3,<4" to this hook\'s ' in hook.stdout
 
     with_dvc = subprocess.run(
         [sys.executable, "-m", "poselint", "check", "data/pose.dvc", "-q"],
@@ -412,6 +425,9 @@ def test_without_dvc_the_stale_check_is_skipped_with_a_note(repo, env):
         text=True,
     )
     assert with_dvc.returncode == 1 and "PL108" in with_dvc.stdout
+
+
+_text: dict[str, Any] = {"capture_output": True, "text": True}
 
 
 def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
@@ -432,6 +448,25 @@ def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
         assert json.loads(by_md5) == clean_docs()["val"]
     finally:
         dvcsupport.forget()
+
+
+def test_one_report_names_paths_in_one_form(repo, env, cli, tmp_path):
+    """From outside the repo, the diagnostic's path and the command in its message are both
+    absolute (relative to the cwd only when under it): never `../repo/...` beside `/tmp/...`."""
+    root = build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    ann = root / "annotations" / "person_keypoints_val.json"
+    ann.write_text(json.dumps(json.loads(ann.read_text()), indent=2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    [d] = cli("check", root, "--format", "json", cwd=elsewhere).json()
+    assert d["code"] == "PL108" and d["path"] == root.as_posix()
+    assert f"what {repo.as_posix()}/data/pose.dvc records" in d["message"], d
+    assert (
+        f"`dvc add {root.as_posix()}` and stage {repo.as_posix()}/data/pose.dvc" in (d["message"])
+    )
+    [d] = cli("check", root, "--format", "json", cwd=repo).json()
+    assert "`dvc add data/pose` and stage data/pose.dvc" in d["message"], d
 
 
 def test_pl108_for_a_dvc_yaml_output(repo, env, cli):

@@ -8,8 +8,8 @@
 
 pre-commit installs hooks from a git repo at a commit. So that a fresh clone of main (CI) and
 a working tree with uncommitted edits (a developer) both test what is on disk, the working
-tree is copied into a temp git repo and committed there; its venv is built once per session
-(PRE_COMMIT_HOME), which needs the package index once.
+tree is copied into a temp git repo, committed and tagged there (conftest.py: hooks_repo);
+its venv is built once per session (PRE_COMMIT_HOME), which needs the package index once.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ import yaml
 from dvcrepo import (
     BIN,
     add_local_remote,
-    commit_working_tree,
     dvc,
     git,
     init_repo,
-    isolated_env,
     run,
 )
 
@@ -41,22 +39,8 @@ BROKEN = EXAMPLE / "incoming"  # a raw CVAT export: Train/Validation, outside po
 
 
 @pytest.fixture(scope="session")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e-home")
-
-
-@pytest.fixture(scope="session")
-def env(home: Path) -> dict[str, str]:
-    environment = isolated_env(home)
-    environment["PRE_COMMIT_HOME"] = str(home / "pre-commit")  # one hook venv per session
-    return environment
-
-
-@pytest.fixture(scope="session")
-def poselint_repo(home: Path, env: dict[str, str]) -> tuple[Path, str]:
-    """This repository's working tree, committed into a temp git repo: (path, commit)."""
-    dest = home / "poselint-src"
-    return dest, commit_working_tree(REPO, dest, env)
+def env(hook_env: dict[str, str]) -> dict[str, str]:
+    return hook_env  # conftest.py: one PRE_COMMIT_HOME, so hook venvs are shared
 
 
 def _dataset_repo(path: Path, env: dict[str, str], data: Path) -> Path:
@@ -74,12 +58,13 @@ def _replace_data(repo: Path, data: Path) -> None:
     shutil.copytree(data, repo / "data" / "pose")
 
 
-def _use_hooks_from(repo: Path, poselint_repo: tuple[Path, str]) -> None:
-    """Point example-repo's .pre-commit-config.yaml at the poselint under test."""
+def _use_hooks_from(repo: Path, hooks_repo: Path) -> None:
+    """Point example-repo's .pre-commit-config.yaml at the poselint under test (its rev, the
+    release tag, is kept: hooks_repo carries it)."""
     config_path = repo / ".pre-commit-config.yaml"
     config = yaml.safe_load(config_path.read_text())
-    [entry] = [r for r in config["repos"] if any(h["id"] == "poselint" for h in r["hooks"])]
-    entry["repo"], entry["rev"] = str(poselint_repo[0]), poselint_repo[1]
+    [entry] = [r for r in config["repos"] if any(h["id"] == "poselint-dvc" for h in r["hooks"])]
+    entry["repo"] = str(hooks_repo)
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -88,15 +73,15 @@ def _commit(repo: Path, env: dict[str, str], message: str) -> subprocess.Complet
     return git("commit", "-m", message, cwd=repo, env=env, check=False)
 
 
-def test_pre_commit_refuses_broken_and_stale_datasets(tmp_path, env, poselint_repo):
+def test_pre_commit_refuses_broken_and_stale_datasets(tmp_path, env, hooks_repo):
     repo = _dataset_repo(tmp_path / "ds", env, BROKEN)
-    _use_hooks_from(repo, poselint_repo)
+    _use_hooks_from(repo, hooks_repo)
     run([str(BIN / "pre-commit"), "install"], repo, env)
 
     refused = _commit(repo, env, "add the raw CVAT export")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output
-    assert "poselint (pose dataset lint)" in output and "Failed" in output
+    assert "poselint (pose dataset lint, with dvc)" in output and "Failed" in output
     assert "PL201" in output and "split 'Train' should be 'train'" in output
     assert "PL601" in output
     assert "Traceback" not in output and "PL000" not in output

@@ -1,16 +1,17 @@
-"""The installed poselint, as a user gets it: console script, `pip install .`, pre-commit try-repo.
+"""The installed poselint, as a user gets it: console script, `pip install .`, pre-commit run.
 
 1. The `poselint` console script of the environment running the tests.
 2. Acceptance: a fresh venv, `pip install .` (not editable) of a copy of the working tree, then
    that venv's `poselint` on the example dataset (exit 0) and on a copy with `images/Train`
    (exit 1, PL201 naming `train`); `--format json` is valid JSON with the contract's keys.
-3. `pre-commit try-repo <this repo> poselint --all-files` in a temp git repo holding a dataset
-   committed to git: it fails on a broken dataset and passes on a clean one.
+3. `pre-commit run <hook> --all-files` in a temp git repo holding a dataset committed to git,
+   the hooks installed from this working tree at its release tag (conftest.py: hooks_repo):
+   it fails on a broken dataset and passes on a clean one.
 
 The working tree is copied into a temp git repo and committed there (see test_e2e_dvc.py): pip
-builds in that copy, so no build artefacts land in the repo, and try-repo gets a clean commit
-to install from. try-repo ignores PRE_COMMIT_HOME (it builds the hook venv in a temp store on
-every call), so each try-repo call below installs the hook afresh; there are three.
+builds in that copy, so no build artefacts land in the repo. The hooks run through
+`pre-commit run` with the session's PRE_COMMIT_HOME, not `try-repo`, which builds the hook
+venv afresh on every call.
 """
 
 from __future__ import annotations
@@ -189,7 +190,20 @@ def test_fresh_venv_json_report_has_pointers(fresh_venv, env, tmp_path):
     assert bad_flag["severity"] == "error"
 
 
-# 3. pre-commit try-repo -----------------------------------------------------------------------
+@pytest.mark.e2e
+def test_fresh_venv_same_verdict_from_any_directory(fresh_venv, env, tmp_path):
+    """The dataset's own [tool.poselint] applies wherever poselint is run from (scenario 5)."""
+    repo = tmp_path / "repo"
+    _dataset_copy(repo / "data" / "pose")
+    (repo / "data" / "pose" / "notes.txt").write_text("kept on purpose\n")
+    (repo / "pyproject.toml").write_text('[tool.poselint]\nignore = ["PL101"]\n')
+    poselint = str(fresh_venv / "bin" / "poselint")
+    for cwd, path in ((repo, "data/pose"), (tmp_path, "repo/data/pose"), (repo / "data", "pose")):
+        proc = run([poselint, "check", path], cwd, env, check=False)
+        assert (proc.returncode, proc.stdout) == (0, "All checks passed!\n"), (cwd, proc)
+
+
+# 3. pre-commit run ----------------------------------------------------------------------------
 
 
 def _dataset_git_repo(path: Path, env: dict[str, str], split_dir: str) -> Path:
@@ -202,17 +216,22 @@ def _dataset_git_repo(path: Path, env: dict[str, str], split_dir: str) -> Path:
     return path
 
 
-def _try_repo(
-    repo: Path, hook: str, source: Path, env: dict[str, str]
+def _run_hook(
+    repo: Path, hook: str, hooks_repo: Path, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    argv = [str(BIN / "pre-commit"), "try-repo", str(source), hook, "--all-files"]
+    """`pre-commit run HOOK --all-files` with the hook from hooks_repo at its release tag."""
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hooks_repo}\n    rev: v{__version__}\n    hooks:\n      - id: {hook}\n"
+    )
+    argv = [str(BIN / "pre-commit"), "run", hook, "--all-files"]
     return run(argv, repo, env, check=False)
 
 
 @pytest.mark.e2e
-def test_pre_commit_try_repo(tmp_path, env, source_repo):
+def test_pre_commit_runs_the_hooks(tmp_path, hook_env, hooks_repo):
+    env = hook_env  # conftest.py: one hook environment for the session
     broken = _dataset_git_repo(tmp_path / "broken", env, "Train")
-    failed = _try_repo(broken, "poselint", source_repo, env)
+    failed = _run_hook(broken, "poselint", hooks_repo, env)
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0, output
     assert "poselint (pose dataset lint)" in output and "Failed" in output, output
@@ -220,7 +239,7 @@ def test_pre_commit_try_repo(tmp_path, env, source_repo):
     assert "PL201" in output and TRAIN_ERROR in output, output
     _no_crash(failed)
 
-    structure = _try_repo(broken, "poselint-structure", source_repo, env)
+    structure = _run_hook(broken, "poselint-structure", hooks_repo, env)
     output = structure.stdout + structure.stderr
     assert structure.returncode != 0, output
     assert "poselint structure (folders and split names)" in output and "Failed" in output
@@ -229,9 +248,9 @@ def test_pre_commit_try_repo(tmp_path, env, source_repo):
     _no_crash(structure)
 
     clean = _dataset_git_repo(tmp_path / "clean", env, "train")
-    passed = _try_repo(clean, "poselint", source_repo, env)
+    passed = _run_hook(clean, "poselint", hooks_repo, env)
     output = passed.stdout + passed.stderr
     assert passed.returncode == 0, output
-    # "Skipped" would mean the files regex matched nothing: a pass that proves nothing.
+    # "Skipped" would mean the hook did not run: a pass that proves nothing.
     assert "poselint (pose dataset lint)" in output and "Passed" in output, output
     assert "Skipped" not in output and "PL2" not in output, output

@@ -152,3 +152,38 @@ def test_real_cvat_export_layout_is_flagged(make_cvat_export, cli):
         "images/Validation/ -> images/val/",
         "annotations/person_keypoints_Validation.json -> annotations/person_keypoints_val.json",
     }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "images"),
+    [("train", "Train", True), ("val", "VAL", True), ("train", "Train", False)],
+)
+def test_one_renamed_split_half_is_one_diagnostic(make_dataset, cli, old, new, images):
+    """images/train -> images/Train (or only the annotation file renamed) is one cause: PL201
+    names the rename; PL105/PL106 ("add person_keypoints_Train.json", "add images/train/")
+    would contradict it."""
+    root = make_dataset()
+    if images:
+        (root / "images" / old).rename(root / "images" / new)
+        renamed = f"images/{new}"
+    else:
+        annotations = root / "annotations"
+        (annotations / f"person_keypoints_{old}.json").rename(
+            annotations / f"person_keypoints_{new}.json"
+        )
+        renamed = f"annotations/person_keypoints_{new}.json"
+    result = cli("check", root, "--format", "json", cwd=root)
+    assert result.code == 1, result
+    [d] = result.json()
+    assert (d["code"], d["path"]) == ("PL201", renamed)
+    assert f"split '{new}' should be '{old}'" in str(d["message"])
+
+
+def test_a_misspelt_split_without_its_other_half_still_gets_pl105(make_dataset, cli):
+    root = make_dataset()
+    (root / "images" / "Test").mkdir()  # no test annotations under any spelling
+    found = sorted((d["code"], d["message"]) for d in cli("check", root, "--format", "json").json())
+    assert [code for code, _ in found] == ["PL105", "PL201"]
+    # the advice agrees with the rename: the file to add is named for 'test', not 'Test'
+    assert "add annotations/person_keypoints_test.json or remove the folder" in found[0][1]
+    assert "rename images/Test/ -> images/test/" in found[1][1]

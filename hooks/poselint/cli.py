@@ -15,7 +15,15 @@ from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
 from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic, display_path
-from poselint.discovery import Discovered, DiscoveryError, Target, discover, discover_tracked
+from poselint.discovery import (
+    Discovered,
+    DiscoveryError,
+    Target,
+    changed_paths,
+    discover,
+    discover_tracked,
+    roots_of_changes,
+)
 from poselint.engine import lint_dataset, select_rules
 from poselint.ingest import add_ingest_parser
 from poselint.loader import gc_paused
@@ -78,7 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
-    check.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="a pyproject.toml or poselint.toml to use (default: the nearest one at or above "
+        "each dataset root)",
+    )
+    check.add_argument(
+        "--staged",
+        action="store_true",
+        help="also lint every dataset root the staged changes touch (added, deleted, renamed "
+        "files; .dvc files); with nothing staged, every dataset in the git repository. "
+        "The pre-commit hooks run this",
+    )
     check.add_argument(
         "--no-image-size", action="store_true", help="skip reading image headers to compare sizes"
     )
@@ -115,12 +135,28 @@ def _load_config(args: argparse.Namespace) -> Config:
     return find_config(Path.cwd())
 
 
+def _root_config(args: argparse.Namespace, config: Config, target: Target) -> Config:
+    """--config for every root; else, ruff-style, the nearest configuration at or above the
+    root, so a dataset gets the same verdict from any working directory."""
+    found = config if args.config is not None else find_config(target.root)
+    if args.no_image_size:
+        from dataclasses import replace
+
+        found = replace(found, image_size=False)
+    return found
+
+
 def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
     manifests = None
     if args.no_pull:  # roots inside tracked folders come from DVC's manifest, not the disk
         from poselint.dvcsupport import remote_manifest
 
         manifests = remote_manifest
+    if args.staged:
+        found = roots_of_changes(*changed_paths(Path.cwd()))
+        for target in discover(list(args.paths), manifests).targets if args.paths else []:
+            found.add(target)
+        return found.targets  # none: the commit touches no dataset
     if args.paths:
         return discover(list(args.paths), manifests).targets
     # No PATH: every dataset DVC tracks in this repo, plus the configured ones.
@@ -175,20 +211,20 @@ def run_check(args: argparse.Namespace) -> int:
     if html and args.output is None:
         print("poselint: error: --format html needs --output FILE", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    config = _load_config(args)
-    if args.no_image_size:
-        from dataclasses import replace
-
-        config = replace(config, image_size=False)
-    rules = select_rules(config, args.select, args.ignore)
+    config = _load_config(args)  # the cwd's (or --config): which roots, with no PATH
+    select_rules(config, args.select, args.ignore)  # a bad selector is exit 2 before any work
     targets = _targets(args, config)
+    configs = [_root_config(args, config, target) for target in targets]
+    if configs and all(c == configs[0] for c in configs):
+        config = configs[0]  # report settings (max_per_rule) of the roots linted
     progress = sys.stderr.isatty() and not args.quiet
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
     stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
-    for target in targets:
-        dataset = _open_dataset(target, config, args.no_pull, exact=args.fix or args.diff)
+    for target, root_config in zip(targets, configs, strict=True):
+        rules = select_rules(root_config, args.select, args.ignore)
+        dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
         linted = dataset
         if args.fix or args.diff:
             fixed = run_fixers(dataset, rules, args, progress)

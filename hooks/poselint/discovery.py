@@ -167,3 +167,82 @@ def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Disc
         else:
             result.skipped.append(path)
     return result
+
+
+# --- --staged: the roots a commit touches (what the pre-commit hooks lint) -------------------
+
+
+def _git(args: list[str], cwd: Path) -> list[str]:
+    """NUL-separated output of a git command, as strings."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError as exc:
+        raise DiscoveryError(f"--staged needs git: {exc}") from exc
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip()
+        raise DiscoveryError(f"--staged: `git {' '.join(args)}` failed: {message}")
+    return [p for p in os.fsdecode(proc.stdout).split("\0") if p]
+
+
+def changed_paths(cwd: Path) -> tuple[Path, list[str]]:
+    """(repo top, paths relative to it) that the commit under way touches.
+
+    Staged changes including deletions, and both sides of a rename (pre-commit's own file list
+    leaves deletions out). Under `pre-commit run --from-ref A --to-ref B` (pre-push), the
+    paths changed between the refs. With nothing staged (`pre-commit run --all-files`, CI),
+    every file git tracks: then every dataset in the repository is linted.
+    """
+    [top] = _git(["rev-parse", "--show-toplevel"], cwd) or [""]
+    top_path = Path(top.rstrip("\n"))
+    base = ["-c", "core.quotePath=false", "diff", "--name-only", "--no-renames", "-z"]
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF")
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        paths = _git([*base, f"{from_ref}...{to_ref}"], top_path)
+    else:
+        paths = _git([*base, "--cached"], top_path)
+    if not paths:
+        paths = _git(["ls-files", "-z"], top_path)
+    return top_path, paths
+
+
+def _nearest_folder(path: Path, top: Path) -> Path:
+    """The deepest folder of path that still exists: a `git rm`'d image's split folder, or
+    for a renamed-away split, images/."""
+    folder = path.parent
+    while folder != top and not folder.is_dir() and top in folder.parents:
+        folder = folder.parent
+    return folder
+
+
+def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
+    """Each changed path -> the dataset root it is in (deleted paths through their nearest
+    existing folder), or the roots a changed .dvc / dvc.yaml / dvc.lock tracks; each root once.
+    Paths outside any dataset are ignored."""
+    from poselint import dvcsupport
+
+    result = Discovered()
+    top = top.resolve()
+    folders: set[str] = set()
+    for rel in paths:
+        name = rel.rsplit("/", 1)[-1]
+        if name.endswith(".dvc") or name in DVC_PIPELINE_FILES:
+            declared = top / rel
+            if _declares_outputs(declared):  # a deleted .dvc file tracks nothing any more
+                for out in dvcsupport.outputs_declared_in(declared):
+                    for root in tracked_roots(out):
+                        result.add(Target(root, out.declared_in))
+            continue
+        folders.add(rel.rpartition("/")[0])
+    seen: dict[Path, Path | None] = {}
+    for folder in sorted(folders):
+        existing = _nearest_folder(top / folder / "_", top)
+        if existing not in seen:
+            seen[existing] = enclosing_root(existing)
+        found = seen[existing]
+        if found is not None:
+            tracked_by = found.with_name(found.name + ".dvc")
+            result.add(Target(found, tracked_by if tracked_by.is_file() else None))
+    return result

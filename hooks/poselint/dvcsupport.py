@@ -31,7 +31,6 @@ from poselint.layout import ANNOTATIONS, IMAGES, Entry
 DVC_DIR = ".dvc"
 WALK_SKIP = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
 WALK_DEPTH = 8  # .dvc files and dvc.yaml sit near the top of a repo; bounded, outputs pruned
-INSTALL_HINT = "install poselint[dvc] (pre-commit: additional_dependencies: ['dvc>=3'])"
 
 # posix path under a tracked output -> md5 of the file's content, as DVC's `.dir` lists them
 Manifest = dict[str, str]
@@ -386,8 +385,11 @@ def output_of(root: Path, declared_in: Path) -> TrackedOutput | None:
 
 
 def display(path: Path) -> str:
-    """A path as a command to type in the cwd would name it."""
-    return Path(os.path.relpath(path, Path.cwd())).as_posix()
+    """A path as a command to type in the cwd would name it, in the form diagnostics use
+    (relative when below the cwd, else absolute)."""
+    from poselint.diagnostics import display_path
+
+    return display_path(path, Path.cwd())
 
 
 def pull_target(root: Path, declared_in: Path) -> str:
@@ -416,7 +418,9 @@ def _open_repo(dvc_root: Path) -> Any:
     try:
         from dvc.repo import Repo
     except ImportError as exc:
-        raise DvcError(f"dvc is not installed here: {INSTALL_HINT}") from exc
+        from poselint.hints import dvc_install
+
+        raise DvcError(f"dvc is not installed where poselint runs: {dvc_install()}") from exc
     return Repo(os.fspath(dvc_root))
 
 
@@ -436,6 +440,7 @@ class WorkspaceChanges:
 
     output: TrackedOutput
     changed: dict[str, list[str]]  # modified/added/deleted/unknown -> posix paths under output
+    error: str | None = None  # DVC could not answer (not installed, its own error): why
 
     def __bool__(self) -> bool:
         return any(self.changed.values())
@@ -467,12 +472,10 @@ def _workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None
     target = output.path.relative_to(dvc_root).as_posix()
     try:
         status = repo(dvc_root).data_status(targets=[target], granular=True)
-    except DvcError as exc:
-        note(f"skipped the stale-workspace check (PL108) of {target}: {exc}")
-        return None
+    except DvcError as exc:  # PL108 reports it: a check the repository needs did not run
+        return WorkspaceChanges(output, {}, error=str(exc))
     except Exception as exc:  # dvc's own errors: say so, do not turn them into a crash
-        note(f"skipped the stale-workspace check (PL108) of {target}: dvc says: {exc}")
-        return None
+        return WorkspaceChanges(output, {}, error=f"dvc says: {exc}")
     changed: dict[str, list[str]] = {}
     for kind, paths in (status.get("uncommitted") or {}).items():
         under = [
@@ -515,7 +518,7 @@ def workspace_md5s(root: Path, declared_in: Path) -> dict[str, str] | None:
     if manifest is None:
         return None
     changes = workspace_changes(root, declared_in)
-    if changes is None:
+    if changes is None or changes.error is not None:
         return None
     changed = changes.paths()
     prefix = root.relative_to(output.path).as_posix()
@@ -548,7 +551,9 @@ class DvcReader:
             try:
                 from dvc.fs.data import DataFileSystem
             except ImportError as exc:
-                raise DvcError(f"--no-pull needs dvc: {INSTALL_HINT}") from exc
+                from poselint.hints import dvc_install
+
+                raise DvcError(f"--no-pull needs dvc: {dvc_install()}") from exc
             self._fs = DataFileSystem(index=repo(self.dvc_root).index.data["repo"])
         return self._fs
 

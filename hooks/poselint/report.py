@@ -132,5 +132,7 @@ def write_report(
         f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)}"
     )
     if fixable:
-        line += f" ({fixable} fixable with `poselint check --fix`)"
+        from poselint.hints import fix_command
+
+        line += f" ({fixable} fixable: {fix_command()})"
     out.write(line + ".\n")

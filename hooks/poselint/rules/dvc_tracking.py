@@ -14,7 +14,8 @@ SHOWN = 5  # changed files named in the message; the rest are counted
     "PL108",
     "dvc-workspace-stale",
     what="The workspace copy of a DVC-tracked dataset differs from the hash its `.dvc` file "
-    "(or `dvc.lock`) records: the data changed but `dvc add` was not run.",
+    "(or `dvc.lock`) records: the data changed but `dvc add` was not run. Also an error when "
+    "DVC cannot tell (dvc not installed where poselint runs).",
     why="git commits the `.dvc` file, not the data: the commit would record other data than "
     "what was linted, and a `dvc pull` elsewhere would bring back the old files.",
     scope="dataset",
@@ -25,6 +26,14 @@ def dvc_workspace_stale(ds: Dataset) -> Iterator[Finding]:
     from poselint import dvcsupport
 
     changes = dvcsupport.workspace_changes(ds.root, ds.dvc_file)
+    if changes is not None and changes.error is not None:
+        target = dvcsupport.pull_target(ds.root, ds.dvc_file)
+        yield Finding(
+            f"cannot tell whether the workspace is what {target} records, so a commit could "
+            f"record other data than what was linted: {changes.error}",
+            path=changes.output.path,
+        )
+        return
     if not changes:
         return
     parts = []

@@ -118,6 +118,28 @@ def annotations_stray_entry(ds: Dataset) -> Iterator[Finding]:
             )
 
 
+def _renamed_halves(ds: Dataset) -> set[str]:
+    """Splits whose missing half is a misspelt twin: images/Train/ beside
+    annotations/person_keypoints_train.json is one cause (PL201: rename it), not a split
+    without labels plus labels without images."""
+    halves: set[str] = set()
+    for split in ds.splits:
+        if split.canonical is None or split.canonical == split.name:
+            continue
+        for twin in ds.splits:
+            if twin is split or twin.canonical != split.canonical:
+                continue
+            if split.files.images_dir and twin.files.annotation_file and not twin.files.images_dir:
+                halves.update((split.name, twin.name))
+            if (
+                split.files.annotation_file
+                and twin.files.images_dir
+                and not (twin.files.annotation_file)
+            ):
+                halves.update((split.name, twin.name))
+    return halves
+
+
 @rule(
     "PL105",
     "split-missing-annotations",
@@ -126,11 +148,16 @@ def annotations_stray_entry(ds: Dataset) -> Iterator[Finding]:
     scope="dataset",
 )
 def split_missing_annotations(ds: Dataset) -> Iterator[Finding]:
+    renamed = _renamed_halves(ds)
     for split in ds.splits:
+        if split.name in renamed:
+            continue
         if split.files.images_dir and not split.files.annotation_file:
+            # a misspelt split is named as PL201 will rename it, not as it is spelt now
             yield Finding(
                 f"images/{split.name}/ has no annotation file: add "
-                f"annotations/{annotation_file_name(split.name)} or remove the folder",
+                f"annotations/{annotation_file_name(split.canonical or split.name)} or remove "
+                "the folder",
                 path=split.files.images_dir,
             )
 
@@ -143,11 +170,14 @@ def split_missing_annotations(ds: Dataset) -> Iterator[Finding]:
     scope="dataset",
 )
 def split_missing_images(ds: Dataset) -> Iterator[Finding]:
+    renamed = _renamed_halves(ds)
     for split in ds.splits:
+        if split.name in renamed:
+            continue
         if split.files.annotation_file and not split.files.images_dir:
             yield Finding(
                 f"annotations/{split.files.annotation_file.name} has no image folder: "
-                f"add images/{split.name}/",
+                f"add images/{split.canonical or split.name}/",
                 path=split.files.annotation_file,
             )
 
