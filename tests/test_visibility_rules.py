@@ -353,3 +353,21 @@ def test_pl601_findings_beyond_the_cap_are_counted_not_listed(make_dataset, cli,
         "/annotations/0/keypoints/3",
         "/annotations/0/keypoints/6",
     ]
+
+
+# --- --statistics: true totals past max_findings_per_file --------------------------------------
+
+
+def test_statistics_counts_every_finding_not_the_capped_list(make_dataset, cli):
+    """A raw export with 12,800 stale outside points: the report keeps 10,000 (the cap) but
+    --statistics prints the real total, with the rule's name and severity."""
+    stale = [33, 44, 0] * 4
+    annotations = [person(i, 1, stale, bbox=[0.0, 0.0, 8.0, 8.0]) for i in range(1, 3201)]
+    root = make_dataset(_docs(annotations), images=False)
+    out = cli("check", root, "--statistics", "--select", "PL601,PL605,PL606").out
+    assert out.splitlines() == [
+        f"{12_800:>7}\tPL601\t[*] outside-point-not-zeroed\terror",
+        f"{3_200:>7}\tPL606\tempty-annotation\twarning",
+    ], out
+    listed = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL601"]
+    assert len(listed) == 10_001  # 10,000 findings and the "... and 2,800 more" line
