@@ -3,7 +3,6 @@ exact set of findings, judged by hand, and pycocotools as a second opinion."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

@@ -114,6 +114,13 @@ def _numbers(values: list[Any], checked: bool = False) -> FloatArray:
     return np.fromiter(map(as_float, values), dtype=np.float64, count=len(values))
 
 
+def _flags(values: list[Any]) -> list[Any]:
+    """iscrowd false/true as 0/1: pycocotools reads them so (PL311 warns about them)."""
+    if bool not in set(map(type, values)):
+        return values
+    return [int(v) if type(v) is bool else v for v in values]
+
+
 def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
     if set(map(type, values)) <= {int}:
         try:
@@ -215,7 +222,7 @@ def build_tables(
             ann_image_id_ok=ann_image_id_ok,
             category_id=category_id,
             category_id_ok=category_id_ok,
-            iscrowd=_numbers(column(annotations, "iscrowd"), numbers_checked),
+            iscrowd=_numbers(_flags(column(annotations, "iscrowd")), numbers_checked),
             num_keypoints=_numbers(column(annotations, "num_keypoints"), numbers_checked),
             bbox=_bboxes(column(annotations, "bbox"), numbers_checked),
             ann_image_row=ann_image_row,
