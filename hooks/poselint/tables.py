@@ -43,6 +43,7 @@ class Tables:
     category_id_ok: BoolArray
     iscrowd: FloatArray
     num_keypoints: FloatArray
+    area: FloatArray
     bbox: FloatArray  # (N, 4); a whole row is NaN unless bbox is a list of 4 numbers
     ann_image_row: IntArray  # row of the annotation's image, -1 when it does not resolve
     keypoints_ok: BoolArray  # keypoints is a list of 3k numbers: its triplets are below
@@ -224,6 +225,7 @@ def build_tables(
             category_id_ok=category_id_ok,
             iscrowd=_numbers(_flags(column(annotations, "iscrowd")), numbers_checked),
             num_keypoints=_numbers(column(annotations, "num_keypoints"), numbers_checked),
+            area=_numbers(column(annotations, "area"), numbers_checked),
             bbox=_bboxes(column(annotations, "bbox"), numbers_checked),
             ann_image_row=ann_image_row,
             keypoints_ok=keypoints_ok,
