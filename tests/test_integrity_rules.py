@@ -466,6 +466,16 @@ def test_polygon_table_from_text_equals_the_one_from_lists():
         assert a.values[-7:-1].tolist() == [-1.5, 0.002, 3, 4.25, 100, 6]
 
 
+def test_pl417_a_short_polygon_does_not_stretch_its_neighbours(make_dataset, cli):
+    """Each polygon's extent is its own, also next to a 2-point one far outside."""
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["segmentation"] = [SQUARE, [100, 100, 200, 200], SQUARE, []]
+    assert [p for _, p, _ in _findings(cli, _train(make_dataset, doc), "PL417")] == [
+        "/annotations/0/segmentation/1",
+        "/annotations/0/segmentation/3",
+    ]
+
+
 def test_pl417_edge_touching_polygons_rle_and_cvat_empty_segmentation_pass(make_dataset, cli):
     doc = clean_docs()["train"]
     doc["annotations"][0]["segmentation"] = [[0, 0, 64, 0, 65, 49, -1, 48], SQUARE]
