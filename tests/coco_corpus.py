@@ -145,6 +145,8 @@ MUTATIONS: dict[str, Callable[[Doc], None]] = {
     "area-string": _set("annotations/0/area", "12"),
     "iscrowd-two": _set("annotations/0/iscrowd", 2),
     "iscrowd-true": _set("annotations/0/iscrowd", True),
+    "info-empty-string": _set("info", ""),
+    "licenses-empty-string": _set("licenses", ""),
     "iscrowd-float-zero": _set("annotations/0/iscrowd", 0.0),
     "iscrowd-string": _set("annotations/0/iscrowd", "0"),
     "iscrowd-missing": _delete("annotations/0/iscrowd"),

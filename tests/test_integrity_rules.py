@@ -4,13 +4,18 @@ internal error on any document of the corpus."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import msgspec
+import orjson
 import pytest
 from coco_corpus import all_documents, mutated_documents
 
 from builders import PERSON, SAMPLES, clean_docs, coco, image, person
+from poselint.polygons import polygon_table, store_polygons
 
 INTEGRITY = [f"PL4{n:02d}" for n in range(1, 13)]
+REAL = Path(__file__).parent / "data" / "real"
 
 
 def _findings(cli, root, select="PL4"):
@@ -301,10 +306,10 @@ def test_malformed_entries_are_skipped_not_double_reported(make_dataset, cli):
     doc = coco(
         [image(1, "a.jpg"), "not an image", {"id": [1]}, image(2, "b.jpg", width="wide")],
         [
-            person(1, 1, [1, 2, 2] * 4),
+            person(1, 1, [1, 2, 2, 5, 8, 2] * 2),  # (a box around the points: not PL416)
             None,
             {"id": 2, "image_id": {"x": 1}, "category_id": [1], "keypoints": "1,2,2"},
-            person(3, 2, [1, 2, 2] * 4, bbox=["a", 0, 1, 1]),
+            person(3, 2, [1, 2, 2, 5, 8, 2] * 2, bbox=["a", 0, 1, 1]),
         ],
         [PERSON, 7, {"id": 6, "keypoints": None, "skeleton": [[1, 2], "x"]}],
     )
@@ -330,3 +335,198 @@ def test_integrity_rules_report_a_pathological_file_without_stopping(make_datase
     findings = _findings(cli, _train(make_dataset, doc))
     assert sum(c == "PL404" for c, _, _ in findings) == 500
     assert sum(c == "PL402" for c, _, _ in findings) == 495
+
+
+# --- PL414 annotation-id-zero ------------------------------------------------------------------
+
+
+def _cocoeval_ap_against_itself(doc):
+    """AP (IoU .50:.95) of the file's own annotations, as detections, against the file."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    gt = COCO()
+    gt.dataset = doc
+    gt.createIndex()
+    dt = gt.loadRes([{**a, "score": 1.0} for a in doc["annotations"]])
+    ev = COCOeval(gt, dt, "bbox")
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return float(ev.stats[0])
+
+
+def test_pl414_annotation_id_zero_is_what_cocoeval_cannot_match(make_dataset, cli):
+    doc = clean_docs()["train"]
+    assert _cocoeval_ap_against_itself(doc) == pytest.approx(1.0)
+    doc["annotations"][1]["id"] = 0
+    assert _cocoeval_ap_against_itself(doc) < 0.9  # the same boxes: one is now a miss
+    assert _findings(cli, _train(make_dataset, doc), "PL414") == [
+        (
+            "PL414",
+            "/annotations/1/id",
+            "annotation id 0: COCOeval cannot mark it matched; give it an unused id > 0",
+        )
+    ]
+
+
+def test_pl414_ids_from_1_and_image_id_0_pass(make_dataset, cli):
+    docs = clean_docs()
+    docs["val"]["images"][0]["id"] = 0  # an image id 0 is fine: COCOeval keys images by id
+    docs["val"]["annotations"][0]["image_id"] = 0
+    assert _findings(cli, make_dataset(docs, images=False), "PL414") == []
+
+
+# --- PL415 zero-area / PL416 degenerate-bbox ---------------------------------------------------
+
+
+def test_pl415_zero_area_on_a_labelled_person(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["area"] = 0
+    assert [(c, p) for c, p, _ in _findings(cli, _train(make_dataset, doc), "PL415")] == [
+        ("PL415", "/annotations/0/area")
+    ]
+
+
+def test_pl415_zero_area_is_fine_without_labelled_points_or_on_a_crowd(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"].append(person(3, 3, [0] * 12))  # area 0, nothing labelled
+    doc["annotations"].append(person(4, 3, [1, 2, 2, 5, 6, 2] + [0] * 6, iscrowd=1, area=0))
+    assert _findings(cli, _train(make_dataset, doc), "PL415") == []
+
+
+def test_pl416_one_point_skeleton_has_a_zero_width_box(make_dataset, cli):
+    """CVAT's box around a skeleton with one point (or points on a vertical line)."""
+    doc = clean_docs()["train"]
+    doc["annotations"].append(person(3, 3, [10, 12, 2, 10, 30, 1, 0, 0, 0, 0, 0, 0], area=5.0))
+    findings = _findings(cli, _train(make_dataset, doc), "PL416")
+    assert findings == [
+        (
+            "PL416",
+            "/annotations/2/bbox",
+            "bbox [10, 12, 0, 18] has zero width but the annotation has 2 labelled keypoints; "
+            "draw the person's box",
+        )
+    ]
+
+
+def test_pl416_zero_box_without_labelled_points_passes(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"].append(person(3, 3, [0] * 12))  # bbox [0, 0, 0, 0]: nothing labelled
+    assert _findings(cli, _train(make_dataset, doc), "PL416") == []
+
+
+# --- PL417 invalid-polygon ---------------------------------------------------------------------
+
+SQUARE = [10.0, 10.0, 30.0, 10.0, 30.0, 30.0, 10.0, 30.0]
+
+
+def test_pl417_polygons_that_are_not_polygons_or_leave_the_image(make_dataset, cli):
+    doc = clean_docs()["train"]  # image 1 is 64x48
+    doc["annotations"][0]["segmentation"] = [SQUARE, [1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7]]
+    doc["annotations"][1]["segmentation"] = [SQUARE, [5, 5, 85.5, 5, 40, 50]]  # image 2: 80x60
+    assert _findings(cli, _train(make_dataset, doc), "PL417") == [
+        (
+            "PL417",
+            "/annotations/0/segmentation/1",
+            "polygon has 4 values (2 points); a polygon needs 3 or more x, y pairs",
+        ),
+        (
+            "PL417",
+            "/annotations/0/segmentation/2",
+            "polygon has 7 values (an odd number of values); a polygon needs 3 or more x, y pairs",
+        ),
+        (
+            "PL417",
+            "/annotations/1/segmentation/1",
+            "polygon reaches outside its 80x60 image by more than 1 px (x 5 .. 85.5, y 5 .. 50)",
+        ),
+    ]
+
+
+def test_polygon_table_from_text_equals_the_one_from_lists():
+    """The compact parse's text (numbers parsed by numpy) and an exact parse's lists give the
+    same polygons: odd, empty, spaced, negative and exponent numbers included."""
+    segmentations = [
+        [SQUARE, [1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7], []],
+        {"counts": [0, 12], "size": [48, 64]},
+        [[-1.5, 2e-3, 3, 4.25, 1e2, 6]],
+        [],
+        [[7]],
+    ]
+    texts = [orjson.dumps(s) for s in segmentations]
+    texts[0] = texts[0].replace(b",", b", ").replace(b"[]", b"[ ]")
+    exact = [{"segmentation": s} for s in segmentations]
+    compact = [{"segmentation": msgspec.Raw(t)} for t in texts]
+    text = store_polygons(compact)
+    for a, b in [(polygon_table(compact, text), polygon_table(exact, None))]:
+        assert a.ann.tolist() == b.ann.tolist() == [0, 0, 0, 0, 2, 4]
+        assert a.length.tolist() == b.length.tolist() == [8, 4, 7, 0, 6, 1]
+        assert a.values.tolist() == pytest.approx(b.values.tolist())
+        assert a.values[-7:-1].tolist() == [-1.5, 0.002, 3, 4.25, 100, 6]
+
+
+def test_pl417_a_short_polygon_does_not_stretch_its_neighbours(make_dataset, cli):
+    """Each polygon's extent is its own, also next to a 2-point one far outside."""
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["segmentation"] = [SQUARE, [100, 100, 200, 200], SQUARE, []]
+    assert [p for _, p, _ in _findings(cli, _train(make_dataset, doc), "PL417")] == [
+        "/annotations/0/segmentation/1",
+        "/annotations/0/segmentation/3",
+    ]
+
+
+def test_pl417_edge_touching_polygons_rle_and_cvat_empty_segmentation_pass(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["segmentation"] = [[0, 0, 64, 0, 65, 49, -1, 48], SQUARE]
+    doc["annotations"][1]["segmentation"] = []  # what CVAT writes for a skeleton
+    doc["annotations"].append(
+        person(3, 3, [0] * 12, iscrowd=1, segmentation={"counts": [0, 12], "size": [48, 64]})
+    )
+    assert _findings(cli, _train(make_dataset, doc), "PL417") == []
+
+
+def test_pl417_reads_real_coco_polygons(tmp_path, cli):
+    """mmpose's test_coco.json holds real COCO-2017 polygons: none is flagged."""
+    root = tmp_path / "coco"
+    (root / "annotations").mkdir(parents=True)
+    (root / "images" / "val").mkdir(parents=True)
+    shutil.copy(
+        REAL / "mmpose" / "coco" / "test_coco.json",
+        root / "annotations" / "person_keypoints_val.json",
+    )
+    assert _findings(cli, root, "PL417") == []
+
+
+# --- PL418 mixed-keypoint-name-style -----------------------------------------------------------
+
+
+def test_pl418_mixed_name_styles_in_one_category(make_dataset, cli):
+    doc = clean_docs()["train"]
+    doc["categories"][0]["keypoints"] = ["nose", "left eye", "right_eye", "left_ear"]
+    findings = _findings(cli, _train(make_dataset, doc), "PL418")
+    assert findings == [
+        (
+            "PL418",
+            "/categories/0/keypoints/1",
+            "keypoint name 'left eye' joins words with ' ', while 2 others use '_' "
+            "(e.g. 'right_eye')",
+        )
+    ]
+    result = cli("check", _train(make_dataset, doc), "--format", "json", "--select", "PL418")
+    assert result.code == 0 and [r["severity"] for r in result.json()] == ["warning"]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["nose", "left_eye", "right_eye", "left_ear"],
+        ["nose", "left eye", "right eye", "left ear"],
+        ["nose", "leftEye", "rightEye", "leftEar"],
+        ["1", "2", "3", "4"],
+    ],
+)
+def test_pl418_one_style_per_category_passes(make_dataset, cli, names):
+    doc = clean_docs()["train"]
+    doc["categories"][0]["keypoints"] = names
+    assert _findings(cli, _train(make_dataset, doc), "PL418") == []

@@ -185,11 +185,10 @@ def test_pl310_clean_dataset_and_cvat_export_pass(make_dataset, make_cvat_export
         ("bbox-negative-width", "/annotations/0/bbox/2", "-5 is less than the minimum 0"),
         ("area-negative", "/annotations/0/area", "less than the minimum 0"),
         ("iscrowd-two", "/annotations/0/iscrowd", "2 is not one of 0, 1"),
-        ("iscrowd-true", "/annotations/0/iscrowd", "true is not one of 0, 1"),
         ("segmentation-rle-no-size", "/annotations/0/segmentation", "RLE object"),
         ("category-name-missing", "/categories/0", "missing required key 'name'"),
         ("skeleton-triple", "/categories/0/skeleton/0", "has 3 items, expected at most 2"),
-        ("info-is-array", "/info", "expected object, got array"),
+        ("info-is-array", "/info", "expected object or string, got array"),
     ],
 )
 def test_pl310_reports_the_failing_value(make_dataset, cli, mutation, pointer, words):
@@ -206,11 +205,73 @@ def test_pl310_reports_the_failing_value(make_dataset, cli, mutation, pointer, w
         *("segmentation-rle-string", "extra-top-level-key", "image-extra-keys"),
         *("attributes-rich", "no-info-no-licenses", "category-keypoints-missing"),
         *("keypoints-ints", "score-number", "date-captured-string"),
+        *("iscrowd-true", "info-empty-string", "licenses-empty-string"),
     ],
 )
 def test_pl310_accepts_what_cvat_and_datumaro_write(make_dataset, cli, mutation):
     root = make_dataset({"train": mutated_documents()[f"mutation:{mutation}"]}, images=False)
     assert _pl310(cli, root) == []
+
+
+@pytest.mark.parametrize(
+    ("mutation", "pointer", "message"),
+    [
+        (
+            "iscrowd-true",
+            "/annotations/0/iscrowd",
+            "iscrowd is written true (not 1) on 1 annotation, the first here",
+        ),
+        ("info-empty-string", "/info", 'info is the string "", not an object'),
+        ("licenses-empty-string", "/licenses", 'licenses is the string "", not an array'),
+    ],
+)
+def test_pl311_warns_about_what_loaders_accept_but_coco_does_not_define(
+    make_dataset, cli, mutation, pointer, message
+):
+    """iscrowd false/true and info "" break no loader (pycocotools reads false as 0): a
+    warning, which does not fail the run, instead of a PL310 error."""
+    docs = {**clean_docs(), "train": mutated_documents()[f"mutation:{mutation}"]}
+    result = cli("check", make_dataset(docs), "--format", "json")
+    assert result.code == 0, result
+    assert [(d["code"], d["severity"], d["pointer"], d["message"]) for d in result.json()] == [
+        ("PL311", "warning", pointer, message)
+    ]
+
+
+def test_pl311_one_finding_per_file_for_iscrowd_false(make_dataset, cli):
+    """PoseTrack writes iscrowd false on every person: one warning per file, not thousands."""
+    doc = clean_docs()["train"]
+    for annotation in doc["annotations"]:
+        annotation["iscrowd"] = False
+    result = cli("check", make_dataset({**clean_docs(), "train": doc}), "--format", "json")
+    assert result.code == 0, result
+    assert [d["message"] for d in result.json()] == [
+        "iscrowd is written false (not 0) on 2 annotations, the first here"
+    ]
+
+
+def test_pl311_leaves_other_types_to_pl310(make_dataset, cli):
+    docs = {**clean_docs(), "train": mutated_documents()["mutation:info-is-array"]}
+    codes = [d["code"] for d in cli("check", make_dataset(docs), "--format", "json").json()]
+    assert codes == ["PL310"]
+
+
+def test_iscrowd_false_is_what_pycocotools_reads_as_0():
+    """Why PL311 is a warning: COCOeval's own ignore flag and IoU read false as 0."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["iscrowd"] = False
+    gt = COCO()
+    gt.dataset = doc
+    gt.createIndex()
+    dt = gt.loadRes([{**a, "score": 1.0} for a in doc["annotations"]])
+    ev = COCOeval(gt, dt, "bbox")
+    ev.evaluate()
+    ev.accumulate()
+    assert [g["ignore"] for g in ev._gts[1, 1]] == [False]  # iscrowd false: not ignored
+    assert ev.eval["precision"].max() == 1.0  # the file against itself: perfect
 
 
 def test_pl310_never_stops_at_the_first_error(make_dataset, cli):
@@ -278,7 +339,7 @@ def test_values_nested_to_the_parsers_bound_give_errors_not_exceptions(validator
 
 def test_pl310_reports_a_deep_value_jsonschema_rs_cannot_return(make_dataset, cli):
     findings = _pl310(cli, make_dataset({"train": mutated_documents()["mutation:deep-info"]}))
-    assert findings == [("/info", "expected object, got array an array of 1 items")]
+    assert findings == [("/info", "expected object or string, got array an array of 1 items")]
 
 
 # --- randomised differential: the corpus above, plus whatever hypothesis makes up -------------

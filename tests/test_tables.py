@@ -82,7 +82,8 @@ def test_bools_strings_and_bad_lengths_are_not_numbers():
     assert not t.keypoints_ok.any() and len(t.kp) == 0
     np.testing.assert_array_equal(t.ann_image_id_ok, [False, True, False, True, True, False])
     np.testing.assert_array_equal(t.ann_image_row, [-1, 0, -1, 0, 0, -1])  # True is not id 1
-    assert not t.category_id_ok[1] and np.isnan(t.iscrowd[0]) and np.isnan(t.num_keypoints[1])
+    assert not t.category_id_ok[1] and np.isnan(t.num_keypoints[1])
+    assert t.iscrowd[0] == 0  # iscrowd false is 0, as pycocotools reads it (PL311 warns)
     assert np.isnan(t.bbox[2:]).all()
 
 

@@ -76,7 +76,7 @@ def test_pl601_is_a_no_op_when_zero_outside_keypoints_is_false(make_dataset, cli
 
 def test_cvat_fork_export_reports_exactly_its_visibility_errors(make_cvat_export, cli):
     """The real CVAT-fork export keeps drawn coordinates on 4 outside points: those, and
-    only those, are PL6xx errors; its all-outside skeleton is the one PL606 warning."""
+    only those, are PL6xx errors (its all-outside skeleton would be PL606, which is opt-in)."""
     root = make_cvat_export()
     result = cli("check", root, "--format", "json")
     assert "PL000" not in result.codes()
@@ -91,7 +91,6 @@ def test_cvat_fork_export_reports_exactly_its_visibility_errors(make_cvat_export
         (train, "PL601", "/annotations/2/keypoints/3", "error"),
         (train, "PL601", "/annotations/2/keypoints/6", "error"),
         (train, "PL601", "/annotations/2/keypoints/9", "error"),
-        (train, "PL606", "/annotations/2", "warning"),
     }
 
 
@@ -109,7 +108,7 @@ def test_other_samples_have_no_false_visibility_errors(tmp_path, cli, sample):
     assert "PL000" not in result.codes()
     codes = {str(d["code"]) for d in result.json() if d["code"].startswith(("PL5", "PL6"))}
     # the upstream Datumaro export keeps outside coordinates too, exactly like the fork
-    expected = {"PL601", "PL606"} if "pypi" in sample else set()
+    expected = {"PL601"} if "pypi" in sample else set()
     assert codes == expected
 
 
@@ -165,8 +164,8 @@ def test_pl603_counts_v1_and_v2_but_not_v0(make_dataset, cli):
 
 
 def test_pl604_labelled_point_outside_frame(make_dataset, cli):
-    # x == width is already outside (pixels run 0..width-1); y < 0 points at the y value
-    kps = [64, 12, 2, 20, -3, 1, 0, 0, 0, 25, 15, 2]
+    # more than 1 px past the right edge, or above the top: y < -1 points at the y value
+    kps = [65.5, 12, 2, 20, -3, 1, 0, 0, 0, 25, 15, 2]
     root = make_dataset(_docs([person(1, 1, kps)]))
     found = _findings(cli, root, "PL604")
     assert sorted(str(d["pointer"]) for d in found) == [
@@ -183,6 +182,25 @@ def test_pl604_points_inside_and_outside_points_with_v0_are_clean(make_dataset, 
     kps = [10, 12, 2, 900, -20, 0, 0, 0, 0, 25, 15, 2]  # outside the frame but v=0
     root = make_dataset(_docs([person(1, 1, kps)]))
     assert _findings(cli, root, "PL604", "--ignore", "PL601") == []
+
+
+def test_pl604_points_on_the_right_and_bottom_edge_are_inside(make_dataset, cli):
+    """COCO coordinates are continuous: x == width is the right edge (a real COCO right ankle
+    sits at y = 385 in a 385 px high image), and PL410's 1 px slack applies to points too."""
+    kps = [64, 12, 2, 20, 48, 1, 0, 0, 0, 65, 49, 2, -1, -1, 2]
+    names = ["nose", "left_eye", "right_eye", "left_ear", "right_ear"]
+    category = {"id": 1, "name": "person", "keypoints": names, "skeleton": []}
+    docs = _docs([person(1, 1, kps)])
+    docs["train"]["categories"] = docs["val"]["categories"] = [category]
+    docs["val"]["annotations"][0]["keypoints"] += [0, 0, 0]
+    root = make_dataset(docs)
+    assert _findings(cli, root, "PL604") == []
+    docs["train"]["annotations"][0]["keypoints"][9:15] = [65.01, 20, 2, 20, -1.01, 2]
+    root = make_dataset(docs)
+    assert _pointers(cli, root, "PL604") == [
+        "/annotations/0/keypoints/13",
+        "/annotations/0/keypoints/9",
+    ]
 
 
 def test_pl604_uses_each_annotation_s_own_image(make_dataset, cli):
@@ -215,17 +233,44 @@ def test_pl605_not_for_unlabelled_or_near_origin_points(make_dataset, cli):
 # --- PL606 empty-annotation -------------------------------------------------------------------
 
 
-def test_pl606_annotation_without_labelled_points(make_dataset, cli):
+def test_pl606_is_opt_in_coco_keeps_such_people_as_ignore_regions(make_dataset, cli):
+    """COCO keeps people with num_keypoints 0 on purpose: off by default, listed on request."""
     root = make_dataset(_docs([person(1, 1, KP4), person(2, 1, [0] * 12)]))
-    [d] = _findings(cli, root, "PL606")
-    assert d["pointer"] == "/annotations/1" and d["severity"] == "warning"
     result = cli("check", root, "--format", "json")
-    assert result.code == 0  # warnings alone do not fail the run
+    assert result.code == 0 and "PL606" not in result.codes(), result
+    [d] = _findings(cli, root, "PL606", "--select", "PL606")
+    assert d["pointer"] == "/annotations/1" and d["severity"] == "warning"
+    assert "ignore region" in str(d["message"])
+    assert _findings(cli, root, "PL606", "--select", "PL6") == []  # only by its exact code
 
 
-def test_pl606_crowd_annotation_may_have_no_keypoints(make_dataset, cli):
-    root = make_dataset(_docs([person(1, 1, KP4), person(2, 1, [0] * 12, iscrowd=1)]))
-    assert _findings(cli, root, "PL606") == []
+def test_pl606_people_with_num_keypoints_0_are_cocoeval_ignore_regions():
+    """Why PL606 is opt-in: a detection on a num_keypoints-0 person is not a false positive
+    (COCOeval ignores it); deleting that person turns the same detection into one."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    kps = [10, 12, 2, 20, 10, 1, 30, 20, 2, 25, 15, 2] + [0] * 39
+    ignored = {**person(2, 1, [0] * 51), "bbox": [40.0, 5.0, 20.0, 30.0], "area": 600.0}
+    category = {"id": 1, "name": "person", "keypoints": [f"k{i}" for i in range(17)]}
+
+    def ap50(annotations: list[dict[str, Any]]) -> float:
+        gt = COCO()
+        gt.dataset = coco([image(1, "a.jpg", 64, 48)], annotations, [category])
+        gt.createIndex()
+        detections = [
+            {"image_id": 1, "category_id": 1, "keypoints": kps, "score": 0.9},
+            {"image_id": 1, "category_id": 1, "score": 0.95, "keypoints": [50, 20, 2] * 17},
+        ]
+        dt = gt.loadRes(detections)
+        ev = COCOeval(gt, dt, "keypoints")
+        ev.evaluate()
+        ev.accumulate()
+        return float(ev.stats[1]) if ev.summarize() is None else -1.0
+
+    first = {**person(1, 1, kps), "area": 400.0}
+    assert ap50([first, ignored]) == pytest.approx(1.0)  # the 0.95 detection sits on it
+    assert ap50([first]) < 0.6  # without it, the same detection is a false positive
 
 
 # --- PL607 point-far-outside-bbox -------------------------------------------------------------
@@ -308,3 +353,21 @@ def test_pl601_findings_beyond_the_cap_are_counted_not_listed(make_dataset, cli,
         "/annotations/0/keypoints/3",
         "/annotations/0/keypoints/6",
     ]
+
+
+# --- --statistics: true totals past max_findings_per_file --------------------------------------
+
+
+def test_statistics_counts_every_finding_not_the_capped_list(make_dataset, cli):
+    """A raw export with 12,800 stale outside points: the report keeps 10,000 (the cap) but
+    --statistics prints the real total, with the rule's name and severity."""
+    stale = [33, 44, 0] * 4
+    annotations = [person(i, 1, stale, bbox=[0.0, 0.0, 8.0, 8.0]) for i in range(1, 3201)]
+    root = make_dataset(_docs(annotations), images=False)
+    out = cli("check", root, "--statistics", "--select", "PL601,PL605,PL606").out
+    assert out.splitlines() == [
+        f"{12_800:>7}\tPL601\t[*] outside-point-not-zeroed\terror",
+        f"{3_200:>7}\tPL606\tempty-annotation\twarning",
+    ], out
+    listed = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL601"]
+    assert len(listed) == 10_001  # 10,000 findings and the "... and 2,800 more" line

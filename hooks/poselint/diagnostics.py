@@ -25,6 +25,7 @@ class Diagnostic:
     pointer: str | None = None
     severity: Severity = "error"
     fixable: bool = False
+    count: int = 1  # findings this stands for: N on the "... and N more" of a capped rule
 
     def display_path(self, cwd: Path | None = None) -> str:
         """Relative to the cwd when below it, absolute otherwise (the CLI contract)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,25 @@ def _within_cap(results: Iterable[Finding | FindingBatch], cap: int) -> tuple[li
     return kept, hidden
 
 
+def statistics(diagnostics: Iterable[Diagnostic]) -> str:
+    """--statistics: per code, the true number of findings (the capped ones included), its
+    name and severity, `[*]` when fixable; one line each, like `ruff --statistics`."""
+    counts: Counter[str] = Counter()
+    severities: dict[str, str] = {}
+    fixable: set[str] = set()
+    for d in diagnostics:
+        counts[d.code] += d.count
+        severities.setdefault(d.code, d.severity)
+        if d.fixable:
+            fixable.add(d.code)
+    names = {r.code: r.name for r in REGISTRY} | {INTERNAL_ERROR: "internal-error"}
+    return "".join(
+        f"{n:>7}\t{code}\t{'[*] ' if code in fixable else ''}{names.get(code, '?')}"
+        f"\t{severities[code]}\n"
+        for code, n in sorted(counts.items())
+    )
+
+
 def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     severity = ds.config.severity
@@ -109,6 +129,7 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
                     path=default,
                     severity=level,
                     fixable=rule.fixable,
+                    count=hidden,
                 )
             )
 

@@ -13,7 +13,9 @@ value) is decoded into the document as usual.
 
 from __future__ import annotations
 
+import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -102,3 +104,74 @@ def store_polygons(annotations: list[dict[str, Any]]) -> PolygonText:
             if raw is not None:
                 annotation["segmentation"] = POLYGONS if j in polygons else decode_strict(raw)
     return PolygonText(np.array(rows, dtype=np.int64), text, bounds)
+
+
+class PolygonTable:
+    """Every polygon of a split as arrays, for the segmentation rule (PL417): polygon i belongs
+    to annotation `ann[i]`, has `length[i]` numbers, which are values[start[i]:start[i+1]]."""
+
+    def __init__(self, ann: NDArray[np.int64], length: NDArray[np.int64], values: Any) -> None:
+        self.ann = ann
+        self.length = length
+        self.values: NDArray[np.float64] = values
+        self.start = offsets_from_counts(length)
+
+
+_SEPARATORS = bytes.maketrans(b"[],\n", b"    ")
+
+
+def _table_from_text(
+    text: bytes, bounds: NDArray[np.int64], rows: NDArray[np.int64]
+) -> PolygonTable | None:
+    """Polygons of texts that are arrays of arrays of numbers (PolygonText), without a Python
+    object per number; None when the numbers do not add up (the caller then decodes)."""
+    u = np.frombuffer(text, dtype=np.uint8)
+    brackets = np.flatnonzero((u | np.uint8(6)) == ord("_"))  # "[" or "]" (no strings here)
+    opening = u[brackets] == ord("[")
+    depth = np.cumsum(np.where(opening, 1, -1))  # after each bracket
+    opens = brackets[opening & (depth == 2)]  # each polygon's "["
+    closes = brackets[~opening & (depth == 1)]  # and its "]"
+    commas = np.flatnonzero(u == ord(","))
+    length = np.searchsorted(commas, closes) - np.searchsorted(commas, opens) + 1
+    length[closes - opens == 1] = 0  # "[]"
+    for i in np.flatnonzero((length == 1) & (closes - opens > 1)).tolist():  # "[7]", "[ ]"
+        if not text[opens[i] + 1 : closes[i]].strip():
+            length[i] = 0
+    with warnings.catch_warnings():  # text mode (sep=" ") is not the deprecated binary one
+        warnings.simplefilter("ignore", DeprecationWarning)
+        values = np.fromstring(text.translate(_SEPARATORS), dtype=np.float64, sep=" ")
+    if int(length.sum()) != len(values):
+        return None
+    ann = rows[np.searchsorted(bounds, opens, side="right") - 1]
+    return PolygonTable(ann.astype(np.int64), length.astype(np.int64), values)
+
+
+def polygon_table(annotations: list[Any], text: PolygonText | None) -> PolygonTable:
+    """The polygons of the annotations: from the compact parse's text when it kept them, else
+    from the decoded lists (an exact parse; or polygons of a shape the schema rejects, which
+    are left out)."""
+    if text is not None and len(text.rows):
+        table = _table_from_text(text.text, text.bounds, text.rows)
+        if table is not None:
+            return table
+    ann: list[int] = []
+    length: list[int] = []
+    values: list[float] = []
+    for j, annotation in enumerate(annotations):
+        segmentation = annotation.get("segmentation") if isinstance(annotation, dict) else None
+        if segmentation == POLYGONS and text is not None:
+            segmentation = text.exact(j)
+        if not isinstance(segmentation, list):
+            continue
+        for polygon in segmentation:
+            if isinstance(polygon, list) and all(
+                type(v) in (int, float) and math.isfinite(v) for v in polygon
+            ):
+                ann.append(j)
+                length.append(len(polygon))
+                values.extend(polygon)
+    return PolygonTable(
+        np.array(ann, dtype=np.int64),
+        np.array(length, dtype=np.int64),
+        np.array(values, dtype=np.float64),
+    )

@@ -98,10 +98,9 @@ def write_report(
     if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
         fmt = "text"
     if statistics:
-        counts = Counter(d.code for d in diagnostics)
-        fixable_codes = {d.code for d in diagnostics if d.fixable}
-        for code, n in sorted(counts.items()):
-            out.write(f"{n:>7}\t{code}\t{'[*] ' if code in fixable_codes else ''}\n")
+        from poselint.engine import statistics as rule_statistics  # engine imports the rules
+
+        out.write(rule_statistics(diagnostics))
         return
     shown, hidden = capped(diagnostics, limit)
     for d in shown:

@@ -43,6 +43,7 @@ class Tables:
     category_id_ok: BoolArray
     iscrowd: FloatArray
     num_keypoints: FloatArray
+    area: FloatArray
     bbox: FloatArray  # (N, 4); a whole row is NaN unless bbox is a list of 4 numbers
     ann_image_row: IntArray  # row of the annotation's image, -1 when it does not resolve
     keypoints_ok: BoolArray  # keypoints is a list of 3k numbers: its triplets are below
@@ -112,6 +113,13 @@ def _numbers(values: list[Any], checked: bool = False) -> FloatArray:
         except (OverflowError, ValueError, TypeError):
             pass
     return np.fromiter(map(as_float, values), dtype=np.float64, count=len(values))
+
+
+def _flags(values: list[Any]) -> list[Any]:
+    """iscrowd false/true as 0/1: pycocotools reads them so (PL311 warns about them)."""
+    if bool not in set(map(type, values)):
+        return values
+    return [int(v) if type(v) is bool else v for v in values]
 
 
 def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
@@ -215,8 +223,9 @@ def build_tables(
             ann_image_id_ok=ann_image_id_ok,
             category_id=category_id,
             category_id_ok=category_id_ok,
-            iscrowd=_numbers(column(annotations, "iscrowd"), numbers_checked),
+            iscrowd=_numbers(_flags(column(annotations, "iscrowd")), numbers_checked),
             num_keypoints=_numbers(column(annotations, "num_keypoints"), numbers_checked),
+            area=_numbers(column(annotations, "area"), numbers_checked),
             bbox=_bboxes(column(annotations, "bbox"), numbers_checked),
             ann_image_row=ann_image_row,
             keypoints_ok=keypoints_ok,

@@ -10,13 +10,17 @@ loop that builds findings runs only when that says something may be wrong
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from poselint.dataset import Dataset, Split
 from poselint.diagnostics import json_pointer
+from poselint.keypoints import offsets_from_counts
+from poselint.polygons import PolygonTable, polygon_table
 from poselint.rules.base import Finding, rule
 from poselint.tables import column, entries
 
@@ -432,4 +436,188 @@ def category_set_mismatch(dataset: Dataset) -> Iterator[Finding]:
                     f"category id {cid} has a different {difference} than in {other}",
                     pointer=pointer,
                     path=path,
+                )
+
+
+@rule(
+    "PL414",
+    "annotation-id-zero",
+    what="An annotation has `id` 0.",
+    why="COCOeval records a match as the matched annotation's id and tests it with `> 0`: a "
+    "ground truth with id 0 never counts as matched, so its detection becomes a false positive "
+    "(a file evaluated against itself scores AP < 1). Number annotations from 1.",
+    scope="document",
+)
+def annotation_id_zero(split: Split) -> Iterator[Finding]:
+    ids = column(entries(split.document, "annotations"), "id")
+    if 0 not in ids:  # the common case, at C speed (0.0 and False match too: looked at below)
+        return
+    for i, value in enumerate(ids):
+        if _is_id(value) and value == 0:
+            yield Finding(
+                "annotation id 0: COCOeval cannot mark it matched; give it an unused id > 0",
+                pointer=json_pointer("annotations", i, "id"),
+            )
+
+
+def _labelled(split: Split) -> NDArray[np.bool_]:
+    """Per annotation: a person (iscrowd 0) with at least one labelled keypoint (v > 0)."""
+    t = split.tables
+    labelled: NDArray[np.bool_] = (t.iscrowd == 0) & (t.labelled_counts > 0)
+    return labelled
+
+
+@rule(
+    "PL415",
+    "zero-area",
+    what="A labelled annotation (iscrowd 0, a keypoint with v > 0) has `area` 0 (a negative "
+    "area is PL310's).",
+    why="COCOeval's OKS divides each keypoint's distance by the area: with area 0 no prediction "
+    "matches this person (AP 0 on it, reported in mmpose's issues as AP = 0).",
+    scope="document",
+)
+def zero_area(split: Split) -> Iterator[Finding]:
+    anns = np.flatnonzero(_labelled(split) & (split.tables.area == 0))
+    for i in anns.tolist():
+        yield Finding(
+            "area is 0 on an annotation with labelled keypoints; use the segmentation's area "
+            "(or the bbox's w x h)",
+            pointer=json_pointer("annotations", i, "area"),
+        )
+
+
+@rule(
+    "PL416",
+    "degenerate-bbox",
+    what="A labelled annotation (iscrowd 0, a keypoint with v > 0) has a `bbox` of zero width "
+    "or height, as CVAT writes for a skeleton with one point or points on a line.",
+    why="Top-down training crops the person by the box: mmpose drops a box with w or h <= 0 "
+    "without a word, other loaders divide by it.",
+    scope="document",
+)
+def degenerate_bbox(split: Split) -> Iterator[Finding]:
+    t = split.tables
+    anns = np.flatnonzero(_labelled(split) & ((t.bbox[:, 2] == 0) | (t.bbox[:, 3] == 0)))
+    for i in anns.tolist():
+        x, y, w, h = t.bbox[i].tolist()
+        yield Finding(
+            f"bbox [{x:g}, {y:g}, {w:g}, {h:g}] has zero {'width' if w == 0 else 'height'} "
+            f"but the annotation has {int(t.labelled_counts[i])} labelled keypoints; draw the "
+            "person's box",
+            pointer=json_pointer("annotations", i, "bbox"),
+        )
+
+
+@rule(
+    "PL417",
+    "invalid-polygon",
+    what="A polygon of a `segmentation` has fewer than 3 points or an odd number of values, or "
+    "reaches outside its image by more than 1 px (as PL410 for the bbox).",
+    why="pycocotools reads a 4-value polygon as a box and drops a trailing value; COCOeval's "
+    "segm scores, crowd ignore masks and copy-paste augmentation draw these masks.",
+    scope="document",
+)
+def invalid_polygon(split: Split) -> Iterator[Finding]:
+    loaded = split.loaded
+    assert loaded is not None
+    table = polygon_table(entries(split.document, "annotations"), loaded.polygons)
+    if not len(table.length):
+        return
+    t = split.tables
+    bad_shape = (table.length < 6) | (table.length % 2 == 1)
+    image = t.ann_image_row[table.ann]  # NaN sizes where the image does not resolve
+    width = np.where(image >= 0, t.width[np.maximum(image, 0)], np.nan)
+    height = np.where(image >= 0, t.height[np.maximum(image, 0)], np.nan)
+    x_lo, x_hi, y_lo, y_hi = _polygon_extents(table, ~bad_shape)
+    with np.errstate(invalid="ignore"):  # NaN compares False: nothing to compare with
+        outside = (x_lo < -1) | (y_lo < -1) | (x_hi > width + 1) | (y_hi > height + 1)
+    first_of_ann = _first_of_annotation(table.ann)
+    for p in np.flatnonzero(bad_shape | (outside & ~bad_shape)).tolist():
+        a = int(table.ann[p])
+        pointer = json_pointer("annotations", a, "segmentation", p - int(first_of_ann[p]))
+        n = int(table.length[p])
+        if bad_shape[p]:
+            problem = "an odd number of values" if n % 2 else f"{n // 2} points"
+            message = f"polygon has {n} values ({problem}); a polygon needs 3 or more x, y pairs"
+        else:
+            message = (
+                f"polygon reaches outside its {width[p]:g}x{height[p]:g} image by more than 1 px "
+                f"(x {x_lo[p]:g} .. {x_hi[p]:g}, y {y_lo[p]:g} .. {y_hi[p]:g})"
+            )
+        yield Finding(message, pointer=pointer)
+
+
+def _polygon_extents(table: PolygonTable, usable: NDArray[np.bool_]) -> list[NDArray[np.float64]]:
+    """Per polygon: min x, max x, min y, max y (NaN unless usable: even length >= 6). When
+    every polygon has an even length, x and y are every other value of the whole table: two
+    views and four reductions, no per-value temporaries."""
+    values, start = table.values, table.start
+    if (table.length % 2).any():  # rare: copy out the usable polygons' values, evenly aligned
+        keep = np.repeat(usable, table.length)
+        length = np.where(usable, table.length, 0)
+        values, start = values[keep], offsets_from_counts(length)
+        usable = usable & (length > 0)
+    xs, ys = values[0::2], values[1::2]
+    rows = np.flatnonzero(np.diff(start) > 0)  # every non-empty polygon bounds a segment
+    out = [np.full(len(table.length), np.nan) for _ in range(4)]
+    if len(rows):
+        at = start[rows] // 2
+        out[0][rows] = np.minimum.reduceat(xs, at)
+        out[1][rows] = np.maximum.reduceat(xs, at)
+        out[2][rows] = np.minimum.reduceat(ys, at)
+        out[3][rows] = np.maximum.reduceat(ys, at)
+    for extent in out:
+        extent[~usable] = np.nan
+    return out
+
+
+def _first_of_annotation(ann: NDArray[np.int64]) -> NDArray[np.intp]:
+    """For each polygon, the index of the first polygon of its annotation (they are in order)."""
+    index = np.arange(len(ann))
+    new = np.ones(len(ann), dtype=np.bool_)
+    new[1:] = ann[1:] != ann[:-1]
+    return np.maximum.accumulate(np.where(new, index, 0))
+
+
+_SEPARATOR = re.compile(r"[ _\-.]")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
+def _name_style(name: str) -> str | None:
+    """How a keypoint name joins its words: ' ', '_', '-', '.' or camelCase; None for one word."""
+    found = _SEPARATOR.search(name.strip())
+    if found:
+        return repr(found.group())
+    return "camelCase" if _CAMEL.search(name) else None
+
+
+@rule(
+    "PL418",
+    "mixed-keypoint-name-style",
+    what="One category's keypoint names join their words in different ways (`left elbow` next "
+    "to `left_wrist`).",
+    why="Code that maps keypoints by name (flip pairs from `left_`/`right_`, a model's keypoint "
+    "list, a converter) misses the odd ones out; usually a label renamed by hand in CVAT.",
+    scope="document",
+    severity="warning",
+)
+def mixed_keypoint_name_style(split: Split) -> Iterator[Finding]:
+    for c, category in _categories(split.document):
+        styles: dict[str, list[int]] = {}
+        names = _keypoint_names(category) or []
+        for k, name in enumerate(names):
+            style = _name_style(name) if isinstance(name, str) else None
+            if style:
+                styles.setdefault(style, []).append(k)
+        if len(styles) < 2:
+            continue
+        usual = max(styles, key=lambda s: len(styles[s]))
+        for style, ks in styles.items():
+            if style != usual:
+                k = ks[0]
+                yield Finding(
+                    f"keypoint name {names[k]!r} joins words with {style}, while "
+                    f"{len(styles[usual])} others use {usual} (e.g. {names[styles[usual][0]]!r})"
+                    + (f"; {len(ks) - 1} more like it" if len(ks) > 1 else ""),
+                    pointer=json_pointer("categories", c, "keypoints", k),
                 )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from poselint.dataset import Dataset, Split
 from poselint.rules.base import Finding, rule
-from poselint.splitnames import DEFAULT_SUBSET, VARIANTS, annotation_file_name
+from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name, variant_of
 
 
 def _shown(name: str, images: bool) -> str:
@@ -25,7 +25,8 @@ def _places(split: Split) -> Iterator[tuple[Path, bool]]:
 @rule(
     "PL201",
     "split-name-variant",
-    what="A split spelt as a variant of an allowed name (`Train`, `Validation`, `VAL`, `testing`).",
+    what="A split spelt as a variant of an allowed name (`Train`, `Validation`, `VAL`, `testing`, "
+    "COCO's `train2017`, `val2017`).",
     why="CVAT exports `Train`/`Validation`; code that opens `train`/`val` then finds nothing, "
     "or only on case-insensitive laptops.",
     scope="dataset",
@@ -72,7 +73,7 @@ def default_subset(ds: Dataset) -> Iterator[Finding]:
 def unknown_split(ds: Dataset) -> Iterator[Finding]:
     for split in ds.splits:
         if split.canonical is None and split.name.lower() != DEFAULT_SUBSET:
-            known = VARIANTS.get(split.name.lower())
+            known = variant_of(split.name)
             why = f" ('{known}' is not in splits)" if known else ""
             for path, images in _places(split):
                 yield Finding(

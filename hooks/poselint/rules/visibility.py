@@ -170,11 +170,15 @@ def num_keypoints_mismatch(split: Split) -> Findings:
     )
 
 
+_SLACK = 1.0  # px a labelled point may pass the frame by: the same slack as PL410's bbox
+
+
 @rule(
     "PL604",
     "labelled-point-outside-image",
-    what="A labelled keypoint (v > 0) lies outside the image: not 0 <= x < width and "
-    "0 <= y < height.",
+    what="A labelled keypoint (v > 0) lies outside the image by more than 1 px: not "
+    "-1 <= x <= width + 1 and -1 <= y <= height + 1 (COCO coordinates are continuous, so a point "
+    "on the right or bottom edge, x = width, is inside; the 1 px is PL410's slack).",
     why="A point outside the frame should have been marked outside (v=0); heatmap targets "
     "clip or crash on it.",
     scope="document",
@@ -193,7 +197,7 @@ def labelled_point_outside_image(split: Split) -> Findings:
         w, h = width[ann], height[ann]
         x, y = kp[:, 0], kp[:, 1]
         with np.errstate(invalid="ignore"):  # NaN sizes compare False: the schema reports them
-            out = (x < 0) | (x >= w) | (y < 0) | (y >= h)
+            out = (x < -_SLACK) | (x > w + _SLACK) | (y < -_SLACK) | (y > h + _SLACK)
             return out & (kp[:, 2] > 0) & (w > 0) & (h > 0)
 
     rows = _flagged(t, outside)
@@ -203,7 +207,7 @@ def labelled_point_outside_image(split: Split) -> Findings:
         return Finding(
             f"{points.label(ann, k)} is labelled at ({_num(px)}, {_num(py)}), outside the "
             f"{_num(w)}x{_num(h)} image; mark it outside (v=0) or move it inside",
-            pointer=_pointer(ann, 3 * k if not 0 <= px < w else 3 * k + 1),
+            pointer=_pointer(ann, 3 * k if not -_SLACK <= px <= w + _SLACK else 3 * k + 1),
         )
 
     yield from _batch(
@@ -244,11 +248,15 @@ def labelled_point_at_origin(split: Split) -> Findings:
 @rule(
     "PL606",
     "empty-annotation",
-    what="An annotation with `num_keypoints` 0 and `iscrowd` 0.",
-    why="It contributes nothing to keypoint training or evaluation (COCOeval ignores it); "
-    "usually a skeleton whose points were all marked outside.",
+    what="An annotation with `num_keypoints` 0 and `iscrowd` 0 (opt-in: select PL606 to list "
+    "them).",
+    why="COCOeval makes such a person an ignore region: detections on it are neither true nor "
+    "false positives. COCO keeps tens of thousands on purpose, so it is off by default; in a "
+    "CVAT export it can be a skeleton whose points were all marked outside by mistake, which "
+    "then silently stops counting.",
     scope="document",
     severity="warning",
+    opt_in=True,
 )
 def empty_annotation(split: Split) -> Findings:
     t = split.tables
@@ -257,7 +265,8 @@ def empty_annotation(split: Split) -> Findings:
         len(anns),
         (
             Finding(
-                "annotation has num_keypoints 0 and iscrowd 0: it carries no keypoints",
+                "annotation has num_keypoints 0 and iscrowd 0: COCOeval treats this person "
+                "as an ignore region",
                 pointer=json_pointer("annotations", ann),
             )
             for ann in anns.tolist()
