@@ -48,6 +48,11 @@ class Config:
     # PL413 split leakage uses the md5s DVC already recorded. Without DVC it needs to hash
     # the images (only files whose sizes collide across splits): opt in with true.
     leakage_hash_images: bool = False
+    # Pose checks (PL7xx): the skeleton contract, by category name (skeleton.py), and the
+    # thresholds of the duplicate-person and limb-length checks.
+    skeleton: dict[str, Any] = field(default_factory=dict)
+    duplicate_oks: float = 0.95
+    limb_factor: float = 2.0
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
@@ -57,6 +62,24 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"'{key}' must be a list of strings")
     return tuple(value)
+
+
+# --- pose checks (PL7xx): [tool.poselint.skeleton] and their thresholds ---
+_POSE_KEYS = ("skeleton", "duplicate_oks", "limb_factor")
+
+
+def _pose_setting(key: str, value: Any, base: Path) -> Any:
+    if key == "skeleton":  # a table, or the name of a TOML file holding one
+        from poselint.skeleton import load_contracts
+
+        return load_contracts(value, base)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ConfigError(f"'{key}' must be a number")
+    if key == "duplicate_oks" and not 0 < value <= 1:
+        raise ConfigError("'duplicate_oks' must be in (0, 1]")
+    if key == "limb_factor" and not value > 1:
+        raise ConfigError("'limb_factor' must be greater than 1")
+    return float(value)
 
 
 def parse_config(table: dict[str, Any], source: Path | None) -> Config:
@@ -77,6 +100,8 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
             if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
                 raise ConfigError('\'severity\' must map rule codes to "error" or "warning"')
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
+        elif key in _POSE_KEYS:
+            kwargs[key] = _pose_setting(key, value, base)
         elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
                 raise ConfigError(f"'{key}' must be true or false")
