@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from poselint.dataset import Dataset, Split
 from poselint.diagnostics import json_pointer
-from poselint.keypoints import as_float
 from poselint.rules.base import Finding, FindingBatch, rule
 from poselint.skeleton import (
     Contract,
@@ -30,37 +29,47 @@ from poselint.skeleton import (
     keypoint_changes,
     sigmas_for,
 )
-from poselint.tables import column, entries
+from poselint.tables import _numbers, column, entries
 
 FloatArray = NDArray[np.float64]
+Float32Array = NDArray[np.float32]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-# PL704: a mirrored limb pair votes "swapped" when its two limbs cross and uncrossing them
-# (swapping one end) shortens them to at most this fraction of their summed length.
-SWAP_RATIO = 0.8
+# PL704: a left/right pair looks swapped when it runs against the direction its person's other
+# pairs agree on (their summed directions keep this fraction of their summed lengths), spans
+# enough of its usual width, and exchanging its two points shortens the limbs
+# through them to under SWAP_RATIO of their summed length.
+FACING_AGREEMENT = 0.5
+MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
+MIN_PAIR_SPAN_FALLBACK = 0.1  # of the person's scale, with fewer than MIN_LIMB_SAMPLES people
+SWAP_RATIO = 1.0
 # PL705: per-edge statistics need this many people with the edge labelled in the split.
-MIN_LIMB_SAMPLES = 10
+MIN_LIMB_SAMPLES = 8
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
 _EPS = np.spacing(1)
 
 
 @dataclass(eq=False)
 class _Group:
-    """The people of one keypoint category in a split."""
+    """The people of one keypoint category in a split, point by point: row k of x, y, lab is
+    keypoint k of every person (contiguous, so a skeleton edge is two row reads)."""
 
-    cat_row: int  # its position in `categories`
     name: str
     names: tuple[str, ...]
     edges: list[tuple[int, int]]
     flips: list[tuple[int, int]]  # (left, right) keypoint indices
     sigmas: FloatArray
-    anns: IntArray  # annotation rows
-    kp: FloatArray  # (len(anns), K, 3)
+    anns: IntArray  # annotation rows, one per person
+    x: Float32Array  # (K, n)
+    y: Float32Array
+    lab: BoolArray  # (K, n): labelled, v > 0
+    scale: FloatArray  # (n,): sqrt of the area (or of the bbox's); NaN when neither
 
-    @property
-    def labelled(self) -> BoolArray:
-        return self.kp[:, :, 2] > 0
+    def dist(self, i: int | IntArray, j: int | IntArray) -> Float32Array:
+        dx, dy = self.x[i] - self.x[j], self.y[i] - self.y[j]
+        result: Float32Array = np.sqrt(dx * dx + dy * dy)
+        return result
 
 
 _GROUPS: weakref.WeakKeyDictionary[Split, list[_Group]] = weakref.WeakKeyDictionary()
@@ -83,6 +92,27 @@ def _layout(cat: dict[str, Any], contract: Contract | None) -> tuple[Any, ...] |
     return names_t, edges, flips, np.asarray(sigmas, dtype=np.float64)
 
 
+def _scale(split: Split) -> FloatArray:
+    """Each annotation's scale: sqrt of `area`, else of the bbox's area; NaN when neither."""
+    t = split.tables
+    area = _numbers(column(entries(split.document, "annotations"), "area"))
+    box = t.bbox[:, 2] * t.bbox[:, 3]
+    with np.errstate(invalid="ignore"):
+        area = np.where(area > 0, area, np.where(box > 0, box, np.nan))
+        result: FloatArray = np.sqrt(area)
+    return result
+
+
+def _by_keypoint(kp: FloatArray) -> Float32Array:
+    """(n, K, 3) -> (3, K, n) float32, block by block: a whole-array transpose walks memory
+    across the grain and costs twice as much."""
+    n = len(kp)
+    out = np.empty((3, kp.shape[1], n), dtype=np.float32)
+    for lo in range(0, n, 8192):
+        out[:, :, lo : lo + 8192] = kp[lo : lo + 8192].transpose(2, 1, 0)
+    return out
+
+
 def _groups(split: Split) -> list[_Group]:
     """Built once per split for PL703-PL705."""
     cached = _GROUPS.get(split)
@@ -94,7 +124,8 @@ def _groups(split: Split) -> list[_Group]:
     person = t.keypoints_ok & t.category_id_ok & (t.iscrowd != 1)
     groups: list[_Group] = []
     seen: set[int] = set()
-    for row, cat in enumerate(entries(split.document, "categories")):
+    scale: FloatArray | None = None
+    for cat in entries(split.document, "categories"):
         if not isinstance(cat, dict) or type(cat.get("id")) is not int or cat["id"] in seen:
             continue
         seen.add(cat["id"])
@@ -107,31 +138,46 @@ def _groups(split: Split) -> list[_Group]:
         if len(anns) == 0:
             continue
         if len(anns) == t.n_annotations and len(t.kp) == k * len(anns):
-            kp = t.kp.reshape(len(anns), k, 3)  # the common case: a view, no copy
+            kp = t.kp.reshape(len(anns), k, 3)  # the common case: a view, no gather
         else:
             kp = t.kp[t.kp_start[anns][:, None] + np.arange(k)]
-        groups.append(_Group(row, str(cat.get("name")), names, edges, flips, sigmas, anns, kp))
+        xyv = _by_keypoint(kp)
+        x, y, lab = xyv[0], xyv[1], xyv[2] > 0
+        if scale is None:
+            scale = _scale(split)
+        name = str(cat.get("name"))
+        groups.append(_Group(name, names, edges, flips, sigmas, anns, x, y, lab, scale[anns]))
     _GROUPS[split] = groups
     return groups
 
 
-def _scale2(split: Split) -> FloatArray:
-    """Each annotation's area (scale squared): `area`, else the bbox's; NaN when neither."""
-    t = split.tables
-    area = np.fromiter(
-        map(as_float, column(entries(split.document, "annotations"), "area")),
-        dtype=np.float64,
-        count=t.n_annotations,
-    )
-    box = t.bbox[:, 2] * t.bbox[:, 3]
-    with np.errstate(invalid="ignore"):
-        area = np.where(area > 0, area, np.where(box > 0, box, np.nan))
-    return area
+def _median(values: FloatArray) -> float:
+    """Median of the finite values, from at most ~20,000 of them (a split-wide typical value,
+    not a per-person one: the subsample changes it by far less than the thresholds' margin)."""
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return math.nan
+    sample = finite[:: max(1, len(finite) // 20_000)]
+    half = len(sample) // 2  # np.median would import numpy.ma on first use
+    part = np.partition(sample, [half - 1, half] if len(sample) % 2 == 0 else [half])
+    return float(part[half - 1 : half + 1].mean() if len(sample) % 2 == 0 else part[half])
 
 
-def _batch(findings: list[Finding]) -> Iterator[FindingBatch]:
-    if findings:
-        yield FindingBatch(len(findings), iter(findings))
+def _column_median(values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Per column, the median of its finite values (NaN when none), and their count."""
+    s = np.sort(values, axis=0)  # NaN sorts last
+    count = np.isfinite(values).sum(axis=0)
+    cols = np.arange(values.shape[1])
+    lo = s[np.maximum(count - 1, 0) // 2, cols]
+    hi = s[count // 2 * (count > 0), cols]
+    med: FloatArray = np.where(count > 0, (lo + np.where(count % 2 == 0, hi, lo)) / 2, np.nan)
+    return med, count
+
+
+def _batch(count: int, findings: Iterator[Finding]) -> Iterator[FindingBatch]:
+    """One lazy batch: the engine formats only the findings it keeps."""
+    if count:
+        yield FindingBatch(count, findings)
 
 
 def _kp_pointer(ann: int, k: int) -> str:
@@ -232,18 +278,30 @@ def _same_image_pairs(image: IntArray) -> tuple[IntArray, IntArray]:
     return np.concatenate(left), np.concatenate(right)
 
 
-def _oks(g: _Group, gt: IntArray, dt: IntArray, area: FloatArray) -> FloatArray:
-    """COCO's OKS of dt against gt (people positions in g), over gt's labelled points;
-    NaN when gt has fewer than 3."""
-    a, b = g.kp[gt], g.kp[dt]
-    vis = a[:, :, 2] > 0
-    d2 = (a[:, :, 0] - b[:, :, 0]) ** 2 + (a[:, :, 1] - b[:, :, 1]) ** 2
+def _oks(g: _Group, gt: IntArray, dt: IntArray, threshold: float) -> FloatArray:
+    """COCO's OKS of person dt against person gt (positions in g), over gt's labelled points;
+    0 when gt has fewer than 3, or cannot reach `threshold`."""
+    count = g.lab.sum(axis=0)[gt]
+    first = np.argmax(g.lab, axis=0)[gt]  # gt's first labelled point
     var = (2 * g.sigmas) ** 2
-    e = d2 / var / (area[:, None] + _EPS) / 2
-    n = vis.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        oks = (np.exp(-e) * vis).sum(axis=1) / n
-    return np.where(n >= 3, oks, np.nan)
+    # Cheap test first: OKS >= threshold needs gt's first point to score at least
+    # 1 - (1 - threshold) * count on its own, since each of the others scores at most 1.
+    dx = g.x[first, gt] - g.x[first, dt]
+    dy = g.y[first, gt] - g.y[first, dt]
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = (dx * dx + dy * dy) / var[first] / (g.scale[gt] ** 2 + _EPS) / 2
+        need = 1 - (1 - threshold) * count
+        maybe = np.flatnonzero((count >= 3) & ((need <= 0) | (np.exp(-e) >= need)))
+    oks = np.zeros(len(gt))
+    if len(maybe):
+        a, b = gt[maybe], dt[maybe]
+        vis = g.lab[:, a]
+        dx2 = (g.x[:, a] - g.x[:, b]).astype(np.float64) ** 2
+        dy2 = (g.y[:, a] - g.y[:, b]).astype(np.float64) ** 2
+        with np.errstate(invalid="ignore", over="ignore"):
+            e2 = (dx2 + dy2) / var[:, None] / (g.scale[a] ** 2 + _EPS) / 2
+            oks[maybe] = (np.exp(-e2) * vis).sum(axis=0) / count[maybe]
+    return oks
 
 
 @rule(
@@ -258,33 +316,34 @@ def _oks(g: _Group, gt: IntArray, dt: IntArray, area: FloatArray) -> FloatArray:
 def duplicate_person(split: Split) -> Iterator[FindingBatch]:
     t = split.tables
     threshold = split.dataset.config.duplicate_oks
-    scale2 = _scale2(split)
-    findings: list[Finding] = []
-    ids = column(entries(split.document, "annotations"), "id")
+    annotations = entries(split.document, "annotations")
     for g in _groups(split):
-        ok = t.ann_image_id_ok[g.anns]
-        people = np.flatnonzero(ok)
+        people = np.flatnonzero(t.ann_image_id_ok[g.anns])
         i, j = _same_image_pairs(t.ann_image_id[g.anns[people]])
         i, j = people[i], people[j]
-        chunk = 1 << 16  # pairs per pass: bounded temporaries
-        for lo in range(0, len(i), chunk):
-            pi, pj = i[lo : lo + chunk], j[lo : lo + chunk]
-            ai, aj = g.anns[pi], g.anns[pj]
-            both = np.fmax(_oks(g, pi, pj, scale2[ai]), _oks(g, pj, pi, scale2[aj]))
-            with np.errstate(invalid="ignore"):
-                hits = np.flatnonzero(both >= threshold)
-            for h in hits.tolist():
-                first, second = sorted((int(ai[h]), int(aj[h])))
-                findings.append(
-                    Finding(
-                        f"annotation duplicates annotations/{first} (id {ids[first]!r}) on "
-                        f"the same image: OKS {float(both[h]):.3f} >= duplicate_oks "
-                        f"{threshold:g}; delete one of them",
-                        pointer=json_pointer("annotations", second),
-                    )
+        oks = np.fmax(_oks(g, i, j, threshold), _oks(g, j, i, threshold))
+        hit = np.flatnonzero(oks >= threshold)
+        if not len(hit):
+            continue
+        first = np.minimum(g.anns[i[hit]], g.anns[j[hit]])
+        second = np.maximum(g.anns[i[hit]], g.anns[j[hit]])
+        order = np.lexsort((first, second))  # by the duplicate's position in the file
+        first, second, found = first[order], second[order], oks[hit][order]
+
+        def findings(
+            first: IntArray = first, second: IntArray = second, found: FloatArray = found
+        ) -> Iterator[Finding]:
+            for h in range(len(first)):
+                f, s = int(first[h]), int(second[h])
+                other = annotations[f]
+                yield Finding(
+                    f"annotation duplicates annotations/{f} (id {other.get('id')!r}) on the same "
+                    f"image: OKS {float(found[h]):.3f} >= duplicate_oks {threshold:g}; delete "
+                    "one of them",
+                    pointer=json_pointer("annotations", s),
                 )
-    findings.sort(key=lambda f: f.pointer or "")
-    yield from _batch(findings)
+
+        yield from _batch(len(first), findings())
 
 
 # ---- PL704: left/right swaps ----------------------------------------------------------
@@ -312,86 +371,86 @@ def _mirrored_edges(g: _Group) -> list[tuple[int, int, int, int, int, int]]:
     return out
 
 
-def _cross(o: FloatArray, p: FloatArray, q: FloatArray) -> FloatArray:
-    result: FloatArray = (p[:, 0] - o[:, 0]) * (q[:, 1] - o[:, 1]) - (p[:, 1] - o[:, 1]) * (
-        q[:, 0] - o[:, 0]
-    )
-    return result
-
-
-def _dist(p: FloatArray, q: FloatArray) -> FloatArray:
-    result: FloatArray = np.hypot(p[:, 0] - q[:, 0], p[:, 1] - q[:, 1])
-    return result
+def _facing_against(g: _Group) -> BoolArray:
+    """(pairs, n): the pair's left-to-right direction opposes the one its person's other
+    pairs agree on (a person facing the camera has every right point on the image's left)."""
+    left = np.array([f[0] for f in g.flips])
+    right = np.array([f[1] for f in g.flips])
+    valid = g.lab[left] & g.lab[right]
+    dx = np.where(valid, g.x[right] - g.x[left], 0)
+    dy = np.where(valid, g.y[right] - g.y[left], 0)
+    size = np.sqrt(dx * dx + dy * dy)
+    ox, oy = dx.sum(axis=0) - dx, dy.sum(axis=0) - dy  # the other pairs' directions, summed
+    spread = size.sum(axis=0) - size
+    count = valid.sum(axis=0) - valid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agree = np.sqrt(ox * ox + oy * oy)
+        cos = (dx * ox + dy * oy) / (size * agree)
+        # the pair must span enough of its usual width (not a profile view, where the two
+        # sides overlap): its median over the split's people, relative to their scale
+        span = np.where(valid & (size > 0), size / g.scale, np.nan)
+    usual = np.array([_median(row) for row in span])
+    enough = np.isfinite(span).sum(axis=1) >= MIN_LIMB_SAMPLES
+    least = np.where(enough, MIN_PAIR_SPAN * usual, MIN_PAIR_SPAN_FALLBACK)
+    with np.errstate(invalid="ignore"):
+        against: BoolArray = (
+            valid
+            & (count >= 2)
+            & (agree >= FACING_AGREEMENT * spread)
+            & (cos < -0.5)
+            & (span >= least[:, None])
+        )
+    return against
 
 
 @rule(
     "PL704",
     "left-right-swap",
-    what="A labelled left/right pair looks swapped: its limbs cross the mirrored limbs, and "
-    "swapping the pair uncrosses them and makes them shorter (at most 0.8 of their length).",
+    what="A labelled left/right pair looks swapped: its left-to-right direction opposes the "
+    "one the person's other pairs agree on, and exchanging its two points shortens the limbs "
+    "through them.",
     why="Swapped sides (OpenPose #2119, HRNet #65) teach the model to confuse left and right; "
     "flip augmentation then doubles the damage.",
     scope="document",
     severity="warning",
 )
 def left_right_swap(split: Split) -> Iterator[FindingBatch]:
-    findings: list[Finding] = []
     for g in _groups(split):
         medges = _mirrored_edges(g)
-        if not medges:
+        if not medges or len(g.flips) < 3:
             continue
         n, nf = len(g.anns), len(g.flips)
-        votes = np.zeros((n, nf), dtype=np.int64)
-        against = np.zeros((n, nf), dtype=np.int64)
-        voted: list[BoolArray] = []
-        lab = g.labelled
+        now = np.zeros((nf, n), dtype=np.float32)  # per pair: its mirrored limbs as labelled
+        swapped = np.zeros((nf, n), dtype=np.float32)  # and with the pair's points exchanged
         for a, b, ma, mb, fa, fb in medges:
-            pa, pb, qa, qb = g.kp[:, a, :2], g.kp[:, b, :2], g.kp[:, ma, :2], g.kp[:, mb, :2]
-            seen = lab[:, a] & lab[:, b] & lab[:, ma] & lab[:, mb]
-            # the limbs a-b and a'-b' cross: each one's ends lie on both sides of the other
-            crossing = (_cross(pa, pb, qa) * _cross(pa, pb, qb) < 0) & (
-                _cross(qa, qb, pa) * _cross(qa, qb, pb) < 0
-            )
-            shorter = _dist(pa, qb) + _dist(qa, pb) < SWAP_RATIO * (_dist(pa, pb) + _dist(qa, qb))
-            vote = seen & crossing & shorter
-            voted.append(vote)
+            seen = g.lab[a] & g.lab[b] & g.lab[ma] & g.lab[mb]
+            # exchanging either end's pair gives the same limbs: a-b' and a'-b
+            cur = np.where(seen, g.dist(a, b) + g.dist(ma, mb), 0)
+            alt = np.where(seen, g.dist(a, mb) + g.dist(ma, b), 0)
             for f in (fa, fb):
-                votes[:, f] += vote
-                against[:, f] += seen & ~vote
-        score = votes - against
-        suspects = np.flatnonzero(np.any(np.stack(voted), axis=0))
-        for p in suspects.tolist():
-            blamed: set[int] = set()
-            for (_a, _b, _ma, _mb, fa, fb), vote in zip(medges, voted, strict=True):
-                if vote[p]:
-                    sa, sb = score[p, fa], score[p, fb]
-                    blamed.update([fa] if sa > sb else [fb] if sb > sa else [fa, fb])
-            ann = int(g.anns[p])
-            for f in sorted(blamed):
+                now[f] += cur
+                swapped[f] += alt
+        blamed = _facing_against(g) & (swapped < SWAP_RATIO * now)
+        pairs, people = np.nonzero(blamed)
+        order = np.lexsort((pairs, people))
+        pairs, people = pairs[order], people[order]
+
+        def findings(
+            g: _Group = g, people: IntArray = people, pairs: IntArray = pairs
+        ) -> Iterator[Finding]:
+            for p, f in zip(people.tolist(), pairs.tolist(), strict=True):
                 left, right = g.flips[f]
-                findings.append(
-                    Finding(
-                        f"{g.names[left]!r} and {g.names[right]!r} look swapped: the limbs "
-                        "through them cross their mirror images, and swapping the two points "
-                        "uncrosses them",
-                        pointer=_kp_pointer(ann, left),
-                    )
+                yield Finding(
+                    f"{g.names[left]!r} and {g.names[right]!r} look swapped: they run "
+                    "left-to-right against the person's other pairs, and exchanging them "
+                    "shortens the limbs through them",
+                    pointer=_kp_pointer(int(g.anns[p]), left),
                 )
-    yield from _batch(findings)
+
+        yield from _batch(len(people), findings())
 
 
 # ---- PL705: implausible limb lengths ----------------------------------------------------
-
-
-def _row_median(values: FloatArray) -> tuple[FloatArray, IntArray]:
-    """The median of each row's finite values (NaN when none), and their count."""
-    s = np.sort(values, axis=1)  # NaN sorts last
-    count = np.isfinite(values).sum(axis=1)
-    rows = np.arange(len(values))
-    lo = s[rows, np.maximum(count - 1, 0) // 2]
-    hi = s[rows, np.maximum(count, 1) // 2 * (count > 0)]
-    med = np.where(count > 0, (lo + np.where(count % 2 == 0, hi, lo)) / 2, np.nan)
-    return med, count
 
 
 @rule(
@@ -405,42 +464,47 @@ def _row_median(values: FloatArray) -> tuple[FloatArray, IntArray]:
     severity="warning",
 )
 def implausible_limb(split: Split) -> Iterator[FindingBatch]:
-    factor = math.log(split.dataset.config.limb_factor)
-    scale2 = _scale2(split)
-    findings: list[Finding] = []
+    limit = split.dataset.config.limb_factor
+    factor = math.log(limit)
     for g in _groups(split):
         if not g.edges:
             continue
-        lab = g.labelled
         a = np.array([e[0] for e in g.edges])
         b = np.array([e[1] for e in g.edges])
-        seen = lab[:, a] & lab[:, b]
+        seen = g.lab[a] & g.lab[b]
+        length = g.dist(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            length = np.hypot(g.kp[:, a, 0] - g.kp[:, b, 0], g.kp[:, a, 1] - g.kp[:, b, 1])
-            # log of each limb relative to the person's size: the edge's typical proportion
-            rel = np.where(seen & (length > 0), np.log(length), np.nan)
-            rel -= 0.5 * np.log(scale2[g.anns])[:, None]
-        usable = np.isfinite(rel).sum(axis=0) >= MIN_LIMB_SAMPLES
+            # log of each limb relative to the person's size, then against the edge's
+            # typical proportion in the split
+            rel = np.where(seen & (length > 0), np.log(length), np.float32(np.nan))
+            rel -= np.log(g.scale).astype(np.float32)
+        usable = np.isfinite(rel).sum(axis=1) >= MIN_LIMB_SAMPLES
         if not usable.any():
             continue
-        rel[:, ~usable] = np.nan
-        typical = np.nanmedian(rel[:, usable], axis=0)
-        dev = np.full_like(rel, np.nan)
-        dev[:, usable] = rel[:, usable] - typical
-        # the person's own scale: how its limbs run against the typical ones (median: one
+        typical = np.array(
+            [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
+        )
+        dev = rel - typical[:, None]
+        # the person's own scale: how its limbs run against the typical ones (a median: one
         # wrong limb does not move it)
-        person, count = _row_median(dev)
+        person, count = _column_median(dev)
         with np.errstate(invalid="ignore"):
-            excess = dev - person[:, None]
-            flagged = (excess > factor) & (count >= MIN_PERSON_EDGES)[:, None]
-        for p, e in zip(*np.nonzero(flagged), strict=True):
-            ann, (ea, eb) = int(g.anns[p]), g.edges[int(e)]
-            findings.append(
-                Finding(
-                    f"limb {g.names[ea]!r}-{g.names[eb]!r} is {math.exp(excess[p, e]):.1f}x "
-                    "the length this person's other limbs predict (limb_factor "
-                    f"{split.dataset.config.limb_factor:g}); a point is misplaced",
-                    pointer=_kp_pointer(ann, eb),
+            excess = dev - person
+            flagged = (excess > factor) & (count >= MIN_PERSON_EDGES)
+        edges, people = np.nonzero(flagged)
+        order = np.lexsort((edges, people))
+        edges, people = edges[order], people[order]
+
+        def findings(
+            g: _Group = g, people: IntArray = people, edges: IntArray = edges, x: Any = excess
+        ) -> Iterator[Finding]:
+            for p, e in zip(people.tolist(), edges.tolist(), strict=True):
+                ea, eb = g.edges[e]
+                yield Finding(
+                    f"limb {g.names[ea]!r}-{g.names[eb]!r} is {math.exp(x[e, p]):.1f}x the "
+                    f"length this person's other limbs predict (limb_factor {limit:g}); a "
+                    "point is misplaced",
+                    pointer=_kp_pointer(int(g.anns[p]), eb),
                 )
-            )
-    yield from _batch(findings)
+
+        yield from _batch(len(people), findings())
