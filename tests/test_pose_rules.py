@@ -191,7 +191,7 @@ def test_stretched_limb(tmp_path: Path, cli: Any) -> None:
     assert [(f[0], f[2]) for f in found] == [("/annotations/4/keypoints/27", "warning")]
     assert found[0][1].startswith("limb 'left_elbow'-'left_wrist' is 2.")
     assert found[0][1].endswith(
-        "x the length this person's other limbs predict (limb_factor 1.7); a point is misplaced"
+        "x the length this person's other limbs predict (limb_factor 1.6); a point is misplaced"
     )
     (tmp_path / "poselint.toml").write_text("limb_factor = 3\n")
     assert _found(cli, _root(tmp_path / "again", doc), "PL705") == []

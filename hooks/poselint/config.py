@@ -52,7 +52,7 @@ class Config:
     # thresholds of the duplicate-person and limb-length checks.
     skeleton: dict[str, Any] = field(default_factory=dict)
     duplicate_oks: float = 0.95
-    limb_factor: float = 1.7
+    limb_factor: float = 1.6
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}

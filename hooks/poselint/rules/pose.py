@@ -40,7 +40,8 @@ BoolArray = NDArray[np.bool_]
 # pairs agree on (their summed directions keep this fraction of their summed lengths), spans
 # enough of its usual width, and exchanging its two points shortens the limbs
 # through them to under SWAP_RATIO of their summed length.
-FACING_AGREEMENT = 0.5
+FACING_AGREEMENT = 0.3
+FACING_COS = 0.0  # the pair points against the others: more than 90 degrees off
 MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
 MIN_PAIR_SPAN_FALLBACK = 0.1  # of the person's scale, with fewer than MIN_LIMB_SAMPLES people
 SWAP_RATIO = 1.0
@@ -397,7 +398,7 @@ def _facing_against(g: _Group) -> BoolArray:
             valid
             & (count >= 2)
             & (agree >= FACING_AGREEMENT * spread)
-            & (cos < -0.5)
+            & (cos < FACING_COS)
             & (span >= least[:, None])
         )
     return against
@@ -430,6 +431,8 @@ def left_right_swap(split: Split) -> Iterator[FindingBatch]:
             for f in (fa, fb):
                 now[f] += cur
                 swapped[f] += alt
+        # the limbs through the pair must confirm it: a head turned against the torso (eyes
+        # without labelled ears) is a pose, not evidence
         blamed = _facing_against(g) & (swapped < SWAP_RATIO * now)
         pairs, people = np.nonzero(blamed)
         order = np.lexsort((pairs, people))
@@ -456,7 +459,7 @@ def left_right_swap(split: Split) -> Iterator[FindingBatch]:
 @rule(
     "PL705",
     "implausible-limb",
-    what="A labelled limb (skeleton edge) is more than `limb_factor` (default 2) times the "
+    what="A labelled limb (skeleton edge) is more than `limb_factor` (default 1.6) times the "
     "length that its edge's typical proportion and the person's other limbs predict.",
     why="A stretched limb is a point on the wrong body part or the wrong person; it trains the "
     "model on an impossible pose.",
