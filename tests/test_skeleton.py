@@ -237,3 +237,22 @@ def test_export_without_contract(tmp_path: Path, cli: Any) -> None:
 )
 def test_side_of(name: str, side: tuple[str, str] | None) -> None:
     assert side_of(name) == side
+
+
+def test_example_repo_walkthrough(repo: Path, cli: Any) -> None:
+    """example-repo/README.md, "3. Pin the skeleton", step by step."""
+    assert cli("skeleton", "init", cwd=repo).code == 0
+    out = cli("skeleton", "export", "--format", "ultralytics", cwd=repo).out
+    assert "kpt_shape: [4, 3]\nflip_idx: [0, 2, 1, 3]\n" in out
+    _edit(
+        repo / "data/pose",
+        "val",
+        lambda c: c["keypoints"].__setitem__(slice(1, 3), ["right_eye", "left_eye"]),
+    )
+    result = cli("check", "data/pose", cwd=repo)
+    assert result.code == 1
+    assert (
+        "data/pose/annotations/person_keypoints_val.json:/categories/0/keypoints: PL701 "
+        "category 'person': keypoints reordered: 'right_eye' is keypoint 1, not 2; 'left_eye' "
+        "is keypoint 2, not 1\n"
+    ) in result.out
