@@ -223,3 +223,13 @@ def test_malformed_keypoints_do_not_crash_pose_rules(tmp_path: Path, cli: Any) -
     result = cli("check", _root(tmp_path, doc), "--format", "json", "--select", "PL7")
     assert "PL000" not in result.codes(), result
     assert json.dumps(result.json())  # a report, not a traceback
+
+
+def test_huge_crowd_on_one_image_is_skipped(tmp_path: Path, cli: Any) -> None:
+    # 201 copies of one person on one image: no quadratic blow-up, no findings for the crowd;
+    # a duplicate on another image is still found
+    doc = _people(n=2, per_image=1)
+    crowd = [dict(copy.deepcopy(doc["annotations"][0]), id=100 + i) for i in range(201)]
+    twin = dict(copy.deepcopy(doc["annotations"][1]), id=99)
+    doc["annotations"] += [*crowd, twin]
+    assert [f[0] for f in _found(cli, _root(tmp_path, doc), "PL703")] == ["/annotations/203"]

@@ -48,6 +48,8 @@ SWAP_RATIO = 1.0
 # PL705: per-edge statistics need this many people with the edge labelled in the split.
 MIN_LIMB_SAMPLES = 8
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
+# PL703 compares the people of each image pairwise; a bigger crowd is skipped.
+MAX_PEOPLE_PER_IMAGE = 200
 _EPS = np.spacing(1)
 
 
@@ -260,9 +262,15 @@ def flip_pairs_inconsistent(ds: Dataset) -> Iterator[Finding]:
 
 def _same_image_pairs(image: IntArray) -> tuple[IntArray, IntArray]:
     """Every pair (i, j), i < j, of positions whose `image` values are equal: by offset in
-    the sorted order, so the work is the number of pairs, not n squared."""
+    the sorted order, so the work is the number of pairs, not n squared. Images with more
+    than MAX_PEOPLE_PER_IMAGE people are left out: a crowd that size is no pose data, and
+    its pairs would grow with the square."""
     order = np.argsort(image, kind="stable")
     keys = image[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1))  # keys are sorted
+    sizes = np.diff(np.append(starts, len(keys)))
+    crowded = np.repeat(sizes > MAX_PEOPLE_PER_IMAGE, sizes)
+    order, keys = order[~crowded], keys[~crowded]
     left: list[IntArray] = []
     right: list[IntArray] = []
     d = 1
@@ -322,7 +330,11 @@ def duplicate_person(split: Split) -> Iterator[FindingBatch]:
         people = np.flatnonzero(t.ann_image_id_ok[g.anns])
         i, j = _same_image_pairs(t.ann_image_id[g.anns[people]])
         i, j = people[i], people[j]
-        oks = np.fmax(_oks(g, i, j, threshold), _oks(g, j, i, threshold))
+        oks = np.zeros(len(i))
+        chunk = 1 << 18  # pairs per pass: bounded temporaries
+        for lo in range(0, len(i), chunk):
+            pi, pj = i[lo : lo + chunk], j[lo : lo + chunk]
+            oks[lo : lo + chunk] = np.fmax(_oks(g, pi, pj, threshold), _oks(g, pj, pi, threshold))
         hit = np.flatnonzero(oks >= threshold)
         if not len(hit):
             continue
