@@ -1,9 +1,10 @@
 """PL7xx: pose plausibility. The skeleton contract (PL701, PL702), duplicate people (PL703),
 left/right swaps (PL704) and implausible limb lengths (PL705).
 
-The content checks work on one (n, K, 3) array per keypoint category of a split (a view of
-`Split.tables.kp` when every annotation has K keypoints, as at COCO scale), with one array
-expression per skeleton edge or flip pair; only the people they flag are looped over.
+The content checks share one (3, K, n) float32 array per keypoint category of a split (x, y,
+v of keypoint k of every person in row k), built once from `Split.tables.kp`; each skeleton
+edge or flip pair is one array expression over all people, and only the people flagged are
+looped over, lazily, to format their findings. Method and figures: docs/pose-checks.md.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ BoolArray = NDArray[np.bool_]
 
 # PL704: a left/right pair looks swapped when it runs against the direction its person's other
 # pairs agree on (their summed directions keep this fraction of their summed lengths), spans
-# enough of its usual width, and exchanging its two points shortens the limbs
-# through them to under SWAP_RATIO of their summed length.
+# enough of its usual width, and exchanging its two points shortens the limbs through them
+# (to under SWAP_RATIO of their summed length). Tuned on the real samples: docs/pose-checks.md.
 FACING_AGREEMENT = 0.3
 FACING_COS = 0.0  # the pair points against the others: more than 90 degrees off
 MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
