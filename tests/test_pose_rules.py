@@ -233,3 +233,14 @@ def test_huge_crowd_on_one_image_is_skipped(tmp_path: Path, cli: Any) -> None:
     twin = dict(copy.deepcopy(doc["annotations"][1]), id=99)
     doc["annotations"] += [*crowd, twin]
     assert [f[0] for f in _found(cli, _root(tmp_path, doc), "PL703")] == ["/annotations/203"]
+
+
+def test_limbs_as_long_as_their_mirror_images_are_a_build(tmp_path: Path, cli: Any) -> None:
+    # both forearms 2.5x: the person is built (or drawn) that way, not one misplaced point
+    doc = _people()
+    kp = doc["annotations"][4]["keypoints"]
+    for side in ("left", "right"):
+        e, w = K[f"{side}_elbow"], K[f"{side}_wrist"]
+        kp[3 * w] = kp[3 * e] + 2.5 * (kp[3 * w] - kp[3 * e])
+        kp[3 * w + 1] = kp[3 * e + 1] + 2.5 * (kp[3 * w + 1] - kp[3 * e + 1])
+    assert _found(cli, _root(tmp_path, doc), "PL705") == []

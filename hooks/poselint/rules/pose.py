@@ -469,11 +469,24 @@ def left_right_swap(split: Split) -> Iterator[FindingBatch]:
 # ---- PL705: implausible limb lengths ----------------------------------------------------
 
 
+def _mirror_edges(g: _Group) -> IntArray:
+    """Per edge, the index of its mirror image (both ends flipped; an unpaired end stays),
+    -1 when it has none."""
+    flip = {a: b for a, b in g.flips} | {b: a for a, b in g.flips}
+    index = {frozenset(e): i for i, e in enumerate(g.edges)}
+    out = np.full(len(g.edges), -1, dtype=np.int64)
+    for i, (a, b) in enumerate(g.edges):
+        j = index.get(frozenset((flip.get(a, a), flip.get(b, b))), i)
+        out[i] = j if j != i else -1
+    return out
+
+
 @rule(
     "PL705",
     "implausible-limb",
     what="A labelled limb (skeleton edge) is more than `limb_factor` (default 1.6) times the "
-    "length that its edge's typical proportion and the person's other limbs predict.",
+    "length that its edge's typical proportion and the person's other limbs predict (and, if "
+    "its mirror limb is labelled, over sqrt(limb_factor) times that one).",
     why="A stretched limb is a point on the wrong body part or the wrong person; it trains the "
     "model on an impossible pose.",
     scope="document",
@@ -504,9 +517,15 @@ def implausible_limb(split: Split) -> Iterator[FindingBatch]:
         # the person's own scale: how its limbs run against the typical ones (a median: one
         # wrong limb does not move it)
         person, count = _column_median(dev)
+        # a limb whose mirror image (the other arm, the other side of the neck) is labelled
+        # must also be clearly longer than it: a person can be broad, not lopsided
+        mirror = _mirror_edges(g)
+        has = mirror >= 0
+        longer = np.ones_like(seen)
+        longer[has] = ~seen[mirror[has]] | (length[has] > math.sqrt(limit) * length[mirror[has]])
         with np.errstate(invalid="ignore"):
             excess = dev - person
-            flagged = (excess > factor) & (count >= MIN_PERSON_EDGES)
+            flagged = (excess > factor) & (count >= MIN_PERSON_EDGES) & longer
         edges, people = np.nonzero(flagged)
         order = np.lexsort((edges, people))
         edges, people = edges[order], people[order]
