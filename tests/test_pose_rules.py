@@ -8,6 +8,7 @@ import copy
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,17 @@ def test_limbs_as_long_as_their_mirror_images_are_a_build(tmp_path: Path, cli: A
         kp[3 * w] = kp[3 * e] + 2.5 * (kp[3 * w] - kp[3 * e])
         kp[3 * w + 1] = kp[3 * e + 1] + 2.5 * (kp[3 * w + 1] - kp[3 * e + 1])
     assert _found(cli, _root(tmp_path, doc), "PL705") == []
+
+
+def test_hostile_numbers_raise_no_numpy_warnings(tmp_path: Path, cli: Any) -> None:
+    doc = _people()  # two people per image: PL703 compares them
+    doc["annotations"][0]["keypoints"][0] = 1e308  # beyond float32: inf in the pose arrays
+    doc["annotations"][1]["bbox"] = [1e308, 1e308, 1e308, 1e308]  # its area overflows
+    doc["annotations"][1]["area"] = 1e308
+    doc["annotations"][2]["area"] = 0
+    doc["annotations"][3]["keypoints"][3:6] = [-1e308, 1e308, 2]
+    root = _root(tmp_path, doc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow warning -> PL000
+        result = cli("check", root, "--format", "json", "--select", "PL7")
+    assert "PL000" not in result.codes(), result

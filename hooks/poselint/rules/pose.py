@@ -9,9 +9,10 @@ looped over, lazily, to format their findings. Method and figures: docs/pose-che
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,9 +101,10 @@ def _scale(split: Split) -> FloatArray:
     """Each annotation's scale: sqrt of `area`, else of the bbox's area; NaN when neither."""
     t = split.tables
     area = _numbers(column(entries(split.document, "annotations"), "area"))
-    box = t.bbox[:, 2] * t.bbox[:, 3]
-    with np.errstate(invalid="ignore"):
-        area = np.where(area > 0, area, np.where(box > 0, box, np.nan))
+    with np.errstate(invalid="ignore", over="ignore"):  # a 1e308 bbox: inf, then no scale
+        box = t.bbox[:, 2] * t.bbox[:, 3]
+        area = np.where((area > 0) & np.isfinite(area), area, np.where(box > 0, box, np.nan))
+        area[~np.isfinite(area)] = np.nan
         result: FloatArray = np.sqrt(area)
     return result
 
@@ -176,6 +178,21 @@ def _column_median(values: FloatArray) -> tuple[FloatArray, IntArray]:
     hi = s[count // 2 * (count > 0), cols]
     med: FloatArray = np.where(count > 0, (lo + np.where(count % 2 == 0, hi, lo)) / 2, np.nan)
     return med, count
+
+
+def _quiet(check: Callable[[Split], Iterator[FindingBatch]]) -> Callable[[Split], Any]:
+    """Run a content check under np.errstate(all="ignore"): hostile numbers (1e308, a bbox
+    whose area overflows) become inf or NaN, which the checks already treat as unusable, and
+    must not surface as RuntimeWarnings. The findings stay lazy: only their batches are built
+    here."""
+
+    @functools.wraps(check)
+    def run(split: Split) -> Iterator[FindingBatch]:
+        with np.errstate(all="ignore"):
+            batches = list(check(split))
+        return iter(batches)
+
+    return run
 
 
 def _batch(count: int, findings: Iterator[Finding]) -> Iterator[FindingBatch]:
@@ -323,6 +340,7 @@ def _oks(g: _Group, gt: IntArray, dt: IntArray, threshold: float) -> FloatArray:
     "validation split, counts as a missed detection for every model.",
     scope="document",
 )
+@_quiet
 def duplicate_person(split: Split) -> Iterator[FindingBatch]:
     t = split.tables
     threshold = split.dataset.config.duplicate_oks
@@ -428,6 +446,7 @@ def _facing_against(g: _Group) -> BoolArray:
     scope="document",
     severity="warning",
 )
+@_quiet
 def left_right_swap(split: Split) -> Iterator[FindingBatch]:
     for g in _groups(split):
         medges = _mirrored_edges(g)
@@ -492,6 +511,7 @@ def _mirror_edges(g: _Group) -> IntArray:
     scope="document",
     severity="warning",
 )
+@_quiet
 def implausible_limb(split: Split) -> Iterator[FindingBatch]:
     limit = split.dataset.config.limb_factor
     factor = math.log(limit)
