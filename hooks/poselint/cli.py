@@ -30,6 +30,7 @@ from poselint.loader import gc_paused
 from poselint.pack import add_pack_parser
 from poselint.report import FORMATS, write_report
 from poselint.rules import Rule
+from poselint.skeleton import add_skeleton_parser
 
 if TYPE_CHECKING:
     from poselint.fix import FixResult
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("rules", help="print every rule as the README's markdown table")
     add_ingest_parser(sub)
     add_pack_parser(sub)
+    add_skeleton_parser(sub)
     return parser
 
 
@@ -328,6 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from poselint.pack import run_pack
 
             return run_pack(args, _load_config(args))
+        if args.command == "skeleton":
+            from poselint.skeleton import run_skeleton
+
+            return run_skeleton(args, _load_config(args))
         # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
         # them costs seconds at COCO-2017 scale and frees nothing.
         with gc_paused():

@@ -48,6 +48,11 @@ class Config:
     # PL413 split leakage uses the md5s DVC already recorded. Without DVC it needs to hash
     # the images (only files whose sizes collide across splits): opt in with true.
     leakage_hash_images: bool = False
+    # Pose checks (PL7xx): the skeleton contract, by category name (skeleton.py), and the
+    # thresholds of the duplicate-person and limb-length checks.
+    skeleton: dict[str, Any] = field(default_factory=dict)
+    duplicate_oks: float = 0.95
+    limb_factor: float = 1.6
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
@@ -66,6 +71,27 @@ def _dataset_path(where: str, base: Path, value: str) -> Path:
         return (base / value).resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
         raise ConfigError(f"{where}'datasets': {value!r}: {exc}") from exc
+
+
+# --- pose checks (PL7xx): [tool.poselint.skeleton] and their thresholds ---
+_POSE_KEYS = ("skeleton", "duplicate_oks", "limb_factor")
+
+
+def _pose_setting(where: str, key: str, value: Any, base: Path) -> Any:
+    if key == "skeleton":  # a table, or the name of a TOML file holding one
+        from poselint.skeleton import load_contracts
+
+        try:
+            return load_contracts(value, base)
+        except ConfigError as exc:  # name the file, as every other config error does
+            raise ConfigError(f"{where}{exc}") from None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ConfigError(f"{where}'{key}' must be a number")
+    if key == "duplicate_oks" and not 0 < value <= 1:
+        raise ConfigError(f"{where}'duplicate_oks' must be in (0, 1]")
+    if key == "limb_factor" and not value > 1:
+        raise ConfigError(f"{where}'limb_factor' must be greater than 1")
+    return float(value)
 
 
 def parse_config(table: dict[str, Any], source: Path | None) -> Config:
@@ -89,6 +115,8 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
                     f'{where}\'severity\' must map rule codes to "error" or "warning"'
                 )
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
+        elif key in _POSE_KEYS:
+            kwargs[key] = _pose_setting(where, key, value, base)
         elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}'{key}' must be true or false")

@@ -8,6 +8,7 @@ from poselint.rules import (
     integrity,
     json_file,
     leakage,
+    pose,
     pycoco,
     schema_rules,
     split_names,
@@ -29,6 +30,7 @@ _MODULES = [
     visibility,
     dvc_tracking,
     leakage,
+    pose,
 ]
 
 REGISTRY: tuple[Rule, ...] = tuple(

@@ -1,0 +1,565 @@
+"""PL7xx: pose plausibility. The skeleton contract (PL701, PL702), duplicate people (PL703),
+left/right swaps (PL704) and implausible limb lengths (PL705).
+
+The content checks share one (3, K, n) float32 array per keypoint category of a split (x, y,
+v of keypoint k of every person in row k), built once from `Split.tables.kp`; each skeleton
+edge or flip pair is one array expression over all people, and only the people flagged are
+looped over, lazily, to format their findings. Method and figures: docs/pose-checks.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from poselint.dataset import Dataset, Split
+from poselint.diagnostics import json_pointer
+from poselint.rules.base import Finding, FindingBatch, rule
+from poselint.skeleton import (
+    Contract,
+    category_edges,
+    derive_flip_pairs,
+    edge_changes,
+    flip_issues,
+    keypoint_changes,
+    sigmas_for,
+)
+from poselint.tables import _numbers, column, entries
+
+FloatArray = NDArray[np.float64]
+Float32Array = NDArray[np.float32]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+# PL704: a left/right pair looks swapped when it runs against the direction its person's other
+# pairs agree on (their summed directions keep this fraction of their summed lengths), spans
+# enough of its usual width, and exchanging its two points shortens the limbs through them
+# (to under SWAP_RATIO of their summed length). Tuned on the real samples: docs/pose-checks.md.
+FACING_AGREEMENT = 0.3
+FACING_COS = 0.0  # the pair points against the others: more than 90 degrees off
+MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
+MIN_PAIR_SPAN_FALLBACK = 0.1  # of the person's scale, with fewer than MIN_LIMB_SAMPLES people
+SWAP_RATIO = 1.0
+# PL705: per-edge statistics need this many people with the edge labelled in the split.
+MIN_LIMB_SAMPLES = 8
+MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
+# PL703 compares the people of each image pairwise; a bigger crowd is skipped.
+MAX_PEOPLE_PER_IMAGE = 200
+_EPS = np.spacing(1)
+
+
+@dataclass(eq=False)
+class _Group:
+    """The people of one keypoint category in a split, point by point: row k of x, y, lab is
+    keypoint k of every person (contiguous, so a skeleton edge is two row reads)."""
+
+    name: str
+    names: tuple[str, ...]
+    edges: list[tuple[int, int]]
+    flips: list[tuple[int, int]]  # (left, right) keypoint indices
+    sigmas: FloatArray
+    anns: IntArray  # annotation rows, one per person
+    x: Float32Array  # (K, n)
+    y: Float32Array
+    lab: BoolArray  # (K, n): labelled, v > 0
+    scale: FloatArray  # (n,): sqrt of the area (or of the bbox's); NaN when neither
+
+    def dist(self, i: int | IntArray, j: int | IntArray) -> Float32Array:
+        dx, dy = self.x[i] - self.x[j], self.y[i] - self.y[j]
+        result: Float32Array = np.sqrt(dx * dx + dy * dy)
+        return result
+
+
+_GROUPS: weakref.WeakKeyDictionary[Split, list[_Group]] = weakref.WeakKeyDictionary()
+
+
+def _layout(cat: dict[str, Any], contract: Contract | None) -> tuple[Any, ...] | None:
+    names = cat.get("keypoints")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        return None
+    names_t = tuple(names)
+    pos = {n: i for i, n in enumerate(names_t)}
+    if contract is not None and contract.keypoints == names_t:
+        edges = [(pos[a], pos[b]) for a, b in contract.edges]
+        flips = [(pos[a], pos[b]) for a, b in contract.flip_pairs]
+        sigmas = contract.sigma_values()
+    else:  # no contract, or PL701 says it does not hold: what the category itself says
+        edges = [(pos[a], pos[b]) for a, b in category_edges(names_t, cat.get("skeleton"))[0]]
+        flips = [(pos[a], pos[b]) for a, b in derive_flip_pairs(names_t)]
+        sigmas = sigmas_for(names_t)
+    return names_t, edges, flips, np.asarray(sigmas, dtype=np.float64)
+
+
+def _scale(split: Split) -> FloatArray:
+    """Each annotation's scale: sqrt of `area`, else of the bbox's area; NaN when neither."""
+    t = split.tables
+    area = _numbers(column(entries(split.document, "annotations"), "area"))
+    with np.errstate(invalid="ignore", over="ignore"):  # a 1e308 bbox: inf, then no scale
+        box = t.bbox[:, 2] * t.bbox[:, 3]
+        area = np.where((area > 0) & np.isfinite(area), area, np.where(box > 0, box, np.nan))
+        area[~np.isfinite(area)] = np.nan
+        result: FloatArray = np.sqrt(area)
+    return result
+
+
+def _by_keypoint(kp: FloatArray) -> Float32Array:
+    """(n, K, 3) -> (3, K, n) float32, block by block: a whole-array transpose walks memory
+    across the grain and costs twice as much."""
+    n = len(kp)
+    out = np.empty((3, kp.shape[1], n), dtype=np.float32)
+    for lo in range(0, n, 8192):
+        out[:, :, lo : lo + 8192] = kp[lo : lo + 8192].transpose(2, 1, 0)
+    return out
+
+
+def _groups(split: Split) -> list[_Group]:
+    """Built once per split for PL703-PL705."""
+    cached = _GROUPS.get(split)
+    if cached is not None:
+        return cached
+    t = split.tables
+    contracts = split.dataset.config.skeleton
+    counts = np.diff(np.append(t.kp_start, len(t.kp)))
+    person = t.keypoints_ok & t.category_id_ok & (t.iscrowd != 1)
+    groups: list[_Group] = []
+    seen: set[int] = set()
+    scale: FloatArray | None = None
+    for cat in entries(split.document, "categories"):
+        if not isinstance(cat, dict) or type(cat.get("id")) is not int or cat["id"] in seen:
+            continue
+        seen.add(cat["id"])
+        layout = _layout(cat, contracts.get(str(cat.get("name"))))
+        if layout is None:
+            continue
+        names, edges, flips, sigmas = layout
+        k = len(names)
+        anns = np.flatnonzero(person & (t.category_id == cat["id"]) & (counts == k))
+        if len(anns) == 0:
+            continue
+        if len(anns) == t.n_annotations and len(t.kp) == k * len(anns):
+            kp = t.kp.reshape(len(anns), k, 3)  # the common case: a view, no gather
+        else:
+            kp = t.kp[t.kp_start[anns][:, None] + np.arange(k)]
+        xyv = _by_keypoint(kp)
+        x, y, lab = xyv[0], xyv[1], xyv[2] > 0
+        if scale is None:
+            scale = _scale(split)
+        name = str(cat.get("name"))
+        groups.append(_Group(name, names, edges, flips, sigmas, anns, x, y, lab, scale[anns]))
+    _GROUPS[split] = groups
+    return groups
+
+
+def _median(values: FloatArray) -> float:
+    """Median of the finite values, from at most ~20,000 of them (a split-wide typical value,
+    not a per-person one: the subsample changes it by far less than the thresholds' margin)."""
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return math.nan
+    sample = finite[:: max(1, len(finite) // 20_000)]
+    half = len(sample) // 2  # np.median would import numpy.ma on first use
+    part = np.partition(sample, [half - 1, half] if len(sample) % 2 == 0 else [half])
+    return float(part[half - 1 : half + 1].mean() if len(sample) % 2 == 0 else part[half])
+
+
+def _column_median(values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Per column, the median of its finite values (NaN when none), and their count."""
+    s = np.sort(values, axis=0)  # NaN sorts last
+    count = np.isfinite(values).sum(axis=0)
+    cols = np.arange(values.shape[1])
+    lo = s[np.maximum(count - 1, 0) // 2, cols]
+    hi = s[count // 2 * (count > 0), cols]
+    med: FloatArray = np.where(count > 0, (lo + np.where(count % 2 == 0, hi, lo)) / 2, np.nan)
+    return med, count
+
+
+def _quiet(check: Callable[[Split], Iterator[FindingBatch]]) -> Callable[[Split], Any]:
+    """Run a content check under np.errstate(all="ignore"): hostile numbers (1e308, a bbox
+    whose area overflows) become inf or NaN, which the checks already treat as unusable, and
+    must not surface as RuntimeWarnings. The findings stay lazy: only their batches are built
+    here."""
+
+    @functools.wraps(check)
+    def run(split: Split) -> Iterator[FindingBatch]:
+        with np.errstate(all="ignore"):
+            batches = list(check(split))
+        return iter(batches)
+
+    return run
+
+
+def _batch(count: int, findings: Iterator[Finding]) -> Iterator[FindingBatch]:
+    """One lazy batch: the engine formats only the findings it keeps."""
+    if count:
+        yield FindingBatch(count, findings)
+
+
+def _kp_pointer(ann: int, k: int) -> str:
+    return json_pointer("annotations", ann, "keypoints", 3 * k)
+
+
+# ---- PL701, PL702: the skeleton contract ----------------------------------------------
+
+
+@rule(
+    "PL701",
+    "skeleton-contract",
+    what="A category's keypoints (names, order) or skeleton edges differ from the pinned "
+    "contract ([tool.poselint.skeleton], `poselint skeleton init`); or a pinned category is "
+    "missing.",
+    why="A renamed, reordered, added or removed keypoint silently remaps every label for the "
+    "model (CVAT exports reorder points); the message names exactly what changed.",
+    scope="document",
+)
+def skeleton_contract(split: Split) -> Iterator[Finding]:
+    contracts: dict[str, Contract] = split.dataset.config.skeleton
+    if not contracts:
+        return
+    categories = entries(split.document, "categories")
+    by_name: dict[str, int] = {}
+    for row, cat in enumerate(categories):
+        if isinstance(cat, dict) and isinstance(cat.get("name"), str):
+            by_name.setdefault(cat["name"], row)
+    for name, contract in contracts.items():
+        if name not in by_name:
+            yield Finding(
+                f"category {name!r} of the skeleton contract is not in this split's categories",
+                pointer="/categories",
+            )
+            continue
+        row = by_name[name]
+        cat = categories[row]
+        names = cat.get("keypoints")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            continue  # the schema rule reports it
+        changes = keypoint_changes(contract.keypoints, names)
+        for change in changes:
+            yield Finding(
+                f"category {name!r}: {change}",
+                pointer=json_pointer("categories", row, "keypoints"),
+            )
+        if changes:
+            continue  # edges by name would only repeat the renames
+        edges, bad = category_edges(names, cat.get("skeleton"))
+        for change in edge_changes(contract.edges, edges):
+            yield Finding(
+                f"category {name!r}: {change}", pointer=json_pointer("categories", row, "skeleton")
+            )
+        for edge in bad:
+            yield Finding(
+                f"category {name!r}: skeleton entry {edge!r} names no keypoint (1-based)",
+                pointer=json_pointer("categories", row, "skeleton"),
+            )
+
+
+@rule(
+    "PL702",
+    "flip-pairs-inconsistent",
+    what="The contract's flip pairs disagree with the keypoint names: a pair whose names do not "
+    "mirror (`left_eye`/`right_ear`), or a `left_*`/`right_*` mirror left unpaired.",
+    why="Flip augmentation swaps exactly these pairs: a missing or wrong pair teaches the model "
+    "left for right on every flipped sample (rf-detr #1358).",
+    scope="dataset",
+)
+def flip_pairs_inconsistent(ds: Dataset) -> Iterator[Finding]:
+    contracts: dict[str, Contract] = ds.config.skeleton
+    for name, contract in contracts.items():
+        for issue in flip_issues(contract):
+            yield Finding(f"skeleton contract {name!r}: {issue}", path=ds.config.source)
+
+
+# ---- PL703: duplicate people ----------------------------------------------------------
+
+
+def _same_image_pairs(image: IntArray) -> tuple[IntArray, IntArray]:
+    """Every pair (i, j), i < j, of positions whose `image` values are equal: by offset in
+    the sorted order, so the work is the number of pairs, not n squared. Images with more
+    than MAX_PEOPLE_PER_IMAGE people are left out: a crowd that size is no pose data, and
+    its pairs would grow with the square."""
+    order = np.argsort(image, kind="stable")
+    keys = image[order]
+    starts = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1))  # keys are sorted
+    sizes = np.diff(np.append(starts, len(keys)))
+    crowded = np.repeat(sizes > MAX_PEOPLE_PER_IMAGE, sizes)
+    order, keys = order[~crowded], keys[~crowded]
+    left: list[IntArray] = []
+    right: list[IntArray] = []
+    d = 1
+    while d < len(keys):
+        same = np.flatnonzero(keys[:-d] == keys[d:])
+        if len(same) == 0:
+            break
+        left.append(order[same])
+        right.append(order[same + d])
+        d += 1
+    if not left:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(left), np.concatenate(right)
+
+
+def _oks(g: _Group, gt: IntArray, dt: IntArray, threshold: float) -> FloatArray:
+    """COCO's OKS of person dt against person gt (positions in g), over gt's labelled points;
+    0 when gt has fewer than 3, or cannot reach `threshold`."""
+    count = g.lab.sum(axis=0)[gt]
+    first = np.argmax(g.lab, axis=0)[gt]  # gt's first labelled point
+    var = (2 * g.sigmas) ** 2
+    # Cheap test first: OKS >= threshold needs gt's first point to score at least
+    # 1 - (1 - threshold) * count on its own, since each of the others scores at most 1.
+    dx = g.x[first, gt] - g.x[first, dt]
+    dy = g.y[first, gt] - g.y[first, dt]
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = (dx * dx + dy * dy) / var[first] / (g.scale[gt] ** 2 + _EPS) / 2
+        need = 1 - (1 - threshold) * count
+        maybe = np.flatnonzero((count >= 3) & ((need <= 0) | (np.exp(-e) >= need)))
+    oks = np.zeros(len(gt))
+    if len(maybe):
+        a, b = gt[maybe], dt[maybe]
+        vis = g.lab[:, a]
+        dx2 = (g.x[:, a] - g.x[:, b]).astype(np.float64) ** 2
+        dy2 = (g.y[:, a] - g.y[:, b]).astype(np.float64) ** 2
+        with np.errstate(invalid="ignore", over="ignore"):
+            e2 = (dx2 + dy2) / var[:, None] / (g.scale[a] ** 2 + _EPS) / 2
+            oks[maybe] = (np.exp(-e2) * vis).sum(axis=0) / count[maybe]
+    return oks
+
+
+@rule(
+    "PL703",
+    "duplicate-person",
+    what="Two annotations on one image whose keypoints match: OKS (COCO's sigmas, or the "
+    "contract's) at least `duplicate_oks` (default 0.95) either way round.",
+    why="The same person annotated twice (cocoapi #424) is trained on twice and, in the "
+    "validation split, counts as a missed detection for every model.",
+    scope="document",
+)
+@_quiet
+def duplicate_person(split: Split) -> Iterator[FindingBatch]:
+    t = split.tables
+    threshold = split.dataset.config.duplicate_oks
+    annotations = entries(split.document, "annotations")
+    for g in _groups(split):
+        people = np.flatnonzero(t.ann_image_id_ok[g.anns])
+        i, j = _same_image_pairs(t.ann_image_id[g.anns[people]])
+        i, j = people[i], people[j]
+        oks = np.zeros(len(i))
+        chunk = 1 << 18  # pairs per pass: bounded temporaries
+        for lo in range(0, len(i), chunk):
+            pi, pj = i[lo : lo + chunk], j[lo : lo + chunk]
+            oks[lo : lo + chunk] = np.fmax(_oks(g, pi, pj, threshold), _oks(g, pj, pi, threshold))
+        hit = np.flatnonzero(oks >= threshold)
+        if not len(hit):
+            continue
+        first = np.minimum(g.anns[i[hit]], g.anns[j[hit]])
+        second = np.maximum(g.anns[i[hit]], g.anns[j[hit]])
+        order = np.lexsort((first, second))  # by the duplicate's position in the file
+        first, second, found = first[order], second[order], oks[hit][order]
+
+        def findings(
+            first: IntArray = first, second: IntArray = second, found: FloatArray = found
+        ) -> Iterator[Finding]:
+            for h in range(len(first)):
+                f, s = int(first[h]), int(second[h])
+                other = annotations[f]
+                yield Finding(
+                    f"annotation duplicates annotations/{f} (id {other.get('id')!r}) on the same "
+                    f"image: OKS {float(found[h]):.3f} >= duplicate_oks {threshold:g}; delete "
+                    "one of them",
+                    pointer=json_pointer("annotations", s),
+                )
+
+        yield from _batch(len(first), findings())
+
+
+# ---- PL704: left/right swaps ----------------------------------------------------------
+
+
+def _mirrored_edges(g: _Group) -> list[tuple[int, int, int, int, int, int]]:
+    """(a, b, a', b', flip pair of a, flip pair of b) for each pair of edges that mirror each
+    other, both ends having a mirror (left_shoulder-left_elbow / right_shoulder-right_elbow)."""
+    mirror: dict[int, tuple[int, int]] = {}
+    for f, (left, right) in enumerate(g.flips):
+        mirror[left], mirror[right] = (right, f), (left, f)
+    edges = {frozenset(e) for e in g.edges}
+    out = []
+    done: set[frozenset[frozenset[int]]] = set()
+    for a, b in g.edges:
+        if a not in mirror or b not in mirror:
+            continue
+        (ma, fa), (mb, fb) = mirror[a], mirror[b]
+        if fa == fb or frozenset((ma, mb)) not in edges:
+            continue  # the edge joins a pair (hip to hip), or its mirror is no edge
+        key = frozenset((frozenset((a, b)), frozenset((ma, mb))))
+        if key not in done:
+            done.add(key)
+            out.append((a, b, ma, mb, fa, fb))
+    return out
+
+
+def _facing_against(g: _Group) -> BoolArray:
+    """(pairs, n): the pair's left-to-right direction opposes the one its person's other
+    pairs agree on (a person facing the camera has every right point on the image's left)."""
+    left = np.array([f[0] for f in g.flips])
+    right = np.array([f[1] for f in g.flips])
+    valid = g.lab[left] & g.lab[right]
+    dx = np.where(valid, g.x[right] - g.x[left], 0)
+    dy = np.where(valid, g.y[right] - g.y[left], 0)
+    size = np.sqrt(dx * dx + dy * dy)
+    ox, oy = dx.sum(axis=0) - dx, dy.sum(axis=0) - dy  # the other pairs' directions, summed
+    spread = size.sum(axis=0) - size
+    count = valid.sum(axis=0) - valid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agree = np.sqrt(ox * ox + oy * oy)
+        cos = (dx * ox + dy * oy) / (size * agree)
+        # the pair must span enough of its usual width (not a profile view, where the two
+        # sides overlap): its median over the split's people, relative to their scale
+        span = np.where(valid & (size > 0), size / g.scale, np.nan)
+    usual = np.array([_median(row) for row in span])
+    enough = np.isfinite(span).sum(axis=1) >= MIN_LIMB_SAMPLES
+    least = np.where(enough, MIN_PAIR_SPAN * usual, MIN_PAIR_SPAN_FALLBACK)
+    with np.errstate(invalid="ignore"):
+        against: BoolArray = (
+            valid
+            & (count >= 2)
+            & (agree >= FACING_AGREEMENT * spread)
+            & (cos < FACING_COS)
+            & (span >= least[:, None])
+        )
+    return against
+
+
+@rule(
+    "PL704",
+    "left-right-swap",
+    what="A labelled left/right pair looks swapped: its left-to-right direction opposes the "
+    "one the person's other pairs agree on, and exchanging its two points shortens the limbs "
+    "through them.",
+    why="Swapped sides (OpenPose #2119, HRNet #65) teach the model to confuse left and right; "
+    "flip augmentation then doubles the damage.",
+    scope="document",
+    severity="warning",
+)
+@_quiet
+def left_right_swap(split: Split) -> Iterator[FindingBatch]:
+    for g in _groups(split):
+        medges = _mirrored_edges(g)
+        if not medges or len(g.flips) < 3:
+            continue
+        n, nf = len(g.anns), len(g.flips)
+        now = np.zeros((nf, n), dtype=np.float32)  # per pair: its mirrored limbs as labelled
+        swapped = np.zeros((nf, n), dtype=np.float32)  # and with the pair's points exchanged
+        for a, b, ma, mb, fa, fb in medges:
+            seen = g.lab[a] & g.lab[b] & g.lab[ma] & g.lab[mb]
+            # exchanging either end's pair gives the same limbs: a-b' and a'-b
+            cur = np.where(seen, g.dist(a, b) + g.dist(ma, mb), 0)
+            alt = np.where(seen, g.dist(a, mb) + g.dist(ma, b), 0)
+            for f in (fa, fb):
+                now[f] += cur
+                swapped[f] += alt
+        # the limbs through the pair must confirm it: a head turned against the torso (eyes
+        # without labelled ears) is a pose, not evidence
+        blamed = _facing_against(g) & (swapped < SWAP_RATIO * now)
+        pairs, people = np.nonzero(blamed)
+        order = np.lexsort((pairs, people))
+        pairs, people = pairs[order], people[order]
+
+        def findings(
+            g: _Group = g, people: IntArray = people, pairs: IntArray = pairs
+        ) -> Iterator[Finding]:
+            for p, f in zip(people.tolist(), pairs.tolist(), strict=True):
+                left, right = g.flips[f]
+                yield Finding(
+                    f"{g.names[left]!r} and {g.names[right]!r} look swapped: they run "
+                    "left-to-right against the person's other pairs, and exchanging them "
+                    "shortens the limbs through them",
+                    pointer=_kp_pointer(int(g.anns[p]), left),
+                )
+
+        yield from _batch(len(people), findings())
+
+
+# ---- PL705: implausible limb lengths ----------------------------------------------------
+
+
+def _mirror_edges(g: _Group) -> IntArray:
+    """Per edge, the index of its mirror image (both ends flipped; an unpaired end stays),
+    -1 when it has none."""
+    flip = {a: b for a, b in g.flips} | {b: a for a, b in g.flips}
+    index = {frozenset(e): i for i, e in enumerate(g.edges)}
+    out = np.full(len(g.edges), -1, dtype=np.int64)
+    for i, (a, b) in enumerate(g.edges):
+        j = index.get(frozenset((flip.get(a, a), flip.get(b, b))), i)
+        out[i] = j if j != i else -1
+    return out
+
+
+@rule(
+    "PL705",
+    "implausible-limb",
+    what="A labelled limb (skeleton edge) is more than `limb_factor` (default 1.6) times the "
+    "length that its edge's typical proportion and the person's other limbs predict (and, if "
+    "its mirror limb is labelled, over sqrt(limb_factor) times that one).",
+    why="A stretched limb is a point on the wrong body part or the wrong person; it trains the "
+    "model on an impossible pose.",
+    scope="document",
+    severity="warning",
+)
+@_quiet
+def implausible_limb(split: Split) -> Iterator[FindingBatch]:
+    limit = split.dataset.config.limb_factor
+    factor = math.log(limit)
+    for g in _groups(split):
+        if not g.edges:
+            continue
+        a = np.array([e[0] for e in g.edges])
+        b = np.array([e[1] for e in g.edges])
+        seen = g.lab[a] & g.lab[b]
+        length = g.dist(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # log of each limb relative to the person's size, then against the edge's
+            # typical proportion in the split
+            rel = np.where(seen & (length > 0), np.log(length), np.float32(np.nan))
+            rel -= np.log(g.scale).astype(np.float32)
+        usable = np.isfinite(rel).sum(axis=1) >= MIN_LIMB_SAMPLES
+        if not usable.any():
+            continue
+        typical = np.array(
+            [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
+        )
+        dev = rel - typical[:, None]
+        # the person's own scale: how its limbs run against the typical ones (a median: one
+        # wrong limb does not move it)
+        person, count = _column_median(dev)
+        # a limb whose mirror image (the other arm, the other side of the neck) is labelled
+        # must also be clearly longer than it: a person can be broad, not lopsided
+        mirror = _mirror_edges(g)
+        has = mirror >= 0
+        longer = np.ones_like(seen)
+        longer[has] = ~seen[mirror[has]] | (length[has] > math.sqrt(limit) * length[mirror[has]])
+        with np.errstate(invalid="ignore"):
+            excess = dev - person
+            flagged = (excess > factor) & (count >= MIN_PERSON_EDGES) & longer
+        edges, people = np.nonzero(flagged)
+        order = np.lexsort((edges, people))
+        edges, people = edges[order], people[order]
+
+        def findings(
+            g: _Group = g, people: IntArray = people, edges: IntArray = edges, x: Any = excess
+        ) -> Iterator[Finding]:
+            for p, e in zip(people.tolist(), edges.tolist(), strict=True):
+                ea, eb = g.edges[e]
+                yield Finding(
+                    f"limb {g.names[ea]!r}-{g.names[eb]!r} is {math.exp(x[e, p]):.1f}x the "
+                    f"length this person's other limbs predict (limb_factor {limit:g}); a "
+                    "point is misplaced",
+                    pointer=_kp_pointer(int(g.anns[p]), eb),
+                )
+
+        yield from _batch(len(people), findings())
