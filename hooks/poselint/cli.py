@@ -24,6 +24,7 @@ from poselint.report import FORMATS, write_report
 from poselint.rules import Rule
 
 if TYPE_CHECKING:
+    from poselint.baseline import Fingerprint
     from poselint.fix import FixResult
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
@@ -100,11 +101,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="write dataset metrics (per split: images, annotations, keypoints by visibility) "
         "as JSON, for `dvc metrics diff`",
     )
+    add_baseline_options(check)
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
     add_ingest_parser(sub)
     add_pack_parser(sub)
     return parser
+
+
+def add_baseline_options(check: argparse.ArgumentParser) -> None:
+    group = check.add_mutually_exclusive_group()
+    group.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report and fail only on findings not in this baseline (also config `baseline`)",
+    )
+    group.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record the current findings in FILE as accepted, and exit 0",
+    )
+
+
+def _baseline_path(args: argparse.Namespace, config: Config) -> Path | None:
+    if getattr(args, "write_baseline", None) is not None:
+        return None
+    return getattr(args, "baseline", None) or config.baseline
 
 
 def _load_config(args: argparse.Namespace) -> Config:
@@ -180,8 +204,21 @@ def run_check(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         config = replace(config, image_size=False)
+    baseline_path = _baseline_path(args, config)
+    fingerprinting = baseline_path is not None or args.write_baseline is not None
+    baseline = None
+    if fingerprinting:
+        from dataclasses import replace
+
+        from poselint.baseline import read_baseline
+
+        baseline = read_baseline(baseline_path) if baseline_path is not None else None
+        # every finding gets its own fingerprint: no "... and N more" stands in for some
+        config = replace(config, max_findings_per_file=0)
     rules = select_rules(config, args.select, args.ignore)
     targets = _targets(args, config)
+    found: list[tuple[Diagnostic, Fingerprint]] = []  # with a baseline: what it is matched on
+    roots_checked: set[str] = set()
     progress = sys.stderr.isatty() and not args.quiet
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
@@ -199,6 +236,13 @@ def run_check(args: argparse.Namespace) -> int:
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         else:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+        if fingerprinting:
+            from poselint.baseline import fingerprints
+
+            base = (baseline_path or args.write_baseline).resolve().parent
+            mine = diagnostics[len(found) :]
+            found.extend(zip(mine, fingerprints(mine, linted, base), strict=True))
+            roots_checked.add(Path(os.path.relpath(target.root, base)).as_posix())
         if html:
             datasets.append(linted)
         if args.stats is not None:
@@ -207,6 +251,28 @@ def run_check(args: argparse.Namespace) -> int:
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
     cwd = Path.cwd()
+    if args.write_baseline is not None:
+        from poselint.baseline import write_baseline
+
+        write_baseline(args.write_baseline, ((fp, d.message) for d, fp in found))
+        print(
+            f"poselint: wrote {len(found)} finding{'s' * (len(found) != 1)} to the baseline "
+            f"{args.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_CLEAN
+    if baseline is not None:
+        from poselint.baseline import apply_baseline
+
+        filtered = apply_baseline(baseline, found, roots_checked)
+        diagnostics = filtered.new
+        print(
+            f"poselint: baseline {baseline_path}: {filtered.known} known finding"
+            f"{'s' * (filtered.known != 1)} not reported, {len(diagnostics)} new; "
+            f"{filtered.fixed} baseline entr{'ies' if filtered.fixed != 1 else 'y'} now fixed"
+            + (" (rewrite it with --write-baseline to shrink it)" if filtered.fixed else ""),
+            file=sys.stderr,
+        )
     if args.output is not None:  # `dvc repro` does not create an output's folder
         args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.stats is not None:

@@ -48,6 +48,8 @@ class Config:
     # PL413 split leakage uses the md5s DVC already recorded. Without DVC it needs to hash
     # the images (only files whose sizes collide across splits): opt in with true.
     leakage_hash_images: bool = False
+    # A baseline file (`check --write-baseline`): its findings are accepted, new ones fail.
+    baseline: Path | None = None
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
@@ -77,6 +79,10 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
             if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
                 raise ConfigError('\'severity\' must map rule codes to "error" or "warning"')
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
+        elif key == "baseline":
+            if not isinstance(value, str) or not value:
+                raise ConfigError("'baseline' must be a path (relative to the config file)")
+            kwargs[key] = (base / value).resolve()
         elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
                 raise ConfigError(f"'{key}' must be true or false")
