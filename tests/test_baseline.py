@@ -21,7 +21,8 @@ def _edit(root: Path, change: Any, indent: int | None = None) -> None:
 def _entries(path: Path) -> list[dict[str, object]]:
     """The baseline's entries without the example message (which may quote a position)."""
     return [
-        {k: v for k, v in e.items() if k != "message"} for e in json.loads(path.read_text())["findings"]
+        {k: v for k, v in e.items() if k != "message"}
+        for e in json.loads(path.read_text())["findings"]
     ]
 
 
@@ -31,9 +32,10 @@ def legacy(make_cvat_export, cli, tmp_path):
     root = make_cvat_export()
     result = cli("check", root, "--write-baseline", tmp_path / "baseline.json", cwd=tmp_path)
     assert result.code == 0, result
-    assert result.err == "poselint: wrote 9 findings to the baseline " + str(
-        tmp_path / "baseline.json"
-    ) + "\n"
+    assert (
+        result.err
+        == "poselint: wrote 9 findings to the baseline " + str(tmp_path / "baseline.json") + "\n"
+    )
     return root
 
 

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_baseline_options(check)
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
+    add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
     return parser
@@ -123,6 +124,49 @@ def add_baseline_options(check: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="record the current findings in FILE as accepted, and exit 0",
     )
+
+
+def add_diff_parser(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff", help="what changed in the labels between two git revisions (REV_B: worktree)"
+    )
+    diff.add_argument("rev_a", metavar="REV_A")
+    diff.add_argument(
+        "rest", nargs="*", metavar="[REV_B] [PATH]", help="REV_B defaults to the working tree"
+    )
+    diff.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", dest="output_format"
+    )
+    diff.add_argument(
+        "--threshold",
+        type=float,
+        default=1.0,
+        metavar="PX",
+        help="report a keypoint as moved when it moved further than this (default 1 px)",
+    )
+    diff.add_argument(
+        "--limit", type=int, default=50, help="changes listed per split in text/github (0: all)"
+    )
+    diff.add_argument("--output", type=Path, help="write the diff to this file, not stdout")
+    diff.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    diff.set_defaults(no_pull=False)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from poselint.datadiff import run_diff as diff
+    from poselint.revision import GitError
+
+    config = _load_config(args)
+
+    def targets_of(paths: list[Path]) -> list[Target]:
+        args.paths = paths
+        return _targets(args, config)
+
+    try:
+        return diff(args, config, targets_of)
+    except GitError as exc:
+        print(f"poselint: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
 
 
 def _baseline_path(args: argparse.Namespace, config: Config) -> Path | None:
@@ -354,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from poselint.ingest import run_ingest
 
             return run_ingest(args, _load_config(args))
+        if args.command == "diff":
+            with gc_paused():
+                return run_diff(args)
         if args.command == "pack":
             from poselint.pack import run_pack
 

@@ -1,0 +1,654 @@
+"""`poselint diff`: what changed in the labels between two versions of a dataset root.
+
+Per split (matched by name): images added and removed by `file_name`; people matched by
+annotation id on the same image, then, for what is left (ids renumbered by a re-export),
+by keypoint similarity on the same image; for matched people, keypoints moved further than
+a threshold and visibility flags changed; category, keypoint-name and skeleton changes.
+Findings introduced and fixed are compared by baseline fingerprints (baseline.py), so a
+reordered file does not turn every finding into a new one.
+
+The matching works on the split's numpy tables (tables.py), built once for the rules too.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from poselint.baseline import Fingerprint, fingerprints
+from poselint.config import Config
+from poselint.dataset import Dataset, Split
+from poselint.diagnostics import Diagnostic, display_path
+from poselint.discovery import Target
+from poselint.engine import lint_dataset, select_rules
+from poselint.rules import Rule
+from poselint.tables import column, entries
+
+# COCO's per-keypoint sigmas for its 17 body points; another skeleton gets their mean.
+COCO_SIGMAS = np.array(
+    [.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]
+) / 10.0  # fmt: skip
+# An id match on the same image is trusted unless the two poses are unrelated (similarity
+# below this): a re-export that renumbers ids can hand an old id to another person.
+ID_MATCH_MIN = 0.1
+# Unmatched people on the same image are paired by similarity at or above this.
+SIMILAR_MIN = 0.5
+
+
+@dataclass(frozen=True)
+class Person:
+    image: str
+    id: Any  # the annotation's id as written (None when it has none)
+
+    def label(self) -> str:
+        return (
+            f"person {self.id!r} on {self.image}"
+            if self.id is not None
+            else f"a person on {self.image}"
+        )
+
+
+@dataclass(frozen=True)
+class PointChange:
+    image: str
+    id_a: Any
+    id_b: Any
+    keypoint: int
+    name: str | None  # the category's name for this keypoint
+    before: tuple[float, float, float]
+    after: tuple[float, float, float]
+
+    @property
+    def distance(self) -> float:
+        return float(np.hypot(self.after[0] - self.before[0], self.after[1] - self.before[1]))
+
+
+@dataclass
+class SplitDiff:
+    split: str
+    images_added: list[str] = field(default_factory=list)
+    images_removed: list[str] = field(default_factory=list)
+    people_added: list[Person] = field(default_factory=list)
+    people_removed: list[Person] = field(default_factory=list)
+    renumbered: int = 0  # people matched by keypoints whose id changed
+    moved: list[PointChange] = field(default_factory=list)
+    flags: list[PointChange] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    # a person's id after -> before, as fingerprints write them, where a re-export changed it
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.images_added or self.images_removed or self.people_added
+            or self.people_removed or self.moved or self.flags or self.categories
+        )  # fmt: skip
+
+
+@dataclass
+class _View:
+    """What the diff needs of one version of a split."""
+
+    images: list[Any]  # file_name per image row
+    ids: list[Any]  # annotation id per row
+    image_of: list[str | None]  # file_name of each annotation's image
+    kp: NDArray[np.float64]  # (M, 3)
+    start: NDArray[np.int64]  # first triplet row of each annotation
+    count: NDArray[np.int64]  # triplets of each annotation (0: unusable keypoints)
+    bbox: NDArray[np.float64]  # (N, 4)
+    category: list[Any]  # category id per annotation
+    categories: dict[Any, dict[str, Any]]
+
+
+def _empty() -> _View:
+    return _View(
+        [], [], [], np.zeros((0, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64),
+        np.zeros((0, 4)), [], {},
+    )  # fmt: skip
+
+
+def view(split: Split | None) -> _View:
+    if split is None or split.document is None or split.keypoint_store is None:
+        return _empty()
+    doc = split.document
+    t = split.tables
+    images = column(entries(doc, "images"), "file_name")
+    annotations = entries(doc, "annotations")
+    rows = t.ann_image_row.tolist()
+    image_of = [images[r] if r >= 0 and isinstance(images[r], str) else None for r in rows]
+    ends = np.append(t.kp_start[1:], len(t.kp)) if len(t.kp_start) else t.kp_start
+    count = np.where(t.keypoints_ok, ends - t.kp_start, 0).astype(np.int64)
+    cats: dict[Any, dict[str, Any]] = {}
+    for cat in entries(doc, "categories"):
+        if isinstance(cat, dict) and isinstance(cat.get("id"), int | str):
+            cats.setdefault(cat["id"], cat)
+    return _View(
+        images,
+        column(annotations, "id"),
+        image_of,
+        t.kp,
+        t.kp_start.astype(np.int64),
+        count,
+        t.bbox,
+        column(annotations, "category_id"),
+        cats,
+    )
+
+
+def _gather(v: _View, rows: NDArray[np.int64], k: int) -> NDArray[np.float64]:
+    """(P, k, 3): the triplets of annotations `rows`, each of which has k of them."""
+    triplets: NDArray[np.float64] = v.kp[v.start[rows][:, None] + np.arange(k)]
+    return triplets
+
+
+def _similarity(
+    a: NDArray[np.float64], b: NDArray[np.float64], area: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """OKS-like similarity of pose pairs (P, k, 3), over the points labelled in both."""
+    k = a.shape[1]
+    sigmas = COCO_SIGMAS if k == len(COCO_SIGMAS) else np.full(k, COCO_SIGMAS.mean())
+    both = (a[..., 2] > 0) & (b[..., 2] > 0)
+    d2 = ((a[..., :2] - b[..., :2]) ** 2).sum(-1)
+    e = d2 / ((2 * sigmas) ** 2 * 2 * np.maximum(area, 1.0)[:, None])
+    n = both.sum(1)
+    s = np.where(both, np.exp(-e), 0.0).sum(1)
+    return np.where(n > 0, s / np.maximum(n, 1), np.nan)  # NaN: no point labelled in both
+
+
+def _area(v: _View, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    box = v.bbox[rows]
+    area = box[:, 2] * box[:, 3]
+    return np.where(np.isfinite(area) & (area > 0), area, 1.0)
+
+
+def _pair_similarity(
+    a: _View, b: _View, ja: NDArray[np.int64], jb: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Similarity of each pair; NaN when there is nothing to compare: no point labelled in
+    both, or keypoint lists of different lengths (or unusable ones)."""
+    sims = np.full(len(ja), np.nan)
+    ka, kb = a.count[ja], b.count[jb]
+    for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
+        sel = np.flatnonzero((ka == k) & (kb == k))
+        sims[sel] = _similarity(_gather(a, ja[sel], k), _gather(b, jb[sel], k), _area(a, ja[sel]))
+    return sims
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
+def match_people(a: _View, b: _View) -> list[tuple[int, int]]:
+    """Pairs (row in a, row in b) of the same person: id on the same image, then similarity."""
+    by_id: dict[tuple[str, Any], int] = {}
+    for j, (img, ann_id) in enumerate(zip(b.image_of, b.ids, strict=True)):
+        if img is not None and _key(ann_id) is not None:
+            by_id.setdefault((img, ann_id), j)
+    ja_list, jb_list = [], []
+    for j, (img, ann_id) in enumerate(zip(a.image_of, a.ids, strict=True)):
+        if img is not None and _key(ann_id) is not None:
+            other = by_id.pop((img, ann_id), None)
+            if other is not None:
+                ja_list.append(j)
+                jb_list.append(other)
+    ja = np.array(ja_list, dtype=np.int64)
+    jb = np.array(jb_list, dtype=np.int64)
+    sims = _pair_similarity(a, b, ja, jb)
+    # a pair whose shared points are all far apart is a renumbered id, not an edit; with no
+    # point to compare (all hidden on one side) or changed keypoint lists, the id decides
+    trusted = ~(sims < ID_MATCH_MIN)
+    pairs = list(zip(ja[trusted].tolist(), jb[trusted].tolist(), strict=True))
+    used_a = set(ja[trusted].tolist())
+    used_b = set(jb[trusted].tolist())
+    # What is left: pair by similarity, image by image, greedily from the most similar.
+    left_a: dict[str, list[int]] = defaultdict(list)
+    left_b: dict[str, list[int]] = defaultdict(list)
+    for j, img in enumerate(a.image_of):
+        if img is not None and j not in used_a:
+            left_a[img].append(j)
+    for j, img in enumerate(b.image_of):
+        if img is not None and j not in used_b:
+            left_b[img].append(j)
+    ca, cb = [], []
+    for img, rows_a in left_a.items():
+        for jb_ in left_b.get(img, ()):
+            ca.extend(rows_a)
+            cb.extend([jb_] * len(rows_a))
+    if ca:
+        cand_a, cand_b = np.array(ca, dtype=np.int64), np.array(cb, dtype=np.int64)
+        sims = np.nan_to_num(_pair_similarity(a, b, cand_a, cand_b), nan=0.0)
+        for i in np.argsort(-sims, kind="stable").tolist():
+            if sims[i] < SIMILAR_MIN:
+                break
+            x, y = int(cand_a[i]), int(cand_b[i])
+            if x not in used_a and y not in used_b:
+                used_a.add(x)
+                used_b.add(y)
+                pairs.append((x, y))
+    return pairs
+
+
+def _names(v: _View, j: int) -> list[Any]:
+    cat = v.categories.get(_key(v.category[j])) if j < len(v.category) else None
+    names = cat.get("keypoints") if cat else None
+    return names if isinstance(names, list) else []
+
+
+def _point_changes(
+    a: _View, b: _View, pairs: list[tuple[int, int]], threshold: float, out: SplitDiff
+) -> None:
+    if not pairs:
+        return
+    ja = np.array([p[0] for p in pairs], dtype=np.int64)
+    jb = np.array([p[1] for p in pairs], dtype=np.int64)
+    ka, kb = a.count[ja], b.count[jb]
+    for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
+        sel = np.flatnonzero((ka == k) & (kb == k))
+        pa, pb = _gather(a, ja[sel], k), _gather(b, jb[sel], k)
+        dist = np.hypot(pa[..., 0] - pb[..., 0], pa[..., 1] - pb[..., 1])
+        moved = (pa[..., 2] > 0) & (pb[..., 2] > 0) & (dist > threshold)
+        flipped = pa[..., 2] != pb[..., 2]
+        for kind, mask in (("moved", moved), ("flags", flipped)):
+            for p, kp in zip(*np.nonzero(mask), strict=True):
+                x, y = int(ja[sel[p]]), int(jb[sel[p]])
+                names = _names(b, y)
+                change = PointChange(
+                    str(b.image_of[y]),
+                    a.ids[x],
+                    b.ids[y],
+                    int(kp),
+                    str(names[kp]) if kp < len(names) else None,
+                    tuple(float(v) for v in pa[p, kp]),  # type: ignore[arg-type]
+                    tuple(float(v) for v in pb[p, kp]),  # type: ignore[arg-type]
+                )
+                getattr(out, kind).append(change)
+
+
+def _category_changes(a: _View, b: _View) -> list[str]:
+    lines: list[str] = []
+    for cid in sorted(set(a.categories) | set(b.categories), key=str):
+        ca, cb = a.categories.get(cid), b.categories.get(cid)
+        if ca is None or cb is None:
+            cat = cb if cb is not None else ca or {}
+            verb = "added" if ca is None else "removed"
+            lines.append(f"category {cid!r} ({cat.get('name')!r}) {verb}")
+            continue
+        for key in ("name", "keypoints", "skeleton"):
+            before, after = ca.get(key), cb.get(key)
+            if key == "skeleton":
+                before, after = _edges(before), _edges(after)
+            if before != after:
+                lines.append(f"category {cid!r} ({cb.get('name')!r}): {key} {before} -> {after}")
+    return lines
+
+
+def _edges(skeleton: Any) -> Any:
+    """A skeleton as sorted undirected edges: [2, 4] and [4, 2] draw the same bone."""
+    if not isinstance(skeleton, list):
+        return skeleton
+    try:
+        return sorted(sorted(e) for e in skeleton)
+    except TypeError:
+        return skeleton
+
+
+def diff_split(name: str, before: Split | None, after: Split | None, threshold: float) -> SplitDiff:
+    a, b = view(before), view(after)
+    out = SplitDiff(name)
+    names_a = Counter(n for n in a.images if isinstance(n, str))
+    names_b = Counter(n for n in b.images if isinstance(n, str))
+    out.images_added = sorted((names_b - names_a).elements())
+    out.images_removed = sorted((names_a - names_b).elements())
+    pairs = match_people(a, b)
+    matched_a = {x for x, _ in pairs}
+    matched_b = {y for _, y in pairs}
+    for x, y in pairs:
+        if a.ids[x] != b.ids[y]:
+            out.renumbered += 1
+            if _key(a.ids[x]) is not None and _key(b.ids[y]) is not None:
+                out.renamed[repr(b.ids[y])] = repr(a.ids[x])
+    out.people_added = sorted(
+        (Person(str(b.image_of[j]), b.ids[j]) for j in range(len(b.ids)) if j not in matched_b),
+        key=_person_key,
+    )
+    out.people_removed = sorted(
+        (Person(str(a.image_of[j]), a.ids[j]) for j in range(len(a.ids)) if j not in matched_a),
+        key=_person_key,
+    )
+    _point_changes(a, b, sorted(pairs, key=lambda p: p[1]), threshold, out)
+    out.moved.sort(key=_change_key)
+    out.flags.sort(key=_change_key)
+    out.categories = _category_changes(a, b)
+    return out
+
+
+def _person_key(p: Person) -> tuple[str, str]:
+    return (p.image, str(p.id))
+
+
+def _change_key(c: PointChange) -> tuple[str, str, int]:
+    return (c.image, str(c.id_b), c.keypoint)
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+@dataclass
+class RootDiff:
+    root: Path
+    missing: dict[str, str]  # "before"/"after" -> why that side has no dataset
+    splits: list[SplitDiff]
+    introduced: list[Diagnostic]
+    fixed: list[Diagnostic]
+
+
+def _split_key(split: Split) -> str:
+    return split.canonical or split.name
+
+
+def _findings(ds: Dataset, rules: list[Rule], base: Path) -> list[tuple[Diagnostic, Fingerprint]]:
+    if not ds.exists:
+        return []
+    found = lint_dataset(ds, rules)
+    return list(zip(found, fingerprints(found, ds, base), strict=True))
+
+
+def _changed_findings(
+    before: list[tuple[Diagnostic, Fingerprint]], after: list[tuple[Diagnostic, Fingerprint]]
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """(introduced, fixed): findings of one side whose fingerprint the other has fewer of."""
+
+    def extra(
+        side: list[tuple[Diagnostic, Fingerprint]], other: list[tuple[Diagnostic, Fingerprint]]
+    ) -> list[Diagnostic]:
+        left = Counter(fp for _, fp in other)
+        out = []
+        for d, fp in side:
+            if left[fp] > 0:
+                left[fp] -= 1
+            else:
+                out.append(d)
+        return out
+
+    return extra(after, before), extra(before, after)
+
+
+def _renamed(fp: Fingerprint, ids: dict[str, str] | None) -> Fingerprint:
+    if not ids or fp[5] is None or fp[5] not in ids:
+        return fp
+    return (*fp[:5], ids[fp[5]], *fp[6:])
+
+
+def diff_root(
+    target: Target, before: Dataset, after: Dataset, rules: list[Rule], threshold: float
+) -> RootDiff:
+    missing = {
+        side: str(ds.remote.error) if ds.remote is not None else "no such folder"
+        for side, ds in (("before", before), ("after", after))
+        if not ds.exists
+    }
+    base = Path.cwd()
+    splits_a = {_split_key(s): s for s in before.splits} if before.exists else {}
+    splits_b = {_split_key(s): s for s in after.splits} if after.exists else {}
+    splits = [
+        diff_split(key, splits_a.get(key), splits_b.get(key), threshold)
+        for key in sorted(set(splits_a) | set(splits_b))
+    ]
+    # findings about a person the re-export renumbered keep the id it had before
+    renamed = {
+        split.name: diff.renamed
+        for diff in splits
+        if (split := splits_b.get(diff.split)) is not None and diff.renamed
+    }
+    after_found = [
+        (d, _renamed(fp, renamed.get(fp[2] or ""))) for d, fp in _findings(after, rules, base)
+    ]
+    introduced, fixed = _changed_findings(_findings(before, rules, base), after_found)
+    return RootDiff(target.root, missing, splits, introduced, fixed)
+
+
+# Findings whose answer depends on where the data is read from, not on the data: the
+# workspace-vs-.dvc comparison (PL108) and the image md5s (PL413) a git tree does not have.
+SOURCE_DEPENDENT = ("PL108", "PL413")
+
+
+def run_diff(args: Any, config: Config, targets_of: Any) -> int:
+    """`poselint diff REV_A [REV_B] [PATH...]`; targets_of(paths) discovers the roots."""
+    from dataclasses import replace
+
+    from poselint.revision import git_repo, open_at
+
+    git = git_repo(Path.cwd())
+    commit_a = git.commit(args.rev_a)
+    rest = list(args.rest)
+    commit_b = None
+    rev_b = "working tree"
+    if rest and rest[0] != "--" and not Path(rest[0]).exists():
+        commit_b = git.commit(rest[0])
+        rev_b = rest.pop(0)
+    paths = [Path(p) for p in rest if p != "--"]
+    # the same checks on both sides: image headers are not in a git tree or DVC's manifest
+    config = replace(config, image_size=False, max_findings_per_file=0)
+    rules = [r for r in select_rules(config) if r.code not in SOURCE_DEPENDENT]
+    roots: list[RootDiff] = []
+    for target in targets_of(paths):
+        before = Dataset(
+            target.root, config, dvc_file=target.dvc_file,
+            remote=open_at(target.root, target.dvc_file, git, commit_a),
+        )  # fmt: skip
+        if commit_b is not None:
+            remote = open_at(target.root, target.dvc_file, git, commit_b)
+        elif target.dvc_file is not None and not target.root.is_dir():
+            from poselint import dvcsupport
+
+            remote = dvcsupport.open_remote(target.root, target.dvc_file)  # not pulled
+        else:
+            remote = None
+        after = Dataset(target.root, config, dvc_file=target.dvc_file, remote=remote)
+        roots.append(diff_root(target, before, after, rules, args.threshold))
+    header = {
+        "from": args.rev_a,
+        "from_commit": commit_a,
+        "to": rev_b,
+        "to_commit": commit_b,
+        "threshold": args.threshold,
+    }
+    cwd = Path.cwd()
+    fmt = args.output_format
+    text = (
+        to_json(header, roots, cwd) if fmt == "json"
+        else to_markdown(header, roots, cwd, args.limit) if fmt == "github"
+        else to_text(header, roots, cwd, args.limit)
+    )  # fmt: skip
+    if args.output is not None:
+        from poselint.fsutil import atomic_write_bytes
+
+        atomic_write_bytes(args.output, text.encode())
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return {"image": p.image, "id": p.id}
+
+
+def _change(c: PointChange) -> dict[str, Any]:
+    record: dict[str, Any] = {"image": c.image, "id": c.id_b}
+    if c.id_a != c.id_b:
+        record["id_before"] = c.id_a
+    record.update(
+        keypoint=c.keypoint, name=c.name, before=list(c.before), after=list(c.after),
+        distance=round(c.distance, 3),
+    )  # fmt: skip
+    return record
+
+
+def _display(root: Path, cwd: Path) -> str:
+    return display_path(root, cwd)
+
+
+def to_json(header: dict[str, Any], roots: list[RootDiff], cwd: Path) -> str:
+    import orjson
+
+    from poselint.report import as_json_records
+
+    data = dict(header)
+    data["roots"] = [
+        {
+            "root": _display(r.root, cwd),
+            "missing": r.missing,
+            "splits": [
+                {
+                    "split": s.split,
+                    "images_added": s.images_added,
+                    "images_removed": s.images_removed,
+                    "people_added": [_person(p) for p in s.people_added],
+                    "people_removed": [_person(p) for p in s.people_removed],
+                    "people_renumbered": s.renumbered,
+                    "keypoints_moved": [_change(c) for c in s.moved],
+                    "visibility_changed": [_change(c) for c in s.flags],
+                    "categories": s.categories,
+                }
+                for s in r.splits
+            ],
+            "findings_introduced": as_json_records(r.introduced, cwd),
+            "findings_fixed": as_json_records(r.fixed, cwd),
+        }
+        for r in roots
+    ]
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def _who(c: PointChange) -> str:
+    was = f" (was {c.id_a!r})" if c.id_a != c.id_b else ""
+    name = f" ({c.name})" if c.name else ""
+    return f"{c.image} person {c.id_b!r}{was} keypoint {c.keypoint}{name}"
+
+
+def _xy(t: tuple[float, float, float]) -> str:
+    return f"({_num(t[0])}, {_num(t[1])})"
+
+
+def _lines(s: SplitDiff) -> list[str]:
+    """One line per change, in a stable order."""
+    out = [f"+ image {n}" for n in s.images_added]
+    out += [f"- image {n}" for n in s.images_removed]
+    out += [f"+ {p.label()}" for p in s.people_added]
+    out += [f"- {p.label()}" for p in s.people_removed]
+    out += [
+        f"~ {_who(c)} moved {c.distance:.1f} px: {_xy(c.before)} -> {_xy(c.after)}" for c in s.moved
+    ]
+    out += [f"~ {_who(c)} visibility {_num(c.before[2])} -> {_num(c.after[2])}" for c in s.flags]
+    out += [f"~ {line}" for line in s.categories]
+    return out
+
+
+def _summary(s: SplitDiff) -> str:
+    def n(count: int, what: str, plural: str | None = None) -> str:
+        return f"{count} {what if count == 1 else plural or what + 's'}"
+
+    parts = [
+        f"images +{len(s.images_added)} -{len(s.images_removed)}",
+        f"people +{len(s.people_added)} -{len(s.people_removed)}",
+        n(len(s.moved), "keypoint") + " moved",
+        n(len(s.flags), "visibility flag") + " changed",
+    ]
+    if s.renumbered:
+        parts.append(n(s.renumbered, "person", "people") + " matched by keypoints (id changed)")
+    if s.categories:
+        parts.append(n(len(s.categories), "category change"))
+    return ", ".join(parts)
+
+
+def _capped(lines: list[str], limit: int) -> list[str]:
+    if limit and len(lines) > limit:
+        return [*lines[:limit], f"... and {len(lines) - limit} more (--format json lists all)"]
+    return lines
+
+
+def to_text(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int) -> str:
+    from poselint.report import write_report
+
+    out = io.StringIO()
+    out.write(f"poselint diff {header['from']} -> {header['to']}\n")
+    for r in roots:
+        out.write(f"{_display(r.root, cwd)}\n")
+        for side, why in r.missing.items():
+            out.write(f"  not there {side}: {why}\n")
+        for s in r.splits:
+            if not s:
+                out.write(f"  {s.split}: no label changes\n")
+                continue
+            out.write(f"  {s.split}: {_summary(s)}\n")
+            for line in _capped(_lines(s), limit):
+                out.write(f"    {line}\n")
+        for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
+            if found:
+                out.write(f"  findings {title} ({len(found)}):\n")
+                inner = io.StringIO()
+                write_report(found, "text", inner, cwd=cwd, limit=limit, quiet=True)
+                out.writelines(f"    {line}\n" for line in inner.getvalue().splitlines())
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    """Plain text in a markdown table cell or list item: no markup, no HTML."""
+    return html.escape(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+
+
+def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int) -> str:
+    """A pull-request comment: a table per root and split, the details folded below."""
+    out = io.StringIO()
+    to = header["to"]
+    out.write(f"### poselint diff: {_md(header['from'])} → {_md(to)}\n\n")
+    out.write(
+        "| dataset | split | images | people | keypoints moved | visibility changed "
+        "| findings |\n|---|---|---|---|---|---|---|\n"
+    )
+    for r in roots:
+        name = _md(_display(r.root, cwd))
+        findings = f"+{len(r.introduced)} -{len(r.fixed)}"
+        for s in r.splits or [SplitDiff("—")]:
+            out.write(
+                f"| {name} | {_md(s.split)} | +{len(s.images_added)} -{len(s.images_removed)} "
+                f"| +{len(s.people_added)} -{len(s.people_removed)} | {len(s.moved)} "
+                f"| {len(s.flags)} | {findings} |\n"
+            )
+    for r in roots:
+        name = _md(_display(r.root, cwd))
+        for side, why in r.missing.items():
+            out.write(f"\n**{name}** is not there {side}: {_md(why)}\n")
+        for s in r.splits:
+            if not s:
+                continue
+            out.write(
+                f"\n<details><summary>{name} {_md(s.split)}: {_md(_summary(s))}</summary>\n\n"
+            )
+            out.writelines(f"- {_md(line)}\n" for line in _capped(_lines(s), limit))
+            out.write("\n</details>\n")
+        for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
+            if not found:
+                continue
+            out.write(f"\n<details><summary>{name}: {len(found)} findings {title}</summary>\n\n")
+            rows = [
+                f"{d.code} {d.display_path(cwd)}{':' + d.pointer if d.pointer else ''} {d.message}"
+                for d in found
+            ]
+            out.writelines(f"- {_md(row)}\n" for row in _capped(rows, limit))
+            out.write("\n</details>\n")
+    return out.getvalue()
