@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ class _View:
 
     images: list[Any]  # file_name per image row
     ids: list[Any]  # annotation id per row
-    image_of: list[str | None]  # file_name of each annotation's image
+    image_row: NDArray[np.int64]  # row of each annotation's image, -1 when it has none
     kp: NDArray[np.float64]  # (M, 3)
     start: NDArray[np.int64]  # first triplet row of each annotation
     count: NDArray[np.int64]  # triplets of each annotation (0: unusable keypoints)
@@ -106,10 +107,22 @@ class _View:
     category: list[Any]  # category id per annotation
     categories: dict[Any, dict[str, Any]]
 
+    @property
+    def uniform(self) -> int:
+        """k when every annotation has k usable triplets (the usual case), else 0."""
+        k = int(self.count[0]) if len(self.count) else 0
+        return k if k > 0 and bool((self.count == k).all()) else 0
+
+    def image_of(self, j: int) -> str:
+        row = int(self.image_row[j])
+        name = self.images[row] if row >= 0 else None
+        return name if isinstance(name, str) else "(no image)"
+
 
 def _empty() -> _View:
     return _View(
-        [], [], [], np.zeros((0, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64),
+        [], [], np.zeros(0, np.int64), np.zeros((0, 3)), np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
         np.zeros((0, 4)), [], {},
     )  # fmt: skip
 
@@ -121,8 +134,6 @@ def view(split: Split | None) -> _View:
     t = split.tables
     images = column(entries(doc, "images"), "file_name")
     annotations = entries(doc, "annotations")
-    rows = t.ann_image_row.tolist()
-    image_of = [images[r] if r >= 0 and isinstance(images[r], str) else None for r in rows]
     ends = np.append(t.kp_start[1:], len(t.kp)) if len(t.kp_start) else t.kp_start
     count = np.where(t.keypoints_ok, ends - t.kp_start, 0).astype(np.int64)
     cats: dict[Any, dict[str, Any]] = {}
@@ -132,7 +143,7 @@ def view(split: Split | None) -> _View:
     return _View(
         images,
         column(annotations, "id"),
-        image_of,
+        t.ann_image_row.astype(np.int64),
         t.kp,
         t.kp_start.astype(np.int64),
         count,
@@ -144,6 +155,8 @@ def view(split: Split | None) -> _View:
 
 def _gather(v: _View, rows: NDArray[np.int64], k: int) -> NDArray[np.float64]:
     """(P, k, 3): the triplets of annotations `rows`, each of which has k of them."""
+    if v.uniform == k:  # every annotation has k triplets: whole 3k-float rows, no index math
+        return v.kp.reshape(-1, k, 3)[rows]
     triplets: NDArray[np.float64] = v.kp[v.start[rows][:, None] + np.arange(k)]
     return triplets
 
@@ -185,54 +198,130 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
-def match_people(a: _View, b: _View) -> list[tuple[int, int]]:
-    """Pairs (row in a, row in b) of the same person: id on the same image, then similarity."""
-    by_id: dict[tuple[str, Any], int] = {}
-    for j, (img, ann_id) in enumerate(zip(b.image_of, b.ids, strict=True)):
-        if img is not None and _key(ann_id) is not None:
-            by_id.setdefault((img, ann_id), j)
-    ja_list, jb_list = [], []
-    for j, (img, ann_id) in enumerate(zip(a.image_of, a.ids, strict=True)):
-        if img is not None and _key(ann_id) is not None:
-            other = by_id.pop((img, ann_id), None)
-            if other is not None:
-                ja_list.append(j)
-                jb_list.append(other)
-    ja = np.array(ja_list, dtype=np.int64)
-    jb = np.array(jb_list, dtype=np.int64)
-    sims = _pair_similarity(a, b, ja, jb)
+def _codes(values: list[Any], codes: dict[Any, int]) -> NDArray[np.int64]:
+    """A small integer per distinct id or file name, shared by both versions (-1: none)."""
+    try:  # the fast path: every value hashable; unequal values keep distinct codes
+        found = list(map(codes.setdefault, values, itertools.count(len(codes))))
+        return np.array(found, dtype=np.int64).reshape(len(values))
+    except TypeError:  # a list or an object where an id or a name belongs
+        return np.fromiter(
+            (codes.setdefault(v, len(codes)) if _key(v) is not None else -1 for v in values),
+            dtype=np.int64,
+            count=len(values),
+        )
+
+
+def _id_codes(a: list[Any], b: list[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Codes for the annotation ids of both versions: equal codes, equal ids (-1: no id)."""
+    if set(map(type, a)) | set(map(type, b)) <= {int}:
+        try:
+            ia, ib = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+        except OverflowError:
+            pass
+        else:
+            both = np.concatenate([ia, ib])
+            if len(both) == 0 or (both.min() >= 0 and both.max() < 2**31):
+                return ia, ib  # small enough to be their own codes
+            known = np.unique(both)
+            return np.searchsorted(known, ia), np.searchsorted(known, ib)
+    ids: dict[Any, int] = {}
+    keyed = [[v if _key(v) is not None else None for v in side] for side in (a, b)]
+    ca, cb = (np.fromiter(
+        (ids.setdefault(v, len(ids)) if v is not None else -1 for v in side),
+        dtype=np.int64, count=len(side),
+    ) for side in keyed)  # fmt: skip
+    return ca, cb
+
+
+def _image_codes(v: _View, image_codes: NDArray[np.int64]) -> NDArray[np.int64]:
+    codes = np.full(len(v.image_row), -1, dtype=np.int64)
+    has = v.image_row >= 0
+    codes[has] = image_codes[v.image_row[has]]
+    return codes
+
+
+def _first_rows(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sorted distinct keys >= 0 and the first row holding each."""
+    rows = np.flatnonzero(keys >= 0)
+    unique, first = np.unique(keys[rows], return_index=True)
+    return unique, rows[first]
+
+
+def _same_image_pairs(
+    code_a: NDArray[np.int64], rows_a: NDArray[np.int64],
+    code_b: NDArray[np.int64], rows_b: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # fmt: skip
+    """Every (a, b) of rows_a x rows_b on the same image (code), without a Python loop."""
+    order = np.argsort(code_b[rows_b], kind="stable")
+    sorted_rows, sorted_codes = rows_b[order], code_b[rows_b][order]
+    codes = code_a[rows_a]
+    lo = np.searchsorted(sorted_codes, codes, "left")
+    n = np.searchsorted(sorted_codes, codes, "right") - lo
+    cand_a = np.repeat(rows_a, n)
+    offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    return cand_a, sorted_rows[np.repeat(lo, n) + offsets]
+
+
+def match_people(
+    a: _View, b: _View
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Rows (in a, in b) of the same person, by id on the same image, then by similarity;
+    and whether each pair kept its id."""
+    names: dict[Any, int] = {}
+    image_a, image_b = _codes(a.images, names), _codes(b.images, names)
+    code_a, code_b = _image_codes(a, image_a), _image_codes(b, image_b)
+    id_a, id_b = _id_codes(a.ids, b.ids)
+    width = int(max(id_a.max(initial=0), id_b.max(initial=0))) + 1
+    key_a = np.where((code_a >= 0) & (id_a >= 0), code_a * width + id_a, -1)
+    key_b = np.where((code_b >= 0) & (id_b >= 0), code_b * width + id_b, -1)
+    unique_a, first_a = _first_rows(key_a)
+    unique_b, first_b = _first_rows(key_b)
+    pos = np.minimum(np.searchsorted(unique_b, unique_a), max(len(unique_b) - 1, 0))
+    found = (unique_b[pos] == unique_a) if len(unique_b) else np.zeros(len(unique_a), bool)
+    ja, jb = first_a[found], first_b[pos[found]]
     # a pair whose shared points are all far apart is a renumbered id, not an edit; with no
     # point to compare (all hidden on one side) or changed keypoint lists, the id decides
-    trusted = ~(sims < ID_MATCH_MIN)
-    pairs = list(zip(ja[trusted].tolist(), jb[trusted].tolist(), strict=True))
-    used_a = set(ja[trusted].tolist())
-    used_b = set(jb[trusted].tolist())
-    # What is left: pair by similarity, image by image, greedily from the most similar.
-    left_a: dict[str, list[int]] = defaultdict(list)
-    left_b: dict[str, list[int]] = defaultdict(list)
-    for j, img in enumerate(a.image_of):
-        if img is not None and j not in used_a:
-            left_a[img].append(j)
-    for j, img in enumerate(b.image_of):
-        if img is not None and j not in used_b:
-            left_b[img].append(j)
-    ca, cb = [], []
-    for img, rows_a in left_a.items():
-        for jb_ in left_b.get(img, ()):
-            ca.extend(rows_a)
-            cb.extend([jb_] * len(rows_a))
-    if ca:
-        cand_a, cand_b = np.array(ca, dtype=np.int64), np.array(cb, dtype=np.int64)
-        sims = np.nan_to_num(_pair_similarity(a, b, cand_a, cand_b), nan=0.0)
-        for i in np.argsort(-sims, kind="stable").tolist():
-            if sims[i] < SIMILAR_MIN:
-                break
-            x, y = int(cand_a[i]), int(cand_b[i])
-            if x not in used_a and y not in used_b:
-                used_a.add(x)
-                used_b.add(y)
-                pairs.append((x, y))
-    return pairs
+    trusted = ~(_pair_similarity(a, b, ja, jb) < ID_MATCH_MIN)
+    ja, jb = ja[trusted], jb[trusted]
+    used_a = np.zeros(len(a.ids), dtype=bool)
+    used_b = np.zeros(len(b.ids), dtype=bool)
+    used_a[ja] = used_b[jb] = True
+    # What is left: pair by similarity on the same image, greedily from the most similar.
+    left_a = np.flatnonzero(~used_a & (code_a >= 0))
+    left_b = np.flatnonzero(~used_b & (code_b >= 0))
+    cand_a, cand_b = _same_image_pairs(code_a, left_a, code_b, left_b)
+    # boxes that do not touch are not the same person: skip their similarity (a crowded
+    # image makes n x m candidates; a NaN box is kept, the similarity decides)
+    box_a, box_b = a.bbox[cand_a], b.bbox[cand_b]
+    apart = (
+        (np.minimum(box_a[:, 0] + box_a[:, 2], box_b[:, 0] + box_b[:, 2])
+         < np.maximum(box_a[:, 0], box_b[:, 0]))
+        | (np.minimum(box_a[:, 1] + box_a[:, 3], box_b[:, 1] + box_b[:, 3])
+           < np.maximum(box_a[:, 1], box_b[:, 1]))
+    )  # fmt: skip
+    cand_a, cand_b = cand_a[~apart], cand_b[~apart]
+    sims = np.nan_to_num(_pair_similarity(a, b, cand_a, cand_b), nan=0.0)
+    keep = np.flatnonzero(sims >= SIMILAR_MIN)
+    # a person in a single similar pair on both sides needs no greedy choice
+    alone = (np.bincount(cand_a[keep], minlength=len(a.ids))[cand_a[keep]] == 1) & (
+        np.bincount(cand_b[keep], minlength=len(b.ids))[cand_b[keep]] == 1
+    )
+    extra_a, extra_b = cand_a[keep[alone]].tolist(), cand_b[keep[alone]].tolist()
+    keep = keep[~alone]
+    keep = keep[np.argsort(-sims[keep], kind="stable")]
+    taken_a: set[int] = set()
+    taken_b: set[int] = set()
+    for x, y in zip(cand_a[keep].tolist(), cand_b[keep].tolist(), strict=True):
+        if x not in taken_a and y not in taken_b:
+            taken_a.add(x)
+            taken_b.add(y)
+            extra_a.append(x)
+            extra_b.append(y)
+    ja = np.concatenate([ja, np.array(extra_a, dtype=np.int64)])
+    jb = np.concatenate([jb, np.array(extra_b, dtype=np.int64)])
+    order = np.argsort(jb, kind="stable")
+    ja, jb = ja[order], jb[order]
+    return ja, jb, id_a[ja] == id_b[jb]
 
 
 def _names(v: _View, j: int) -> list[Any]:
@@ -242,12 +331,9 @@ def _names(v: _View, j: int) -> list[Any]:
 
 
 def _point_changes(
-    a: _View, b: _View, pairs: list[tuple[int, int]], threshold: float, out: SplitDiff
-) -> None:
-    if not pairs:
-        return
-    ja = np.array([p[0] for p in pairs], dtype=np.int64)
-    jb = np.array([p[1] for p in pairs], dtype=np.int64)
+    a: _View, b: _View, ja: NDArray[np.int64], jb: NDArray[np.int64], threshold: float,
+    out: SplitDiff,
+) -> None:  # fmt: skip
     ka, kb = a.count[ja], b.count[jb]
     for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
         sel = np.flatnonzero((ka == k) & (kb == k))
@@ -256,19 +342,21 @@ def _point_changes(
         moved = (pa[..., 2] > 0) & (pb[..., 2] > 0) & (dist > threshold)
         flipped = pa[..., 2] != pb[..., 2]
         for kind, mask in (("moved", moved), ("flags", flipped)):
-            for p, kp in zip(*np.nonzero(mask), strict=True):
-                x, y = int(ja[sel[p]]), int(jb[sel[p]])
+            p, kp = np.nonzero(mask)
+            rows = zip(
+                ja[sel[p]].tolist(), jb[sel[p]].tolist(), kp.tolist(),
+                pa[p, kp].tolist(), pb[p, kp].tolist(), strict=True,
+            )  # fmt: skip
+            found: list[PointChange] = getattr(out, kind)
+            for x, y, k_, before, after in rows:
                 names = _names(b, y)
-                change = PointChange(
-                    str(b.image_of[y]),
-                    a.ids[x],
-                    b.ids[y],
-                    int(kp),
-                    str(names[kp]) if kp < len(names) else None,
-                    tuple(float(v) for v in pa[p, kp]),  # type: ignore[arg-type]
-                    tuple(float(v) for v in pb[p, kp]),  # type: ignore[arg-type]
-                )
-                getattr(out, kind).append(change)
+                found.append(
+                    PointChange(
+                        b.image_of(y), a.ids[x], b.ids[y], k_,
+                        str(names[k_]) if k_ < len(names) else None,
+                        tuple(before), tuple(after),
+                    )
+                )  # fmt: skip
 
 
 def _category_changes(a: _View, b: _View) -> list[str]:
@@ -302,27 +390,28 @@ def _edges(skeleton: Any) -> Any:
 def diff_split(name: str, before: Split | None, after: Split | None, threshold: float) -> SplitDiff:
     a, b = view(before), view(after)
     out = SplitDiff(name)
-    names_a = Counter(n for n in a.images if isinstance(n, str))
-    names_b = Counter(n for n in b.images if isinstance(n, str))
-    out.images_added = sorted((names_b - names_a).elements())
-    out.images_removed = sorted((names_a - names_b).elements())
-    pairs = match_people(a, b)
-    matched_a = {x for x, _ in pairs}
-    matched_b = {y for _, y in pairs}
-    for x, y in pairs:
-        if a.ids[x] != b.ids[y]:
-            out.renumbered += 1
-            if _key(a.ids[x]) is not None and _key(b.ids[y]) is not None:
-                out.renamed[repr(b.ids[y])] = repr(a.ids[x])
+    names_a = {n for n in a.images if isinstance(n, str)}
+    names_b = {n for n in b.images if isinstance(n, str)}
+    out.images_added = sorted(names_b - names_a)
+    out.images_removed = sorted(names_a - names_b)
+    ja, jb, same_id = match_people(a, b)
+    changed = np.flatnonzero(~same_id)
+    out.renumbered = len(changed)
+    for x, y in zip(ja[changed].tolist(), jb[changed].tolist(), strict=True):
+        if _key(a.ids[x]) is not None and _key(b.ids[y]) is not None:
+            out.renamed[repr(b.ids[y])] = repr(a.ids[x])
+    matched_a = np.zeros(len(a.ids), dtype=bool)
+    matched_b = np.zeros(len(b.ids), dtype=bool)
+    matched_a[ja] = matched_b[jb] = True
     out.people_added = sorted(
-        (Person(str(b.image_of[j]), b.ids[j]) for j in range(len(b.ids)) if j not in matched_b),
+        (Person(b.image_of(j), b.ids[j]) for j in np.flatnonzero(~matched_b).tolist()),
         key=_person_key,
     )
     out.people_removed = sorted(
-        (Person(str(a.image_of[j]), a.ids[j]) for j in range(len(a.ids)) if j not in matched_a),
+        (Person(a.image_of(j), a.ids[j]) for j in np.flatnonzero(~matched_a).tolist()),
         key=_person_key,
     )
-    _point_changes(a, b, sorted(pairs, key=lambda p: p[1]), threshold, out)
+    _point_changes(a, b, ja, jb, threshold, out)
     out.moved.sort(key=_change_key)
     out.flags.sort(key=_change_key)
     out.categories = _category_changes(a, b)

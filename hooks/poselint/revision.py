@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,19 @@ class GitRepo:
     top: Path  # the work tree's top folder, resolved
 
     def run(self, *args: str) -> bytes:
-        try:
-            proc = subprocess.run(
-                ["git", *args], cwd=self.top, capture_output=True, check=False, timeout=600
-            )
-        except OSError as exc:
-            raise GitError(f"cannot run git: {exc}") from exc
-        if proc.returncode != 0:
-            raise GitError(proc.stderr.decode(errors="replace").strip() or f"git {args[0]} failed")
+        # stderr to a file: with one pipe, a 100 MB blob is one read, not a poll loop
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.run(
+                    ["git", *args], cwd=self.top, stdout=subprocess.PIPE, stderr=errors,
+                    check=False, timeout=600,
+                )  # fmt: skip
+            except OSError as exc:
+                raise GitError(f"cannot run git: {exc}") from exc
+            if proc.returncode != 0:
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip()
+                raise GitError(message or f"git {args[0]} failed")
         return proc.stdout
 
     def commit(self, rev: str) -> str:
