@@ -241,3 +241,40 @@ def test_a_root_new_in_the_second_revision(tmp_path, env, cli):
         "nested/img_002.png",
     ]
     assert diffed["findings_introduced"] and diffed["findings_fixed"] == []
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
+
+
+@pytest.mark.e2e
+def test_example_repo_walkthrough_step_5(tmp_path, env):
+    """example-repo/README.md, step 5: diff a DVC-tracked change, then adopt a baseline."""
+    repo = init_repo(tmp_path / "pose-data", env)
+    shutil.copytree(EXAMPLE / "data", repo / "data")
+    shutil.copy2(EXAMPLE / "pyproject.toml", repo / "pyproject.toml")
+    shutil.copytree(EXAMPLE / "incoming", tmp_path / "cvat-export")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "pose dataset", cwd=repo, env=env)
+    train = repo / "data" / "pose" / "annotations" / "person_keypoints_train.json"
+    doc = json.loads(train.read_text())
+    doc["annotations"][1]["keypoints"][3] = 47  # person 2's left_eye: x 45 -> 47
+    train.write_text(json.dumps(doc))
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("commit", "-qam", "relabel", cwd=repo, env=env)
+    poselint = str(BIN / "poselint")
+    diff = run([poselint, "diff", "HEAD~1"], repo, env)
+    assert diff.stdout.splitlines() == [
+        "poselint diff HEAD~1 -> working tree",
+        "data/pose",
+        "  train: images +0 -0, people +0 -0, 1 keypoint moved, 0 visibility flags changed",
+        "    ~ nested/dir/img_002.png person 2 keypoint 1 (left_eye) moved 2.0 px: "
+        "(45, 25) -> (47, 25)",
+        "  val: no label changes",
+    ]
+    export = ["../cvat-export", "--write-baseline", "poselint-baseline.json"]
+    assert run([poselint, "check", *export], repo, env).returncode == 0
+    checked = run(
+        [poselint, "check", "../cvat-export", "--baseline", "poselint-baseline.json"], repo, env
+    )
+    assert checked.stdout == "All checks passed!\n"
