@@ -278,3 +278,12 @@ def test_example_repo_walkthrough_step_5(tmp_path, env):
         [poselint, "check", "../cvat-export", "--baseline", "poselint-baseline.json"], repo, env
     )
     assert checked.stdout == "All checks passed!\n"
+
+
+def test_a_root_outside_the_git_repository_exits_2(git_repo, cli, make_dataset):
+    elsewhere = make_dataset(name="elsewhere")  # tmp_path/elsewhere: not in git_repo
+    result = cli("diff", "HEAD~1", elsewhere, cwd=git_repo)
+    assert result.code == 2
+    assert result.err == (
+        f"poselint: error: {elsewhere} is not inside the git repository {git_repo}\n"
+    )

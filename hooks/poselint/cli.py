@@ -154,6 +154,7 @@ def add_diff_parser(sub: Any) -> None:
 
 def run_diff(args: argparse.Namespace) -> int:
     from poselint.datadiff import run_diff as diff
+    from poselint.dvcsupport import DvcError
     from poselint.revision import GitError
 
     config = _load_config(args)
@@ -164,7 +165,7 @@ def run_diff(args: argparse.Namespace) -> int:
 
     try:
         return diff(args, config, targets_of)
-    except GitError as exc:
+    except (GitError, DvcError) as exc:
         print(f"poselint: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
 

@@ -59,7 +59,10 @@ class GitRepo:
             raise GitError(f"{rev!r} is not a commit in {self.top}") from exc
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.top).as_posix()
+        try:
+            return path.relative_to(self.top).as_posix()
+        except ValueError:
+            raise GitError(f"{path} is not inside the git repository {self.top}") from None
 
     def tree(self, commit: str, folder: Path) -> dict[str, str]:
         """posix path under folder -> blob id, for every file below it at commit."""
