@@ -287,3 +287,31 @@ def test_a_root_outside_the_git_repository_exits_2(git_repo, cli, make_dataset):
     assert result.err == (
         f"poselint: error: {elsewhere} is not inside the git repository {git_repo}\n"
     )
+
+
+def test_category_and_skeleton_changes(tmp_path, env, cli):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    after = copy.deepcopy(before)
+    [cat] = after["train"]["categories"]
+    cat["skeleton"] = [[4, 2], [2, 1], [1, 3]]  # the same bones, reversed: no change
+    cat["keypoints"][3] = "left_ear_tip"
+    after["train"]["categories"].append({"id": 2, "name": "hand", "keypoints": [], "skeleton": []})
+    after["val"]["categories"][0]["skeleton"] = [[2, 4], [1, 2]]
+    _write(repo / "data" / "pose", after)
+    report = json.loads(cli("diff", "HEAD", "--format", "json", cwd=repo).out)
+    train, val = report["roots"][0]["splits"]
+    assert train["categories"] == [
+        "category 1 ('person'): keypoints ['nose', 'left_eye', 'right_eye', 'left_ear'] -> "
+        "['nose', 'left_eye', 'right_eye', 'left_ear_tip']",
+        "category 2 ('hand') added",
+    ]
+    assert val["categories"] == [
+        "category 1 ('person'): skeleton [[1, 2], [1, 3], [2, 4]] -> [[1, 2], [2, 4]]"
+    ]
+    assert train["keypoints_moved"] == train["visibility_changed"] == train["people_added"] == []
