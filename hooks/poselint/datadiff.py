@@ -17,6 +17,7 @@ import io
 import itertools
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,10 +189,24 @@ def _pair_similarity(
     both, or keypoint lists of different lengths (or unusable ones)."""
     sims = np.full(len(ja), np.nan)
     ka, kb = a.count[ja], b.count[jb]
-    for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
-        sel = np.flatnonzero((ka == k) & (kb == k))
+    for k, sel in _blocks(ka, kb):
         sims[sel] = _similarity(_gather(a, ja[sel], k), _gather(b, jb[sel], k), _area(a, ja[sel]))
     return sims
+
+
+# Pairs compared per block: the (block, k, 3) temporaries stay small, reused from the heap,
+# instead of fresh pages for all 262k pairs at once.
+BLOCK = 1 << 14
+
+
+def _blocks(
+    ka: NDArray[np.int64], kb: NDArray[np.int64]
+) -> Iterator[tuple[int, NDArray[np.int64]]]:
+    """(k, positions) of the pairs whose both sides have k usable triplets, in blocks."""
+    for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
+        sel = np.flatnonzero((ka == k) & (kb == k))
+        for lo in range(0, len(sel), BLOCK):
+            yield k, sel[lo : lo + BLOCK]
 
 
 def _key(value: Any) -> Any:
@@ -334,9 +349,7 @@ def _point_changes(
     a: _View, b: _View, ja: NDArray[np.int64], jb: NDArray[np.int64], threshold: float,
     out: SplitDiff,
 ) -> None:  # fmt: skip
-    ka, kb = a.count[ja], b.count[jb]
-    for k in np.unique(ka[(ka == kb) & (ka > 0)]).tolist():
-        sel = np.flatnonzero((ka == k) & (kb == k))
+    for k, sel in _blocks(a.count[ja], b.count[jb]):
         pa, pb = _gather(a, ja[sel], k), _gather(b, jb[sel], k)
         dist = np.hypot(pa[..., 0] - pb[..., 0], pa[..., 1] - pb[..., 1])
         moved = (pa[..., 2] > 0) & (pb[..., 2] > 0) & (dist > threshold)
