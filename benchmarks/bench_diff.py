@@ -165,12 +165,14 @@ def main() -> None:
             *poselint, "check", "data/pose", "-q", "--format", "json", "--no-image-size"
         ],
         "diff HEAD~2 HEAD~1 (ids kept)": [
-            *poselint, "diff", "HEAD~2", "HEAD~1", "--format", "json"
+            *poselint, "diff", "HEAD~2", "HEAD~1", "data/pose", "--format", "json"
         ],
         "diff HEAD~1 HEAD (ids renumbered)": [
-            *poselint, "diff", "HEAD~1", "HEAD", "--format", "json"
+            *poselint, "diff", "HEAD~1", "HEAD", "data/pose", "--format", "json"
         ],
-        "diff HEAD~2 (git -> working tree)": [*poselint, "diff", "HEAD~2", "--format", "json"],
+        "diff HEAD~2 (git -> working tree)": [
+            *poselint, "diff", "HEAD~2", "data/pose", "--format", "json"
+        ],
     }  # fmt: skip
     os.chdir(repo)  # the diffs name revisions of this repository
     print(f"{repo}: {N_IMAGES:,} train images, {N_PEOPLE:,} people x 17 keypoints")

@@ -315,3 +315,22 @@ def test_category_and_skeleton_changes(tmp_path, env, cli):
         "category 1 ('person'): skeleton [[1, 2], [1, 3], [2, 4]] -> [[1, 2], [2, 4]]"
     ]
     assert train["keypoints_moved"] == train["visibility_changed"] == train["people_added"] == []
+
+
+def test_the_dataset_root_is_the_repository_itself(tmp_path, env, cli):
+    repo = tmp_path / "repo"
+    before = _before()
+    _write(repo, before)
+    git("init", "-q", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    _write_keep_git(repo, _after(before))
+    report = json.loads(cli("diff", "HEAD", "--format", "json", cwd=repo).out)
+    [diffed] = report["roots"]
+    assert diffed["root"] == "." and diffed["splits"] == [EXPECTED_TRAIN, EXPECTED_VAL]
+
+
+def _write_keep_git(root: Path, docs: dict[str, dict[str, Any]]) -> None:
+    for folder in ("images", "annotations"):
+        shutil.rmtree(root / folder)
+    build_dataset(root, docs)

@@ -400,8 +400,7 @@ def _edges(skeleton: Any) -> Any:
         return skeleton
 
 
-def diff_split(name: str, before: Split | None, after: Split | None, threshold: float) -> SplitDiff:
-    a, b = view(before), view(after)
+def diff_split(name: str, a: _View, b: _View, threshold: float) -> SplitDiff:
     out = SplitDiff(name)
     names_a = {n for n in a.images if isinstance(n, str)}
     names_b = {n for n in b.images if isinstance(n, str)}
@@ -462,6 +461,20 @@ def _findings(ds: Dataset, rules: list[Rule], base: Path) -> list[tuple[Diagnost
     return list(zip(found, fingerprints(found, ds, base), strict=True))
 
 
+def _read_side(
+    ds: Dataset, rules: list[Rule], base: Path
+) -> tuple[list[tuple[Diagnostic, Fingerprint]], dict[str, _View]]:
+    """One version: its findings (fingerprinted) and a view of each split; then its parsed
+    documents are let go, so the two versions never hold two sets of Python objects at once
+    (the views keep only arrays and columns)."""
+    found = _findings(ds, rules, base)
+    views = {_split_key(s): view(s) for s in ds.splits} if ds.exists else {}
+    for split in ds.splits:
+        for cached in ("loaded", "tables", "images", "file_names", "schema_valid", "image_headers"):
+            split.__dict__.pop(cached, None)  # functools.cached_property keeps them here
+    return found, views
+
+
 def _changed_findings(
     before: list[tuple[Diagnostic, Fingerprint]], after: list[tuple[Diagnostic, Fingerprint]]
 ) -> tuple[list[Diagnostic], list[Diagnostic]]:
@@ -497,22 +510,18 @@ def diff_root(
         if not ds.exists
     }
     base = Path.cwd()
-    splits_a = {_split_key(s): s for s in before.splits} if before.exists else {}
-    splits_b = {_split_key(s): s for s in after.splits} if after.exists else {}
+    found_a, views_a = _read_side(before, rules, base)
+    found_b, views_b = _read_side(after, rules, base)
+    empty = _empty()
     splits = [
-        diff_split(key, splits_a.get(key), splits_b.get(key), threshold)
-        for key in sorted(set(splits_a) | set(splits_b))
+        diff_split(key, views_a.get(key, empty), views_b.get(key, empty), threshold)
+        for key in sorted(set(views_a) | set(views_b))
     ]
     # findings about a person the re-export renumbered keep the id it had before
-    renamed = {
-        split.name: diff.renamed
-        for diff in splits
-        if (split := splits_b.get(diff.split)) is not None and diff.renamed
-    }
-    after_found = [
-        (d, _renamed(fp, renamed.get(fp[2] or ""))) for d, fp in _findings(after, rules, base)
-    ]
-    introduced, fixed = _changed_findings(_findings(before, rules, base), after_found)
+    names_b = {_split_key(s): s.name for s in after.splits} if after.exists else {}
+    renamed = {names_b[d.split]: d.renamed for d in splits if d.renamed and d.split in names_b}
+    found_b = [(d, _renamed(fp, renamed.get(fp[2] or ""))) for d, fp in found_b]
+    introduced, fixed = _changed_findings(found_a, found_b)
     return RootDiff(target.root, missing, splits, introduced, fixed)
 
 

@@ -37,9 +37,10 @@ class GitRepo:
         # stderr to a file: with one pipe, a 100 MB blob is one read, not a poll loop
         with tempfile.TemporaryFile() as errors:
             try:
+                # no timeout: with one, communicate() polls in 32 KB reads instead of one read
                 proc = subprocess.run(
                     ["git", *args], cwd=self.top, stdout=subprocess.PIPE, stderr=errors,
-                    check=False, timeout=600,
+                    check=False,
                 )  # fmt: skip
             except OSError as exc:
                 raise GitError(f"cannot run git: {exc}") from exc
@@ -67,17 +68,16 @@ class GitRepo:
     def tree(self, commit: str, folder: Path) -> dict[str, str]:
         """posix path under folder -> blob id, for every file below it at commit."""
         prefix = self.rel(folder)
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix + "/")
+        prefix = "" if prefix == "." else prefix + "/"  # the dataset root may be the repo's top
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix or ".")
         files: dict[str, str] = {}
-        start = len(prefix) + 1
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            meta, _, name = record.partition(b"\t")
-            _mode, kind, blob = meta.split(b" ")
-            if kind != b"blob":  # a submodule: no file content here
-                continue
-            files[os.fsdecode(name)[start:]] = blob.decode()
+        start = len(prefix)
+        # "<mode> <type> <blob>\t<path>\0" records, decoded once (surrogateescape, as git
+        # paths are bytes)
+        for record in os.fsdecode(out).split("\0"):
+            meta, _, name = record.partition("\t")
+            if meta[7:11] == "blob":  # "100644 blob ...": not a submodule ("commit")
+                files[name[start:]] = meta[12:]
         return files
 
     def show(self, commit: str, path: Path) -> bytes | None:
