@@ -176,7 +176,7 @@ def test_bad_revision_exits_2(git_repo, cli):
 
 
 def _dvc_repo(tmp_path: Path, env: dict[str, str]) -> Path:
-    """A DVC-tracked dataset in two commits, both versions pushed to a local remote."""
+    """A DVC-tracked dataset in two commits, each version pushed to a local remote."""
     repo = init_repo(tmp_path / "dvcrepo", env)
     add_local_remote(repo, tmp_path / "remote", env)
     before = _before()
@@ -202,13 +202,16 @@ def _poselint_diff(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any
 @pytest.mark.e2e
 def test_dvc_tracked_diff_from_the_cache_then_from_the_remote(tmp_path, env):
     repo = _dvc_repo(tmp_path, env)
-    # the old version is in the cache only: the workspace holds the new one
+    # the remote out of reach: the old version can only come from the cache
+    (tmp_path / "remote").rename(tmp_path / "remote-away")
     _check(_poselint_diff(repo, env, "HEAD~1"))
     # no cache at all: both versions from the local remote, by the md5s each commit recorded
+    (tmp_path / "remote-away").rename(tmp_path / "remote")
     drop_cache(repo)
     shutil.rmtree(repo / "data" / "pose")
     _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
     assert not (repo / "data" / "pose").exists()  # nothing was checked out or pulled
+    assert not (repo / ".dvc" / "cache").exists()  # nor fetched into the cache
 
 
 @pytest.mark.e2e
