@@ -13,6 +13,7 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -125,10 +126,28 @@ class GitTreeDataset(RemoteDataset):
             return self.error or "not in this revision"
         return self.git.blob(blob, max_bytes)
 
+    @cached_property
+    def _tree(self) -> dict[str, dict[str, Any]]:
+        """The root's and its folders' children, for the layout scan (list_dir); the image
+        folders' files are listed by image_index, straight from the tree."""
+        tree: dict[str, dict[str, Any]] = {"": {}}
+        for rel in self.files:
+            top, sep, rest = rel.partition("/")
+            if not sep:
+                tree[""][top] = ""
+                continue
+            tree[""][top] = {}
+            name, sep, _ = rest.partition("/")
+            tree.setdefault(top + "/", {})[name] = {} if sep else ""
+        return tree
+
     def image_index(self, folder: Path) -> ImageIndex:
-        index = super().image_index(folder)
-        # blob ids are not md5s: nothing here for the md5 comparisons (PL413)
-        index.files = dict.fromkeys(index.files, _FILE)
+        index = ImageIndex(folder, source="dvc")
+        prefix = self._under(folder)
+        if prefix:
+            cut = len(prefix)
+            # blob ids are not md5s: no md5 here for the comparisons of PL413
+            index.files = {rel[cut:]: _FILE for rel in self.files if rel.startswith(prefix)}
         return index
 
 
