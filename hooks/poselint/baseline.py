@@ -213,3 +213,54 @@ def apply_baseline(
             out.new.append(d)
     out.fixed = sum(n for fp, n in left.items() if n > 0 and fp[1] in roots_checked)
     return out
+
+
+@dataclass
+class BaselineRun:
+    """`check --baseline FILE` / `--write-baseline FILE` over one run: each root's findings
+    are fingerprinted right after it is linted, while its documents are loaded."""
+
+    path: Path
+    writing: bool
+    accepted: Counter[Fingerprint] | None = None
+    found: list[tuple[Diagnostic, Fingerprint]] = field(default_factory=list)
+    roots: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, baseline: Path | None, write: Path | None) -> BaselineRun | None:
+        if write is not None:
+            return cls(write, writing=True)
+        if baseline is not None:
+            return cls(baseline, writing=False, accepted=read_baseline(baseline))
+        return None
+
+    @property
+    def seen(self) -> int:
+        return len(self.found)
+
+    def add(self, dataset: Dataset, diagnostics: Sequence[Diagnostic]) -> None:
+        base = self.path.resolve().parent
+        self.found.extend(zip(diagnostics, fingerprints(diagnostics, dataset, base), strict=True))
+        self.roots.add(Path(os.path.relpath(dataset.root, base)).as_posix())
+
+    def finish(self, out: Any) -> list[Diagnostic] | None:
+        """Write the baseline (None: the run is done), or the findings not in it; a line on
+        `out` (stderr) says what happened."""
+        if self.writing:
+            write_baseline(self.path, ((fp, d.message) for d, fp in self.found))
+            n = len(self.found)
+            print(
+                f"poselint: wrote {n} finding{'s' * (n != 1)} to the baseline {self.path}", file=out
+            )
+            return None
+        assert self.accepted is not None
+        kept = apply_baseline(self.accepted, self.found, self.roots)
+        fixed = kept.fixed
+        print(
+            f"poselint: baseline {self.path}: {kept.known} known finding"
+            f"{'s' * (kept.known != 1)} not reported, {len(kept.new)} new; "
+            f"{fixed} baseline entr{'ies' if fixed != 1 else 'y'} now fixed"
+            + (" (rewrite it with --write-baseline to shrink it)" if fixed else ""),
+            file=out,
+        )
+        return kept.new

@@ -24,7 +24,6 @@ from poselint.report import FORMATS, write_report
 from poselint.rules import Rule
 
 if TYPE_CHECKING:
-    from poselint.baseline import Fingerprint
     from poselint.fix import FixResult
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
@@ -249,21 +248,15 @@ def run_check(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         config = replace(config, image_size=False)
-    baseline_path = _baseline_path(args, config)
-    fingerprinting = baseline_path is not None or args.write_baseline is not None
-    baseline = None
-    if fingerprinting:
+    from poselint.baseline import BaselineRun
+
+    baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
+    if baseline is not None:  # every finding fingerprinted: no "... and N more" for some
         from dataclasses import replace
 
-        from poselint.baseline import read_baseline
-
-        baseline = read_baseline(baseline_path) if baseline_path is not None else None
-        # every finding gets its own fingerprint: no "... and N more" stands in for some
         config = replace(config, max_findings_per_file=0)
     rules = select_rules(config, args.select, args.ignore)
     targets = _targets(args, config)
-    found: list[tuple[Diagnostic, Fingerprint]] = []  # with a baseline: what it is matched on
-    roots_checked: set[str] = set()
     progress = sys.stderr.isatty() and not args.quiet
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
@@ -281,13 +274,8 @@ def run_check(args: argparse.Namespace) -> int:
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         else:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
-        if fingerprinting:
-            from poselint.baseline import fingerprints
-
-            base = (baseline_path or args.write_baseline).resolve().parent
-            mine = diagnostics[len(found) :]
-            found.extend(zip(mine, fingerprints(mine, linted, base), strict=True))
-            roots_checked.add(Path(os.path.relpath(target.root, base)).as_posix())
+        if baseline is not None:
+            baseline.add(linted, diagnostics[baseline.seen :])
         if html:
             datasets.append(linted)
         if args.stats is not None:
@@ -296,28 +284,11 @@ def run_check(args: argparse.Namespace) -> int:
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
     cwd = Path.cwd()
-    if args.write_baseline is not None:
-        from poselint.baseline import write_baseline
-
-        write_baseline(args.write_baseline, ((fp, d.message) for d, fp in found))
-        print(
-            f"poselint: wrote {len(found)} finding{'s' * (len(found) != 1)} to the baseline "
-            f"{args.write_baseline}",
-            file=sys.stderr,
-        )
-        return EXIT_CLEAN
     if baseline is not None:
-        from poselint.baseline import apply_baseline
-
-        filtered = apply_baseline(baseline, found, roots_checked)
-        diagnostics = filtered.new
-        print(
-            f"poselint: baseline {baseline_path}: {filtered.known} known finding"
-            f"{'s' * (filtered.known != 1)} not reported, {len(diagnostics)} new; "
-            f"{filtered.fixed} baseline entr{'ies' if filtered.fixed != 1 else 'y'} now fixed"
-            + (" (rewrite it with --write-baseline to shrink it)" if filtered.fixed else ""),
-            file=sys.stderr,
-        )
+        kept = baseline.finish(sys.stderr)
+        if kept is None:  # --write-baseline: the findings are now accepted
+            return EXIT_CLEAN
+        diagnostics = kept
     if args.output is not None:  # `dvc repro` does not create an output's folder
         args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.stats is not None:
