@@ -133,3 +133,12 @@ def test_a_bad_baseline_file_is_named(legacy, cli, tmp_path, content, message):
 def test_write_baseline_leaves_no_temp_file(legacy, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert json.loads((tmp_path / "baseline.json").read_text())["version"] == 1
+
+
+def test_fixed_counts_only_the_roots_checked(make_cvat_export, cli, tmp_path):
+    """The hook checks the roots a commit touches: the other roots' entries are not fixed."""
+    first, second = make_cvat_export("first"), make_cvat_export("second")
+    assert cli("check", first, second, "--write-baseline", "b.json", cwd=tmp_path).code == 0
+    result = cli("check", first, "--baseline", "b.json", cwd=tmp_path)
+    assert result.code == 0
+    assert "9 known findings not reported, 0 new; 0 baseline entries now fixed" in result.err
