@@ -337,3 +337,21 @@ def _write_keep_git(root: Path, docs: dict[str, dict[str, Any]]) -> None:
     for folder in ("images", "annotations"):
         shutil.rmtree(root / folder)
     build_dataset(root, docs)
+
+
+@pytest.mark.e2e
+def test_dvc_yaml_output_diff_reads_dvc_lock_at_each_revision(tmp_path, env):
+    """A root that a pipeline stage outputs: its md5s come from dvc.lock at each revision."""
+    repo = init_repo(tmp_path / "pipeline", env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    dvc("stage", "add", "-q", "-n", "pose", "-o", "data/pose", "true", cwd=repo, env=env)
+    dvc("commit", "-q", "-f", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    _write(repo / "data" / "pose", _after(before))
+    dvc("commit", "-q", "-f", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "re-export", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")  # both versions from the cache
+    _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
