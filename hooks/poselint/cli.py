@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from poselint import __version__
 from poselint.config import Config, ConfigError, find_config, load_config_file
@@ -121,12 +121,80 @@ def build_parser() -> argparse.ArgumentParser:
         help="write dataset metrics (per split: images, annotations, keypoints by visibility) "
         "as JSON, for `dvc metrics diff`",
     )
+    add_baseline_options(check)
 
     sub.add_parser("rules", help="print every rule as the README's markdown table")
+    add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
     add_skeleton_parser(sub)
     return parser
+
+
+def add_baseline_options(check: argparse.ArgumentParser) -> None:
+    group = check.add_mutually_exclusive_group()
+    group.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="report and fail only on findings not in this baseline (also config `baseline`)",
+    )
+    group.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record the current findings in FILE as accepted, and exit 0",
+    )
+
+
+def add_diff_parser(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff", help="what changed in the labels between two git revisions (REV_B: worktree)"
+    )
+    diff.add_argument("rev_a", metavar="REV_A")
+    diff.add_argument(
+        "rest", nargs="*", metavar="[REV_B] [PATH]", help="REV_B defaults to the working tree"
+    )
+    diff.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", dest="output_format"
+    )
+    diff.add_argument(
+        "--threshold",
+        type=float,
+        default=1.0,
+        metavar="PX",
+        help="report a keypoint as moved when it moved further than this (default 1 px)",
+    )
+    diff.add_argument(
+        "--limit", type=int, default=50, help="changes listed per split in text/github (0: all)"
+    )
+    diff.add_argument("--output", type=Path, help="write the diff to this file, not stdout")
+    diff.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    diff.set_defaults(no_pull=False)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from poselint.datadiff import run_diff as diff
+    from poselint.dvcsupport import DvcError
+    from poselint.revision import GitError
+
+    config = _load_config(args)
+
+    def targets_of(paths: list[Path]) -> list[Target]:
+        args.paths = paths
+        return _targets(args, config)
+
+    try:
+        return diff(args, config, targets_of)
+    except (GitError, DvcError) as exc:
+        print(f"poselint: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+def _baseline_path(args: argparse.Namespace, config: Config) -> Path | None:
+    if getattr(args, "write_baseline", None) is not None:
+        return None
+    return getattr(args, "baseline", None) or config.baseline
 
 
 def _load_config(args: argparse.Namespace) -> Config:
@@ -137,14 +205,18 @@ def _load_config(args: argparse.Namespace) -> Config:
     return find_config(Path.cwd())
 
 
-def _root_config(args: argparse.Namespace, config: Config, target: Target) -> Config:
+def _root_config(
+    args: argparse.Namespace, config: Config, target: Target, baseline: bool = False
+) -> Config:
     """--config for every root; else, ruff-style, the nearest configuration at or above the
     root, so a dataset gets the same verdict from any working directory."""
+    from dataclasses import replace
+
     found = config if args.config is not None else find_config(target.root)
     if args.no_image_size:
-        from dataclasses import replace
-
         found = replace(found, image_size=False)
+    if baseline:  # every finding fingerprinted: no "... and N more" for some
+        found = replace(found, max_findings_per_file=0)
     return found
 
 
@@ -215,8 +287,11 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_RUN
     config = _load_config(args)  # the cwd's (or --config): which roots, with no PATH
     select_rules(config, args.select, args.ignore)  # a bad selector is exit 2 before any work
+    from poselint.baseline import BaselineRun
+
+    baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
-    configs = [_root_config(args, config, target) for target in targets]
+    configs = [_root_config(args, config, t, baseline is not None) for t in targets]
     if configs and all(c == configs[0] for c in configs):
         config = configs[0]  # report settings (max_per_rule) of the roots linted
     progress = sys.stderr.isatty() and not args.quiet
@@ -237,6 +312,8 @@ def run_check(args: argparse.Namespace) -> int:
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         else:
             diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+        if baseline is not None:
+            baseline.add(linted, diagnostics[baseline.seen :])
         if html:
             datasets.append(linted)
         if args.stats is not None:
@@ -245,6 +322,11 @@ def run_check(args: argparse.Namespace) -> int:
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
     cwd = Path.cwd()
+    if baseline is not None:
+        kept = baseline.finish(sys.stderr)
+        if kept is None:  # --write-baseline: the findings are now accepted
+            return EXIT_CLEAN
+        diagnostics = kept
     if args.output is not None:  # `dvc repro` does not create an output's folder
         args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.stats is not None:
@@ -326,6 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from poselint.ingest import run_ingest
 
             return run_ingest(args, _load_config(args))
+        if args.command == "diff":
+            with gc_paused():
+                return run_diff(args)
         if args.command == "pack":
             from poselint.pack import run_pack
 

@@ -53,6 +53,8 @@ class Config:
     skeleton: dict[str, Any] = field(default_factory=dict)
     duplicate_oks: float = 0.95
     limb_factor: float = 1.6
+    # A baseline file (`check --write-baseline`): its findings are accepted, new ones fail.
+    baseline: Path | None = None
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
@@ -117,6 +119,10 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
         elif key in _POSE_KEYS:
             kwargs[key] = _pose_setting(where, key, value, base)
+        elif key == "baseline":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}'baseline' must be a path (relative to the config file)")
+            kwargs[key] = (base / value).resolve()
         elif key in ("zero_outside_keypoints", "image_size", "leakage_hash_images"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}'{key}' must be true or false")

@@ -1,0 +1,357 @@
+"""`poselint diff`: label changes between two git revisions, in real git and DVC repositories."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dvcrepo import BIN, add_local_remote, drop_cache, dvc, git, init_repo, isolated_env, run
+
+from builders import PERSON, build_dataset, coco, image, person
+
+
+def _before() -> dict[str, dict[str, Any]]:
+    """Three images; two people far apart on the first, one on the second (with a point
+    outside but still holding coordinates: a PL601 that stays in both versions)."""
+    train = coco(
+        [image(1, "img_001.jpg", 640, 480), image(2, "nested/img_002.png", 640, 480),
+         image(3, "img_003.jpg", 640, 480)],
+        [
+            person(1, 1, [100, 100, 2, 110, 95, 2, 90, 95, 2, 120, 100, 1]),
+            person(2, 1, [400, 300, 2, 410, 295, 2, 390, 295, 2, 420, 300, 2]),
+            person(3, 2, [200, 200, 2, 210, 195, 2, 190, 195, 1, 220, 200, 1], num_keypoints=4),
+        ],
+        [PERSON],
+    )  # fmt: skip
+    train["annotations"][2]["keypoints"][8] = 0  # keypoint 2 outside, coordinates kept: PL601
+    train["annotations"][2]["num_keypoints"] = 3
+    val = coco(
+        [image(9, "v.jpg", 640, 480)],
+        [person(1, 9, [5, 6, 2, 7, 8, 2, 9, 10, 1, 11, 12, 2])],
+        [PERSON],
+    )
+    return {"train": train, "val": val}
+
+
+def _after(before: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What a CVAT re-export of the edited task gives: img_003 gone, img_004 new with one
+    person, person 1 deleted, person 3 edited, and every annotation id renumbered 1..n."""
+    docs = copy.deepcopy(before)
+    train = docs["train"]
+    train["images"] = [i for i in train["images"] if i["file_name"] != "img_003.jpg"]
+    train["images"].append(image(4, "img_004.jpg", 640, 480))
+    anns = train["annotations"][1:]  # person 1 deleted
+    kp = anns[1]["keypoints"]  # person 3
+    kp[0] += 3.0  # keypoint 0 moved 3 px
+    kp[4] += 0.5  # keypoint 1 moved 0.5 px: under the 1 px threshold
+    kp[11] = 2  # keypoint 3: occluded -> visible
+    new = person(9, 4, [300, 300, 2, 310, 295, 2, 290, 295, 2, 0, 0, 0])
+    new["keypoints"][9:11] = [50, 60]  # an outside point keeping coordinates: a new PL601
+    anns.append(new)
+    for n, ann in enumerate(anns, start=1):
+        ann["id"] = n  # the re-export's numbering: person 2 is now 1, person 3 is now 2
+    train["annotations"] = anns
+    return docs
+
+
+def _write(root: Path, docs: dict[str, dict[str, Any]]) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+    build_dataset(root, docs)
+
+
+EXPECTED_TRAIN = {
+    "split": "train",
+    "images_added": ["img_004.jpg"],
+    "images_removed": ["img_003.jpg"],
+    "people_added": [{"image": "img_004.jpg", "id": 3}],
+    "people_removed": [{"image": "img_001.jpg", "id": 1}],
+    "people_renumbered": 2,
+    "keypoints_moved": [
+        {"image": "nested/img_002.png", "id": 2, "id_before": 3, "keypoint": 0, "name": "nose",
+         "before": [200.0, 200.0, 2.0], "after": [203.0, 200.0, 2.0], "distance": 3.0}
+    ],
+    "visibility_changed": [
+        {"image": "nested/img_002.png", "id": 2, "id_before": 3, "keypoint": 3,
+         "name": "left_ear", "before": [220.0, 200.0, 1.0], "after": [220.0, 200.0, 2.0],
+         "distance": 0.0}
+    ],
+    "categories": [],
+}  # fmt: skip
+EXPECTED_VAL = {
+    "split": "val", "images_added": [], "images_removed": [], "people_added": [],
+    "people_removed": [], "people_renumbered": 0, "keypoints_moved": [],
+    "visibility_changed": [], "categories": [],
+}  # fmt: skip
+
+
+def _check(report: dict[str, Any], root: str = "data/pose") -> None:
+    [diffed] = report["roots"]
+    assert diffed["root"] == root and diffed["missing"] == {}
+    assert diffed["splits"] == [EXPECTED_TRAIN, EXPECTED_VAL]
+    # the PL601 on person 3 (id 2 now) is in both versions: neither introduced nor fixed
+    assert [(d["code"], d["pointer"]) for d in diffed["findings_introduced"]] == [
+        ("PL601", "/annotations/2/keypoints/9")
+    ]
+    assert diffed["findings_fixed"] == []
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return isolated_env(tmp_path / "home")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path, env: dict[str, str]) -> Path:
+    """A git-tracked dataset in two commits: before, then the renumbering re-export."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    _write(repo / "data" / "pose", _after(before))
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "re-export", cwd=repo, env=env)
+    return repo
+
+
+def test_git_tracked_diff_names_exactly_what_changed(git_repo, cli):
+    result = cli("diff", "HEAD~1", "--format", "json", cwd=git_repo)
+    assert result.code == 0, result
+    report = json.loads(result.out)
+    assert (report["from"], report["to"], report["to_commit"]) == ("HEAD~1", "working tree", None)
+    _check(report)
+    # two revisions, and a PATH: the same answer; reversed, the changes are mirrored
+    assert (
+        json.loads(cli("diff", "HEAD~1", "HEAD", "data/pose", "--format", "json").out)["roots"]
+        == report["roots"]
+    )
+    back = json.loads(cli("diff", "HEAD", "HEAD~1", "--format", "json").out)["roots"][0]
+    assert back["splits"][0]["images_added"] == ["img_003.jpg"]
+    assert [(d["code"]) for d in back["findings_fixed"]] == ["PL601"]
+
+
+def test_text_and_github_output(git_repo, cli):
+    text = cli("diff", "HEAD~1", cwd=git_repo).out
+    assert text.splitlines() == [
+        "poselint diff HEAD~1 -> working tree",
+        "data/pose",
+        "  train: images +1 -1, people +1 -1, 1 keypoint moved, 1 visibility flag changed, "
+        "2 people matched by keypoints (id changed)",
+        "    + image img_004.jpg",
+        "    - image img_003.jpg",
+        "    + person 3 on img_004.jpg",
+        "    - person 1 on img_001.jpg",
+        "    ~ nested/img_002.png person 2 (was 3) keypoint 0 (nose) moved 3.0 px: "
+        "(200, 200) -> (203, 200)",
+        "    ~ nested/img_002.png person 2 (was 3) keypoint 3 (left_ear) visibility 1 -> 2",
+        "  val: no label changes",
+        "  findings introduced (1):",
+        "    data/pose/annotations/person_keypoints_train.json:/annotations/2/keypoints/9: "
+        "PL601 [*] keypoint 3 (left_ear) is outside (v=0) but keeps coordinates (50, 60); "
+        "set x=y=0",
+    ]
+    github = cli("diff", "HEAD~1", "--format", "github").out
+    assert "| data/pose | train | +1 -1 | +1 -1 | 1 | 1 | +1 -0 |" in github
+    assert "<details><summary>data/pose: 1 findings introduced</summary>" in github
+
+
+def test_threshold_flag(git_repo, cli):
+    report = json.loads(
+        cli("diff", "HEAD~1", "--threshold", "0.1", "--format", "json", cwd=git_repo).out
+    )
+    moved = report["roots"][0]["splits"][0]["keypoints_moved"]
+    assert [(m["keypoint"], m["distance"]) for m in moved] == [(0, 3.0), (1, 0.5)]
+
+
+def test_bad_revision_exits_2(git_repo, cli):
+    result = cli("diff", "no-such-rev", cwd=git_repo)
+    assert result.code == 2
+    assert result.err.startswith("poselint: error: 'no-such-rev' is not a commit in ")
+
+
+def _dvc_repo(tmp_path: Path, env: dict[str, str]) -> Path:
+    """A DVC-tracked dataset in two commits, each version pushed to a local remote."""
+    repo = init_repo(tmp_path / "dvcrepo", env)
+    add_local_remote(repo, tmp_path / "remote", env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    dvc("push", "-q", cwd=repo, env=env)
+    _write(repo / "data" / "pose", _after(before))
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "re-export", cwd=repo, env=env)
+    dvc("push", "-q", cwd=repo, env=env)
+    return repo
+
+
+def _poselint_diff(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
+    proc = run([str(BIN / "poselint"), "diff", *args, "--format", "json"], repo, env, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.e2e
+def test_dvc_tracked_diff_from_the_cache_then_from_the_remote(tmp_path, env):
+    repo = _dvc_repo(tmp_path, env)
+    # the remote out of reach: the old version can only come from the cache
+    (tmp_path / "remote").rename(tmp_path / "remote-away")
+    _check(_poselint_diff(repo, env, "HEAD~1"))
+    # no cache at all: both versions from the local remote, by the md5s each commit recorded
+    (tmp_path / "remote-away").rename(tmp_path / "remote")
+    drop_cache(repo)
+    shutil.rmtree(repo / "data" / "pose")
+    _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
+    assert not (repo / "data" / "pose").exists()  # nothing was checked out or pulled
+    assert not (repo / ".dvc" / "cache").exists()  # nor fetched into the cache
+
+
+@pytest.mark.e2e
+def test_dvc_tracked_diff_in_a_fresh_clone(tmp_path, env):
+    """What CI has for a pull request: git files only, the data in the remote."""
+    repo = _dvc_repo(tmp_path, env)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo), str(clone), cwd=tmp_path, env=env)
+    shutil.copytree(repo / ".dvc", clone / ".dvc", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("cache", "tmp"))  # fmt: skip
+    _check(_poselint_diff(clone, env, "HEAD~1", "HEAD"))
+
+
+def test_a_root_new_in_the_second_revision(tmp_path, env, cli):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    (repo / "README").write_text("x")
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "empty", cwd=repo, env=env)
+    _write(repo / "data" / "pose", _before())
+    report = json.loads(cli("diff", "HEAD", "--format", "json", cwd=repo).out)
+    [diffed] = report["roots"]
+    assert diffed["missing"] == {
+        "before": f"data/pose is not in commit {report['from_commit'][:12]}"
+    }
+    assert diffed["splits"][0]["images_added"] == [
+        "img_001.jpg",
+        "img_003.jpg",
+        "nested/img_002.png",
+    ]
+    assert diffed["findings_introduced"] and diffed["findings_fixed"] == []
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "example-repo"
+
+
+@pytest.mark.e2e
+def test_example_repo_walkthrough_step_5(tmp_path, env):
+    """example-repo/README.md, step 5: diff a DVC-tracked change, then adopt a baseline."""
+    repo = init_repo(tmp_path / "pose-data", env)
+    shutil.copytree(EXAMPLE / "data", repo / "data")
+    shutil.copy2(EXAMPLE / "pyproject.toml", repo / "pyproject.toml")
+    shutil.copytree(EXAMPLE / "incoming", tmp_path / "cvat-export")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "pose dataset", cwd=repo, env=env)
+    train = repo / "data" / "pose" / "annotations" / "person_keypoints_train.json"
+    doc = json.loads(train.read_text())
+    doc["annotations"][1]["keypoints"][3] = 47  # person 2's left_eye: x 45 -> 47
+    train.write_text(json.dumps(doc))
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    git("commit", "-qam", "relabel", cwd=repo, env=env)
+    poselint = str(BIN / "poselint")
+    diff = run([poselint, "diff", "HEAD~1"], repo, env)
+    assert diff.stdout.splitlines() == [
+        "poselint diff HEAD~1 -> working tree",
+        "data/pose",
+        "  train: images +0 -0, people +0 -0, 1 keypoint moved, 0 visibility flags changed",
+        "    ~ nested/dir/img_002.png person 2 keypoint 1 (left_eye) moved 2.0 px: "
+        "(45, 25) -> (47, 25)",
+        "  val: no label changes",
+    ]
+    export = ["../cvat-export", "--write-baseline", "poselint-baseline.json"]
+    assert run([poselint, "check", *export], repo, env).returncode == 0
+    checked = run(
+        [poselint, "check", "../cvat-export", "--baseline", "poselint-baseline.json"], repo, env
+    )
+    assert checked.stdout == "All checks passed!\n"
+
+
+def test_a_root_outside_the_git_repository_exits_2(git_repo, cli, make_dataset):
+    elsewhere = make_dataset(name="elsewhere")  # tmp_path/elsewhere: not in git_repo
+    result = cli("diff", "HEAD~1", elsewhere, cwd=git_repo)
+    assert result.code == 2
+    assert result.err == (
+        f"poselint: error: {elsewhere} is not inside the git repository {git_repo}\n"
+    )
+
+
+def test_category_and_skeleton_changes(tmp_path, env, cli):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    after = copy.deepcopy(before)
+    [cat] = after["train"]["categories"]
+    cat["skeleton"] = [[4, 2], [2, 1], [1, 3]]  # the same bones, reversed: no change
+    cat["keypoints"][3] = "left_ear_tip"
+    after["train"]["categories"].append({"id": 2, "name": "hand", "keypoints": [], "skeleton": []})
+    after["val"]["categories"][0]["skeleton"] = [[2, 4], [1, 2]]
+    _write(repo / "data" / "pose", after)
+    report = json.loads(cli("diff", "HEAD", "--format", "json", cwd=repo).out)
+    train, val = report["roots"][0]["splits"]
+    assert train["categories"] == [
+        "category 1 ('person'): keypoints ['nose', 'left_eye', 'right_eye', 'left_ear'] -> "
+        "['nose', 'left_eye', 'right_eye', 'left_ear_tip']",
+        "category 2 ('hand') added",
+    ]
+    assert val["categories"] == [
+        "category 1 ('person'): skeleton [[1, 2], [1, 3], [2, 4]] -> [[1, 2], [2, 4]]"
+    ]
+    assert train["keypoints_moved"] == train["visibility_changed"] == train["people_added"] == []
+
+
+def test_the_dataset_root_is_the_repository_itself(tmp_path, env, cli):
+    repo = tmp_path / "repo"
+    before = _before()
+    _write(repo, before)
+    git("init", "-q", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    _write_keep_git(repo, _after(before))
+    report = json.loads(cli("diff", "HEAD", "--format", "json", cwd=repo).out)
+    [diffed] = report["roots"]
+    assert diffed["root"] == "." and diffed["splits"] == [EXPECTED_TRAIN, EXPECTED_VAL]
+
+
+def _write_keep_git(root: Path, docs: dict[str, dict[str, Any]]) -> None:
+    for folder in ("images", "annotations"):
+        shutil.rmtree(root / folder)
+    build_dataset(root, docs)
+
+
+@pytest.mark.e2e
+def test_dvc_yaml_output_diff_reads_dvc_lock_at_each_revision(tmp_path, env):
+    """A root that a pipeline stage outputs: its md5s come from dvc.lock at each revision."""
+    repo = init_repo(tmp_path / "pipeline", env)
+    before = _before()
+    _write(repo / "data" / "pose", before)
+    dvc("stage", "add", "-q", "-n", "pose", "-o", "data/pose", "true", cwd=repo, env=env)
+    dvc("commit", "-q", "-f", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "before", cwd=repo, env=env)
+    _write(repo / "data" / "pose", _after(before))
+    dvc("commit", "-q", "-f", cwd=repo, env=env)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "re-export", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")  # both versions from the cache
+    _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
