@@ -226,7 +226,7 @@ def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
         from poselint.dvcsupport import remote_manifest
 
         manifests = remote_manifest
-    if args.staged:
+    if getattr(args, "staged", False):  # `check --staged` only; `diff` shares _targets
         found = roots_of_changes(*changed_paths(Path.cwd()))
         for target in discover(list(args.paths), manifests).targets if args.paths else []:
             found.add(target)
