@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/bench_pose.py [--trials 300] [--seed 16] [--scale-root DIR]
 
-Real data: the COCO-layout people of tests/data/real/pose (COCO val2017 and OCHuman,
+Real data: the COCO-layout people of tests/data/real/mmpose (COCO val2017 and OCHuman,
 merged into one split) and the PoseTrack18 people (their own layout, head_top/head_bottom in
-place of the eyes); see tests/data/real/pose/SOURCES.md. For each error kind, each trial
+place of the eyes); see tests/data/real/SOURCES.md. For each error kind, each trial
 copies the clean split, injects ONE error into a random person, runs the PL7 rules through
 the normal engine and counts the trial as found when the expected code points at that person:
 
@@ -45,7 +45,7 @@ from poselint.diagnostics import Diagnostic  # noqa: E402
 from poselint.engine import lint_dataset, select_rules  # noqa: E402
 from poselint.skeleton import contracts_from_document, derive_flip_pairs  # noqa: E402
 
-REAL = REPO / "tests" / "data" / "real" / "pose"
+REAL = REPO / "tests" / "data" / "real" / "mmpose"
 CONFIG = Config(splits=("train", "val"), required_splits=("train",))
 
 
@@ -71,8 +71,8 @@ def _merge(paths: list[Path]) -> dict[str, Any]:
 
 def real_documents() -> dict[str, dict[str, Any]]:
     return {
-        "coco-layout": _merge([REAL / "coco_val2017_sample.json", REAL / "ochuman_sample.json"]),
-        "posetrack18": _merge([REAL / "posetrack18_val_sample.json"]),
+        "coco-layout": _merge([REAL / "coco/test_coco.json", REAL / "ochuman/test_ochuman.json"]),
+        "posetrack18": _merge([REAL / "posetrack18/test_posetrack18_val.json"]),
     }
 
 

@@ -445,6 +445,7 @@ def _facing_against(g: _Group) -> BoolArray:
     "flip augmentation then doubles the damage.",
     scope="document",
     severity="warning",
+    opt_in=True,  # not yet quiet enough on real clean data (docs/rule-policy.md)
 )
 @_quiet
 def left_right_swap(split: Split) -> Iterator[FindingBatch]:
@@ -510,6 +511,7 @@ def _mirror_edges(g: _Group) -> IntArray:
     "model on an impossible pose.",
     scope="document",
     severity="warning",
+    opt_in=True,  # not yet quiet enough on real clean data (docs/rule-policy.md)
 )
 @_quiet
 def implausible_limb(split: Split) -> Iterator[FindingBatch]:
