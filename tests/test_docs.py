@@ -102,3 +102,18 @@ def test_console_sessions_print_what_the_readme_shows(command, shown):
         check=False,
     )
     assert proc.stdout == shown, proc.stderr
+
+
+def test_the_readme_configuration_is_valid_and_names_every_key(tmp_path):
+    """The README's `[tool.poselint]` block loads as written, and documents every key."""
+    from poselint.config import _KEYS, load_config_file
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"^```toml\n(\[tool\.poselint\]\n.*?)^```", readme, re.M | re.S)
+    (tmp_path / "pyproject.toml").write_text(block, encoding="utf-8")
+    config = load_config_file(tmp_path / "pyproject.toml")
+    assert config.severity == {"PL201": "warning"}
+    top = block.split("\n[tool.poselint.", 1)[0]
+    shown = set(re.findall(r"^(\w+) = ", top, flags=re.MULTILINE))
+    # the skeleton contract is a table of its own, written by `poselint skeleton init`
+    assert shown | {"severity", "skeleton"} == _KEYS
