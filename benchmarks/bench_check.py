@@ -14,7 +14,7 @@ open every file. Then prints, in one run:
 - wall time and peak RSS of `poselint check --no-image-size` and of `poselint check`, each in
   a fresh process, as a user runs it.
 
-Figures, not assertions: targets live in the README's Performance section.
+Figures, not assertions: targets live in docs/performance.md.
 """
 
 from __future__ import annotations

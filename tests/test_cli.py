@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from builders import clean_docs
-from poselint.cli import rules_table
+from poselint.cli import rules_reference, rules_table
 from poselint.rules import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,10 +231,19 @@ def test_python_dash_m_entry_point(make_dataset):
     assert proc.returncode == 1 and "PL201" in proc.stdout
 
 
-def test_readme_rule_table_matches_registry():
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
-    assert block == rules_table(), "regenerate the README table with `poselint rules`"
+def test_rule_reference_matches_registry(cli):
+    """docs/rules.md holds `poselint rules --reference` verbatim: generated from the registry."""
+    doc = (REPO / "docs" / "rules.md").read_text()
+    block = doc.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
+    assert block == rules_reference(), (
+        "regenerate docs/rules.md: put the output of `poselint rules --reference` between its "
+        "rules:start and rules:end markers"
+    )
+    assert cli("rules", "--reference").out == block
+    assert cli("rules").out == rules_table()
+    for r in REGISTRY:  # one section per rule, and an index row linking to it
+        assert f"\n### {r.code} `{r.name}`\n" in block
+        assert f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` |" in block
     codes = [r.code for r in REGISTRY]
     assert len(set(codes)) == len(codes) and codes == sorted(codes)
     assert all(re.fullmatch(r"PL\d{3}", c) for c in codes)

@@ -1,8 +1,9 @@
 """The installed poselint, as a user gets it: console script, `pip install .`, pre-commit run.
 
 1. The `poselint` console script of the environment running the tests.
-2. Acceptance: a fresh venv, `pip install .` (not editable) of a copy of the working tree, then
-   that venv's `poselint` on the example dataset (exit 0) and on a copy with `images/Train`
+2. Acceptance: a fresh venv, the README's `pip install "poselint @ git+<url>@v<version>"` (not
+   editable) of a copy of the working tree tagged as the release, then that venv's `poselint`
+   on the example dataset (exit 0) and on a copy with `images/Train`
    (exit 1, PL201 naming `train`); `--format json` is valid JSON with the contract's keys.
 3. `pre-commit run <hook> --all-files` in a temp git repo holding a dataset committed to git,
    the hooks installed from this working tree at its release tag (conftest.py: hooks_repo):
@@ -17,6 +18,8 @@ venv afresh on every call.
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,6 +31,7 @@ from dvcrepo import BIN, commit_working_tree, git, isolated_env, run
 from poselint import __version__
 
 REPO = Path(__file__).resolve().parents[1]
+URL = "https://github.com/poselint/poselint"
 EXAMPLE = REPO / "example-repo"
 CLEAN = EXAMPLE / "data" / "pose"
 KEYS = {"code", "severity", "path", "message", "fixable"}
@@ -109,10 +113,27 @@ def test_console_script_of_this_environment(tmp_path, env):
 
 @pytest.fixture(scope="module")
 def source_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
-    """This repository's working tree (what a clone holds, plus local edits), committed."""
+    """This repository's working tree (what a clone holds, plus local edits), committed and
+    tagged as the release the README names."""
     dest = tmp_path_factory.mktemp("poselint-src")
     commit_working_tree(REPO, dest, env)
+    git("tag", f"v{__version__}", cwd=dest, env=env)
     return dest
+
+
+def readme_install_command() -> list[str]:
+    """The README's `pip install` line for a dataset repo, as written."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [line] = re.findall(r"^pip install .*git\+https://.*$", readme, flags=re.MULTILINE)
+    return shlex.split(line)
+
+
+def test_readme_install_command_names_this_release():
+    assert readme_install_command() == [
+        "pip",
+        "install",
+        f"poselint @ git+{URL}@v{__version__}",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +143,11 @@ def fresh_venv(
     venv = tmp_path_factory.mktemp("fresh") / "venv"
     run([sys.executable, "-m", "venv", str(venv)], venv.parent, env)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
-    run([*pip, "--disable-pip-version-check", str(source_repo)], venv.parent, env)
+    # the README's command verbatim, the URL replaced by the local copy (a file: URL in a
+    # requirement needs a host to parse)
+    [requirement] = readme_install_command()[2:]
+    local = requirement.replace(f"git+{URL}", f"git+file://localhost{source_repo}")
+    run([*pip, "--disable-pip-version-check", local], venv.parent, env)
     return venv
 
 

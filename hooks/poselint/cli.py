@@ -123,7 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_baseline_options(check)
 
-    sub.add_parser("rules", help="print every rule as the README's markdown table")
+    rules = sub.add_parser("rules", help="print every rule as a markdown table")
+    rules.add_argument(
+        "--reference",
+        action="store_true",
+        help="print the rule reference of docs/rules.md instead: an index, then one section "
+        "per rule",
+    )
     add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
@@ -375,7 +381,7 @@ def run_fixers(
 
 
 def rules_table() -> str:
-    """The README's rule table, generated from the registry (a test keeps them equal)."""
+    """Every rule as one markdown table row: what `poselint rules` prints."""
     from poselint.rules import REGISTRY
 
     lines = [
@@ -390,8 +396,56 @@ def rules_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+_SCOPES = {
+    "dataset": "runs once per dataset root",
+    "file": "runs once per annotation file",
+    "document": "runs once per annotation file that parsed to a JSON object",
+}
+
+
+def rules_reference() -> str:
+    """docs/rules.md's generated part, from the registry (a test keeps them equal): an index
+    table linking to one section per rule."""
+    from poselint.rules import REGISTRY
+
+    def anchor(code: str, name: str) -> str:  # GitHub's heading anchor of "### CODE `name`"
+        return f"#{code.lower()}-{name}"
+
+    lines = [
+        "| code | name | severity | runs | `--fix` |",
+        "|---|---|---|---|---|",
+    ]
+    for r in REGISTRY:
+        runs = "opt-in" if r.opt_in else "default"
+        fix = "yes" if r.fixable else ""
+        link = f"[{r.code}]({anchor(r.code, r.name)})"
+        lines.append(f"| {link} | `{r.name}` | {r.severity} | {runs} | {fix} |")
+    for r in REGISTRY:
+        source = r.check.__module__.replace(".", "/") + ".py"
+        facts = [
+            r.severity,
+            f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
+            "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
+            if r.fixable
+            else "no automatic fix",
+            _SCOPES[r.scope],
+            f"[`hooks/{source}`](../hooks/{source})",
+        ]
+        lines += [
+            "",
+            f"### {r.code} `{r.name}`",
+            "",
+            " · ".join(facts),
+            "",
+            f"**What it catches.** {r.what}",
+            "",
+            f"**Why it matters.** {r.why}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def run_rules(args: argparse.Namespace) -> int:
-    sys.stdout.write(rules_table())
+    sys.stdout.write(rules_reference() if args.reference else rules_table())
     return EXIT_CLEAN
 
 
