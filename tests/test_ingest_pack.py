@@ -380,6 +380,44 @@ def test_sigkill_during_forced_ingest_never_loses_the_old_dest(
         assert not dest.exists()
 
 
+# Runs poselint with a real SIGINT (the user's Ctrl-C) sent to itself right after the Nth
+# mutating step, through the fault hook the SIGKILL tests use.
+SIGINT_AT = """
+import os, signal, sys
+import poselint.fsutil as fsutil
+steps = 0
+def fault_point():
+    global steps
+    steps += 1
+    if steps == int(os.environ["SIGINT_AT"]):
+        os.kill(os.getpid(), signal.SIGINT)
+fsutil.fault_point = fault_point
+from poselint.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("interrupt_at", [INGEST_STEPS - 1, INGEST_STEPS])
+def test_ctrl_c_during_forced_ingest_never_loses_dest(
+    export_zip, make_dataset, tmp_path, interrupt_at
+):
+    """Ctrl-C between DEST going aside and the new one taking its place: the swap finishes
+    first (DEST is never missing), then the run stops."""
+    dest = make_dataset(name="dest")
+    run = subprocess.run(
+        [sys.executable, "-c", SIGINT_AT, "ingest", str(export_zip), str(dest), "--force"],
+        env={**os.environ, "SIGINT_AT": str(interrupt_at)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 130, run.stderr
+    assert sorted(os.listdir(dest / "images")) == ["train", "val"]
+    assert (dest / "annotations" / "person_keypoints_train.json").is_file()
+    assert leftovers(tmp_path) == []
+
+
 def test_ingest_json_format_keeps_stdout_a_json_array(export_zip, cli):
     result = cli("ingest", export_zip, "out", "--format", "json")
     assert result.code == 0

@@ -18,12 +18,15 @@ import lzma
 import os
 import re
 import shutil
+import signal
 import stat
 import struct
 import sys
 import tempfile
+import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -321,21 +324,47 @@ def check_dest(dest: Path, export: Path, force: bool) -> None:
         raise IngestError(f"{dest} and the export {export} overlap: choose another DEST")
 
 
-def put_in_place(root: Path, dest: Path, staging: Path) -> None:
-    """Rename the finished dataset to DEST; an old DEST goes aside into staging first."""
-    previous = None
-    if dest.is_dir() and not dest.is_symlink():
-        if _is_empty_dir(dest):
-            dest.rmdir()
-        else:
-            previous = staging / "previous"  # deleted with staging, once the new one is in
-            durable_rename(dest, previous)
+# Ctrl-C, `kill` and a closed terminal: held while DEST is aside, delivered once the swap is over.
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    # Python handlers, not a signal mask: the mask is per thread, and a worker thread (the
+    # image header reads) would take the signal for the whole process.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = {s: signal.signal(s, lambda n, _f: caught.append(n)) for s in _HELD_SIGNALS}
     try:
-        durable_rename(root, dest)
-    except OSError:
-        if previous is not None:
-            durable_rename(previous, dest)  # put the old content back before giving up
-        raise
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for n in dict.fromkeys(caught):
+            signal.raise_signal(n)
+
+
+def put_in_place(root: Path, dest: Path, staging: Path) -> None:
+    """Rename the finished dataset to DEST; an old DEST goes aside into staging first.
+
+    Between the two renames DEST does not exist, so no signal may end the process there
+    (only SIGKILL can: the old content then waits in staging/previous)."""
+    with _signals_held():
+        previous = None
+        if dest.is_dir() and not dest.is_symlink():
+            if _is_empty_dir(dest):
+                dest.rmdir()
+            else:
+                previous = staging / "previous"  # deleted with staging, once the new one is in
+                durable_rename(dest, previous)
+        try:
+            durable_rename(root, dest)
+        except BaseException:
+            if previous is not None and not os.path.lexists(dest):
+                durable_rename(previous, dest)  # put the old content back before giving up
+            raise
 
 
 def ingest(
@@ -389,7 +418,12 @@ def ingest(
         result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
         result.fix.dvc_out = tracked_by_dvc(dest)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        previous = staging / "previous"
+        if previous.exists() and not os.path.lexists(dest):
+            # The old DEST could not be put back: never delete the only copy.
+            print(f"poselint: {dest} is missing: its old content is in {previous}", file=sys.stderr)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
