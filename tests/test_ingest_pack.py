@@ -255,6 +255,34 @@ def test_refusals_leave_no_trace(cli, make_cvat_export, tmp_path):
         assert snapshot(tmp_path) == before, argv
 
 
+def test_dest_is_never_the_current_folder_or_one_holding_it(make_cvat_export, cli, tmp_path):
+    """An export named `..zip` gave the default DEST `./.`, the current folder itself: with
+    --force it was moved aside and deleted. A derived name that names no new folder, and a
+    DEST that is or holds the current folder, are refused even with --force."""
+    downloads, work = tmp_path / "downloads", tmp_path / "work"
+    downloads.mkdir()
+    (work / "sub").mkdir(parents=True)
+    (work / "thesis.tex").write_text("not backed up")
+    export = make_cvat_export()
+    for name in ("..zip", ".zip"):
+        zip_tree(export, downloads / name)
+    before = snapshot(tmp_path)
+    for argv in (
+        [downloads / "..zip", "--force"],
+        [downloads / ".zip", "--force"],
+        [downloads / ".zip", ".", "--force"],
+        [downloads / ".zip", work, "--force"],
+    ):
+        result = cli("ingest", *argv, cwd=work / "sub" if argv[1] == work else work)
+        assert result.code == 2 and "ingest refused" in result.err, (argv, result)
+        assert snapshot(tmp_path) == before, argv
+    assert (
+        "no folder name can be made from it: give DEST"
+        in cli("ingest", downloads / "..zip", cwd=work).err
+    )
+    assert "is or holds the current folder" in cli("ingest", downloads / ".zip", ".", "--force").err
+
+
 def test_default_split_on_a_multi_split_export_is_refused(export_zip, make_dataset, cli):
     """--default-split names CVAT's 'default' subset; a train/val export has none, and moving
     its images/ into images/test/ would file both splits under one name (even over DEST with

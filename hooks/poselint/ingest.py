@@ -322,6 +322,8 @@ def check_dest(dest: Path, export: Path, force: bool) -> None:
     real_export, real_dest = export.resolve(), dest.resolve()
     if _inside(real_export, real_dest) or _inside(real_dest, real_export):
         raise IngestError(f"{dest} and the export {export} overlap: choose another DEST")
+    if _inside(real_dest, Path.cwd().resolve()):  # even with --force: never the folder we are in
+        raise IngestError(f"{dest} is or holds the current folder: choose another DEST")
 
 
 # Ctrl-C, `kill` and a closed terminal: held while DEST is aside, delivered once the swap is over.
@@ -483,14 +485,18 @@ def default_dest(export: Path, config: Config) -> Path:
     if len(config.datasets) == 1:
         return config.datasets[0]
     name = export.name[: -len(".zip")] if export.name.lower().endswith(".zip") else export.name
+    # `..zip` gives `..`, `.zip` gives ``: neither names a new folder next to us.
+    if name.strip() in ("", ".", "..") or "/" in name or "\\" in name:
+        raise IngestError(f"{export}: no folder name can be made from it: give DEST")
     return Path.cwd() / name
 
 
 def run_ingest(args: argparse.Namespace, config: Config) -> int:
     if args.no_image_size:
         config = replace(config, image_size=False)
-    dest = args.dest if args.dest is not None else default_dest(args.export, config)
+    cwd = Path.cwd()  # before ingest() runs: shown paths are relative to it
     try:
+        dest = args.dest if args.dest is not None else default_dest(args.export, config)
         result = ingest(
             args.export,
             dest,
@@ -502,7 +508,6 @@ def run_ingest(args: argparse.Namespace, config: Config) -> int:
     except IngestError as exc:
         print(f"poselint: ingest refused: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    cwd = Path.cwd()
     out = sys.stdout if args.output_format == "text" else sys.stderr
     where = f" (from its folder {result.nested}/)" if result.nested else ""
     if not args.quiet:
