@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_fix import snapshot
 
 from builders import clean_docs
 from poselint.cli import rules_table
@@ -217,6 +218,28 @@ def test_output_file_is_the_json_report(make_dataset, cli, tmp_path):
     root = _broken(make_dataset)
     cli("check", root, "--output", tmp_path / "report.json")
     assert {d["code"] for d in json.loads((tmp_path / "report.json").read_text())} == {"PL201"}
+
+
+@pytest.mark.parametrize("option", ["--output", "--stats"])
+def test_output_and_stats_are_never_written_inside_a_root_being_linted(
+    make_dataset, cli, tmp_path, option
+):
+    """`--output ds/annotations/person_keypoints_val.json` replaced the annotations with the
+    report; refused before any work, as `pack` refuses a zip inside the root."""
+    root = make_dataset(name="ds")
+    (tmp_path / "link").symlink_to(root / "annotations")
+    before = snapshot(root)
+    for where in (
+        root / "annotations" / "person_keypoints_val.json",
+        tmp_path / "link" / "report.json",  # its folder is inside the root
+        root / "new" / "report.json",
+    ):
+        result = cli("check", root, option, where, "--fix")
+        assert result.code == 2, result
+        assert result.err == (
+            f"poselint: error: {option} {where}: inside the dataset root ds being linted\n"
+        )
+        assert result.out == "" and snapshot(root) == before
 
 
 def test_fix_is_accepted(make_dataset, cli):

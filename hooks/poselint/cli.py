@@ -25,6 +25,7 @@ from poselint.discovery import (
     roots_of_changes,
 )
 from poselint.engine import lint_dataset, select_rules
+from poselint.fsutil import inside
 from poselint.ingest import add_ingest_parser
 from poselint.loader import gc_paused
 from poselint.pack import add_pack_parser
@@ -291,6 +292,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
+    for option, path in (("--output", args.output), ("--stats", args.stats)):
+        problem = _destination_problem(path, targets) if path is not None else None
+        if problem is not None:
+            print(f"poselint: error: {option} {path}: {problem}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
     configs = [_root_config(args, config, t, baseline is not None) for t in targets]
     if configs and all(c == configs[0] for c in configs):
         config = configs[0]  # report settings (max_per_rule) of the roots linted
@@ -364,6 +370,16 @@ def run_check(args: argparse.Namespace) -> int:
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _destination_problem(path: Path, targets: list[Target]) -> str | None:
+    """Why --output/--stats cannot be written there, checked before any work."""
+    # The file itself is replaced, not followed, when it is a symlink: resolve its folder.
+    real = os.path.join(os.path.realpath(path.absolute().parent), path.name)
+    for target in targets:
+        if inside(real, os.path.realpath(target.root)):
+            return f"inside the dataset root {display_path(target.root, Path.cwd())} being linted"
+    return None
 
 
 def run_fixers(
