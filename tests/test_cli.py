@@ -98,6 +98,10 @@ def test_invalid_toml_is_exit_2(make_dataset, cli, tmp_path):
         ("poselint.toml", b'splits = ["train", "val", ".."]\n', "'splits'"),
         ("poselint.toml", b"max_per_rule = " + b"[" * 5000 + b"]" * 5000 + b"\n", "deeply"),
         ("poselint.toml", b"image_size = 1\n", "'image_size'"),
+        # "" is a prefix of every code: it switched every rule off and passed any dataset
+        ("poselint.toml", b'ignore = ["PL605", ""]\n', "'ignore' holds an empty rule selector"),
+        ("poselint.toml", b'select = [" "]\n', "'select' holds an empty rule selector"),
+        ("poselint.toml", b'[severity]\n"" = "warning"\n', "'severity' holds an empty"),
     ],
 )
 def test_config_errors_are_one_line_naming_the_file_and_key(
@@ -129,6 +133,26 @@ def test_unknown_rule_selector_names_where_it_came_from(make_dataset, cli, tmp_p
     config.write_text("")
     result = cli("check", root, "--select", "PL9")
     assert result.err == "poselint: error: unknown rule selector 'PL9'\n", result
+
+
+def test_selectors_that_switch_checks_off_unseen_are_refused(make_dataset, cli, tmp_path):
+    """`ignore = ["ALL"]` was accepted and ignored nothing; a severity keyed by a prefix was
+    accepted and applied to no rule. Both are refused rather than guessed at."""
+    root = _broken(make_dataset)
+    config = tmp_path / "poselint.toml"
+    where = f"poselint: error: {config}: [tool.poselint] "
+    config.write_text('ignore = ["all"]\n')
+    assert cli("check", root).err == (
+        f"{where}'ALL' cannot be ignored: it would switch every rule off\n"
+    )
+    config.write_text('[severity]\nPL2 = "warning"\n')
+    assert cli("check", root).err == f"{where}'severity' key 'PL2' is not a rule code\n"
+    config.write_text("")
+    result = cli("check", root, "--ignore", "PL101,ALL")
+    assert result.code == 2, result
+    assert (
+        result.err == "poselint: error: 'ALL' cannot be ignored: it would switch every rule off\n"
+    )
 
 
 def test_a_broken_pyproject_in_a_parent_folder_is_named(make_dataset, cli, tmp_path):
