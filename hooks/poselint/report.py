@@ -14,7 +14,7 @@ from typing import TextIO
 
 import orjson
 
-from poselint.diagnostics import Diagnostic, displayable
+from poselint.diagnostics import Diagnostic, displayable, totals
 
 FORMATS = ("text", "json", "github", "html")
 
@@ -40,14 +40,17 @@ def to_json(diagnostics: Sequence[Diagnostic], cwd: Path) -> bytes:
 
 
 def capped(diagnostics: Sequence[Diagnostic], limit: int) -> tuple[list[Diagnostic], Counter[str]]:
-    """At most `limit` diagnostics per rule (0: no cap); the rest are counted, not shown."""
+    """At most `limit` diagnostics per rule (0: no cap); the findings of the rest are counted,
+    not shown."""
     shown: list[Diagnostic] = []
     seen: Counter[str] = Counter()
+    hidden: Counter[str] = Counter()
     for d in diagnostics:
         seen[d.code] += 1
         if not limit or seen[d.code] <= limit:
             shown.append(d)
-    hidden = Counter({code: n - limit for code, n in seen.items() if limit and n > limit})
+        else:
+            hidden[d.code] += d.count
     return shown, hidden
 
 
@@ -130,9 +133,8 @@ def write_report(
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")
     if quiet or fmt == "github":
         return
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    fixable = sum(d.fixable for d in diagnostics)
+    found = totals(diagnostics)
+    errors, warnings, fixable = found.errors, found.warnings, found.fixable
     if not diagnostics:
         out.write("All checks passed!\n")
         return
