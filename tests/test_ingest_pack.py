@@ -216,17 +216,30 @@ def test_zips_python_cannot_read_are_refused_naming_the_entry(cli, tmp_path, how
 @pytest.mark.parametrize(
     ("second", "message"),
     [
-        ("images/train/a.jpg/b.jpg", "clashes with another entry of that name"),
+        ("images/train/a.jpg", "clashes with another entry of that name"),
+        (
+            "images/train/a.jpg/b.jpg",
+            "refusing entry 'images/train/a.jpg': a file, but entry 'images/train/a.jpg/b.jpg' "
+            "needs a folder of that name",
+        ),
         ("images/train/" + "x" * 300 + ".jpg", "cannot extract entry 'images/train/xxx"),
+        (  # the file comes first: found before anything is written, not as a bare errno
+            "!images",
+            "refusing entry 'images': a file, but entry 'images/train/a.jpg' needs a folder",
+        ),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_entries_the_file_system_cannot_hold_are_refused_naming_them(
     cli, tmp_path, second, message
 ):
     archive = tmp_path / "odd.zip"
     with zipfile.ZipFile(archive, "w") as zf:
+        if second.startswith("!"):
+            zf.writestr(second[1:], b"x")
         zf.writestr("images/train/a.jpg", b"x")
-        zf.writestr(second, b"x")
+        if not second.startswith("!"):
+            zf.writestr(second, b"x")
     result = cli("ingest", archive, "out")
     assert result.code == 2 and f"{archive}: " in result.err and message in result.err, result
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []

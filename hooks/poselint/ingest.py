@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import lzma
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -151,6 +152,23 @@ def _open_zip(archive: Path) -> zipfile.ZipFile:
         raise IngestError(f"{archive}: refusing entry '{found[0]}': {found[1]}") from exc
 
 
+def _file_and_folder(infos: list[zipfile.ZipInfo]) -> tuple[str, str] | None:
+    """(a file entry, an entry that needs a folder of the same name), if any: `a.jpg` and
+    `a.jpg/x.jpg` cannot both be extracted."""
+    files: dict[str, str] = {}
+    folders: dict[str, str] = {}  # folder -> the first entry that needs it
+    for info in infos:
+        if _is_junk(info.filename):
+            continue
+        path = posixpath.normpath(info.filename)
+        (folders if info.is_dir() else files).setdefault(path, info.filename)
+        parent = posixpath.dirname(path)
+        while parent and parent not in folders:
+            folders[parent] = info.filename
+            parent = posixpath.dirname(parent)
+    return next(((name, folders[p]) for p, name in files.items() if p in folders), None)
+
+
 def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
     """Extract every entry, refusing anything unsafe before writing a byte of it."""
     zf = _open_zip(archive)
@@ -168,6 +186,12 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
             declared += info.file_size
         if declared > max_bytes:
             raise _too_big(declared, max_bytes, f"{archive}: the entries declare")
+        clash = _file_and_folder(infos)
+        if clash is not None:
+            raise IngestError(
+                f"{archive}: refusing entry '{clash[0]}': a file, but entry '{clash[1]}' "
+                "needs a folder of that name"
+            )
         base = into.resolve()
         total = files = 0
         for info in infos:
