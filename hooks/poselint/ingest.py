@@ -367,7 +367,7 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         for s, handler in old.items():
-            signal.signal(s, handler)
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
         for n in dict.fromkeys(caught):
             signal.raise_signal(n)
 
@@ -509,7 +509,7 @@ def default_dest(export: Path, config: Config) -> Path:
     if len(config.datasets) == 1:
         return config.datasets[0]
     name = export.name[: -len(".zip")] if export.name.lower().endswith(".zip") else export.name
-    # `..zip` gives `..`, `.zip` gives ``: neither names a new folder next to us.
+    # `..zip` gives `.` (the cwd itself), `...zip` `..`: neither is a new folder next to us.
     if name.strip() in ("", ".", "..") or "/" in name or "\\" in name:
         raise IngestError(f"{export}: no folder name can be made from it: give DEST")
     return Path.cwd() / name

@@ -85,11 +85,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytearray | str:
-    read = read_identified(path, max_bytes)
-    return read if isinstance(read, str) else read[0]
-
-
 def read_identified(path: Path, max_bytes: int) -> tuple[bytearray, FileIdentity] | str:
     """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device.
 
