@@ -16,6 +16,7 @@ import pytest
 from hostile import check_invariants
 
 from builders import clean_docs, image, person, write_image
+from poselint.filenames import unsafe_reason
 
 ANNOTATION = Path("annotations") / "person_keypoints_train.json"
 
@@ -255,6 +256,32 @@ def test_newline_in_a_file_name_cannot_forge_a_line_of_text_output(make_dataset,
     assert "images/train/a\\n::error file=README.md::x.jpg: PL505 (warning) " in "\n".join(lines)
     assert any(line.startswith("notes\\r\\x1b[2Kok.txt: PL101 ") for line in lines), lines
     assert all(ch.isprintable() for line in lines for ch in line), lines
+
+
+def test_bidi_and_format_characters_are_unsafe_and_never_printed_raw(make_dataset, cli):
+    """'x<U+202E>gpj.exe' displays as 'xexe.jpg' and redraws the rest of the line backwards
+    (Trojan Source): as a file_name it is PL502, and text and github output escape it, as they
+    escape a carriage return that would overwrite the line."""
+    docs = clean_docs()
+    docs["val"]["images"][0]["file_name"] = "b\u202egpj.exe"
+    root = make_dataset(docs, images=False)
+    for name in ("x\u202egpj.exe", "y\u2066z\u200b.jpg", "w.jpg\rAll checks passed!"):
+        (root / "images" / "train" / name).write_bytes(b"")
+    text = cli("check", root, "--no-image-size", cwd=root).out
+    github = cli("check", root, "--no-image-size", "--format", "github", cwd=root).out
+    for out in (text, github):
+        assert not [ch for ch in out if ch != "\n" and not ch.isprintable()], out
+        assert "\\u202e" in out and "\\u2066z\\u200b" in out and "w.jpg\\rAll" in out, out
+    assert (
+        "annotations/person_keypoints_val.json:/images/0/file_name: PL502 file_name "
+        "'b\\u202egpj.exe' contains the invisible format character U+202E (a bidi control or "
+        "zero-width character): the name displays as another one\n"
+    ) in text
+    assert "PL505 (warning) no images[].file_name" in text
+    # Zero-width joiners spell words and emoji: a name may hold them.
+    assert unsafe_reason("\u0645\u06cc\u200c\u062e\u0648\u0627\u0645.jpg") is None
+    assert "U+00AD" in (unsafe_reason("a\u00adb.jpg") or "")
+    assert "U+0085" in (unsafe_reason("a\x85b.jpg") or "")
 
 
 def _non_utf8_dataset(make_dataset, where: str) -> tuple[Path, str]:

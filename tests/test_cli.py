@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_fix import snapshot
 
 from builders import clean_docs
 from poselint.cli import rules_reference, rules_table
@@ -97,6 +98,10 @@ def test_invalid_toml_is_exit_2(make_dataset, cli, tmp_path):
         ("poselint.toml", b'splits = ["train", "val", ".."]\n', "'splits'"),
         ("poselint.toml", b"max_per_rule = " + b"[" * 5000 + b"]" * 5000 + b"\n", "deeply"),
         ("poselint.toml", b"image_size = 1\n", "'image_size'"),
+        # "" is a prefix of every code: it switched every rule off and passed any dataset
+        ("poselint.toml", b'ignore = ["PL605", ""]\n', "'ignore' holds an empty rule selector"),
+        ("poselint.toml", b'select = [" "]\n', "'select' holds an empty rule selector"),
+        ("poselint.toml", b'[severity]\n"" = "warning"\n', "'severity' holds an empty"),
     ],
 )
 def test_config_errors_are_one_line_naming_the_file_and_key(
@@ -128,6 +133,26 @@ def test_unknown_rule_selector_names_where_it_came_from(make_dataset, cli, tmp_p
     config.write_text("")
     result = cli("check", root, "--select", "PL9")
     assert result.err == "poselint: error: unknown rule selector 'PL9'\n", result
+
+
+def test_selectors_that_switch_checks_off_unseen_are_refused(make_dataset, cli, tmp_path):
+    """`ignore = ["ALL"]` was accepted and ignored nothing; a severity keyed by a prefix was
+    accepted and applied to no rule. Both are refused rather than guessed at."""
+    root = _broken(make_dataset)
+    config = tmp_path / "poselint.toml"
+    where = f"poselint: error: {config}: [tool.poselint] "
+    config.write_text('ignore = ["all"]\n')
+    assert cli("check", root).err == (
+        f"{where}'ALL' cannot be ignored: it would switch every rule off\n"
+    )
+    config.write_text('[severity]\nPL2 = "warning"\n')
+    assert cli("check", root).err == f"{where}'severity' key 'PL2' is not a rule code\n"
+    config.write_text("")
+    result = cli("check", root, "--ignore", "PL101,ALL")
+    assert result.code == 2, result
+    assert (
+        result.err == "poselint: error: 'ALL' cannot be ignored: it would switch every rule off\n"
+    )
 
 
 def test_a_broken_pyproject_in_a_parent_folder_is_named(make_dataset, cli, tmp_path):
@@ -217,6 +242,28 @@ def test_output_file_is_the_json_report(make_dataset, cli, tmp_path):
     root = _broken(make_dataset)
     cli("check", root, "--output", tmp_path / "report.json")
     assert {d["code"] for d in json.loads((tmp_path / "report.json").read_text())} == {"PL201"}
+
+
+@pytest.mark.parametrize("option", ["--output", "--stats"])
+def test_output_and_stats_are_never_written_inside_a_root_being_linted(
+    make_dataset, cli, tmp_path, option
+):
+    """`--output ds/annotations/person_keypoints_val.json` replaced the annotations with the
+    report; refused before any work, as `pack` refuses a zip inside the root."""
+    root = make_dataset(name="ds")
+    (tmp_path / "link").symlink_to(root / "annotations")
+    before = snapshot(root)
+    for where in (
+        root / "annotations" / "person_keypoints_val.json",
+        tmp_path / "link" / "report.json",  # its folder is inside the root
+        root / "new" / "report.json",
+    ):
+        result = cli("check", root, option, where, "--fix")
+        assert result.code == 2, result
+        assert result.err == (
+            f"poselint: error: {option} {where}: inside the dataset root ds being linted\n"
+        )
+        assert result.out == "" and snapshot(root) == before
 
 
 def test_fix_is_accepted(make_dataset, cli):

@@ -463,6 +463,29 @@ def test_dvc_file_argument_names_its_output(make_dataset, cli, tmp_path):
     assert (data / "pose" / "images" / "train").is_dir()
 
 
+@pytest.mark.parametrize(
+    ("option", "where", "problem"),
+    [
+        ("--stats", "folder", "is a folder"),
+        ("--output", "file/report.json", "file is not a folder"),
+    ],
+)
+def test_fix_changes_nothing_when_its_output_cannot_be_written(
+    make_dataset, cli, tmp_path, option, where, problem
+):
+    """The --output/--stats write came after the fixes: when it failed, files had been
+    rewritten and renamed but the run said only a bare errno. Destinations are checked first."""
+    docs = clean_docs()
+    root = make_dataset({"Train": docs["train"], "val": docs["val"]})
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    before = snapshot(root)
+    result = cli("check", root, "--fix", option, where)
+    assert result.code == 2, result
+    assert result.err == f"poselint: error: {option} {where}: {problem}\n"
+    assert snapshot(root) == before
+
+
 def test_untracked_root_has_no_dvc_line(make_dataset, cli):
     docs = clean_docs()
     root = make_dataset({"Train": docs["train"], "val": docs["val"]})

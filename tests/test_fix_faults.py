@@ -191,3 +191,60 @@ def test_a_step_failing_half_way_says_what_did_change(tmp_path):
 
 def _keypoints(path: Path) -> list[list[float]]:
     return [a["keypoints"] for a in json.loads(path.read_bytes())["annotations"]]
+
+
+# Another program (an annotation tool, `git checkout`) saves the annotation file mid-run: as a
+# real subprocess, just before finalize() turns the edits into bytes, or at the first mutating
+# step (the temp file written, right before its os.replace).
+CONCURRENT_SAVE = """
+import json, os, subprocess, sys
+import poselint.fix as fix
+import poselint.fsutil as fsutil
+EDIT = '''
+import json, os, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["info"] = {"saved by": "the other program"}
+open(p + ".new", "w").write(json.dumps(d)); os.replace(p + ".new", p)
+'''
+target = sys.argv[1]
+def save():
+    subprocess.run([sys.executable, "-c", EDIT, target], check=True)
+if sys.argv[2] == "finalize":
+    finalize = fix.finalize
+    def hooked(plan):
+        save()
+        return finalize(plan)
+    fix.finalize = hooked
+else:
+    steps = []
+    def fault_point():
+        steps.append(1)
+        if len(steps) == 1:
+            save()
+    fsutil.fault_point = fault_point
+from poselint.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.parametrize("when", ["finalize", "before-replace"])
+def test_fix_never_overwrites_an_edit_saved_while_it_ran(tmp_path, when):
+    """--fix rewrote the file from the document it had parsed: an edit another program saved
+    in between was silently lost. The file is replaced only while it is still what was read."""
+    root = build_dataset(tmp_path / "ds", _raw_export_docs(people=2))
+    path = root / ANNOTATION
+    proc = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_SAVE, str(path), when, "check", "--fix", "ds"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc
+    assert json.loads(path.read_bytes())["info"] == {"saved by": "the other program"}
+    message = (
+        "ds/annotations/person_keypoints_Train.json changed while fixing (saved by another program)"
+    )
+    assert message in proc.stdout, proc.stdout
+    assert not (root / "images" / "train").exists()  # nothing after the refusal either
+    assert not [p for p in root.rglob("*.tmp")]

@@ -216,17 +216,30 @@ def test_zips_python_cannot_read_are_refused_naming_the_entry(cli, tmp_path, how
 @pytest.mark.parametrize(
     ("second", "message"),
     [
-        ("images/train/a.jpg/b.jpg", "clashes with another entry of that name"),
+        ("images/train/a.jpg", "clashes with another entry of that name"),
+        (
+            "images/train/a.jpg/b.jpg",
+            "refusing entry 'images/train/a.jpg': a file, but entry 'images/train/a.jpg/b.jpg' "
+            "needs a folder of that name",
+        ),
         ("images/train/" + "x" * 300 + ".jpg", "cannot extract entry 'images/train/xxx"),
+        (  # the file comes first: found before anything is written, not as a bare errno
+            "!images",
+            "refusing entry 'images': a file, but entry 'images/train/a.jpg' needs a folder",
+        ),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_entries_the_file_system_cannot_hold_are_refused_naming_them(
     cli, tmp_path, second, message
 ):
     archive = tmp_path / "odd.zip"
     with zipfile.ZipFile(archive, "w") as zf:
+        if second.startswith("!"):
+            zf.writestr(second[1:], b"x")
         zf.writestr("images/train/a.jpg", b"x")
-        zf.writestr(second, b"x")
+        if not second.startswith("!"):
+            zf.writestr(second, b"x")
     result = cli("ingest", archive, "out")
     assert result.code == 2 and f"{archive}: " in result.err and message in result.err, result
     assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
@@ -253,6 +266,34 @@ def test_refusals_leave_no_trace(cli, make_cvat_export, tmp_path):
         result = cli("ingest", *argv)
         assert result.code == 2 and "ingest refused" in result.err, result
         assert snapshot(tmp_path) == before, argv
+
+
+def test_dest_is_never_the_current_folder_or_one_holding_it(make_cvat_export, cli, tmp_path):
+    """An export named `..zip` gave the default DEST `./.`, the current folder itself: with
+    --force it was moved aside and deleted. A derived name that names no new folder, and a
+    DEST that is or holds the current folder, are refused even with --force."""
+    downloads, work = tmp_path / "downloads", tmp_path / "work"
+    downloads.mkdir()
+    (work / "sub").mkdir(parents=True)
+    (work / "thesis.tex").write_text("not backed up")
+    export = make_cvat_export()
+    for name in ("..zip", ".zip"):
+        zip_tree(export, downloads / name)
+    before = snapshot(tmp_path)
+    for argv in (
+        [downloads / "..zip", "--force"],
+        [downloads / ".zip", "--force"],
+        [downloads / ".zip", ".", "--force"],
+        [downloads / ".zip", work, "--force"],
+    ):
+        result = cli("ingest", *argv, cwd=work / "sub" if argv[1] == work else work)
+        assert result.code == 2 and "ingest refused" in result.err, (argv, result)
+        assert snapshot(tmp_path) == before, argv
+    assert (
+        "no folder name can be made from it: give DEST"
+        in cli("ingest", downloads / "..zip", cwd=work).err
+    )
+    assert "is or holds the current folder" in cli("ingest", downloads / ".zip", ".", "--force").err
 
 
 def test_default_split_on_a_multi_split_export_is_refused(export_zip, make_dataset, cli):
@@ -378,6 +419,44 @@ def test_sigkill_during_forced_ingest_never_loses_the_old_dest(
         assert sorted(os.listdir(dest / "images")) == ["train", "val"]
     else:
         assert not dest.exists()
+
+
+# Runs poselint with a real SIGINT (the user's Ctrl-C) sent to itself right after the Nth
+# mutating step, through the fault hook the SIGKILL tests use.
+SIGINT_AT = """
+import os, signal, sys
+import poselint.fsutil as fsutil
+steps = 0
+def fault_point():
+    global steps
+    steps += 1
+    if steps == int(os.environ["SIGINT_AT"]):
+        os.kill(os.getpid(), signal.SIGINT)
+fsutil.fault_point = fault_point
+from poselint.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("interrupt_at", [INGEST_STEPS - 1, INGEST_STEPS])
+def test_ctrl_c_during_forced_ingest_never_loses_dest(
+    export_zip, make_dataset, tmp_path, interrupt_at
+):
+    """Ctrl-C between DEST going aside and the new one taking its place: the swap finishes
+    first (DEST is never missing), then the run stops."""
+    dest = make_dataset(name="dest")
+    run = subprocess.run(
+        [sys.executable, "-c", SIGINT_AT, "ingest", str(export_zip), str(dest), "--force"],
+        env={**os.environ, "SIGINT_AT": str(interrupt_at)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 130, run.stderr
+    assert sorted(os.listdir(dest / "images")) == ["train", "val"]
+    assert (dest / "annotations" / "person_keypoints_train.json").is_file()
+    assert leftovers(tmp_path) == []
 
 
 def test_ingest_json_format_keeps_stdout_a_json_array(export_zip, cli):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -353,6 +354,26 @@ def test_pl601_findings_beyond_the_cap_are_counted_not_listed(make_dataset, cli,
         "/annotations/0/keypoints/3",
         "/annotations/0/keypoints/6",
     ]
+
+
+def test_every_summary_counts_the_findings_past_the_cap(make_dataset, cli, tmp_path):
+    """The "... and N more" line counted as one finding: "Found 4 errors (4 fixable)" for 20
+    stale points, where --diff said "would fix 20". The summary line, the max_per_rule note,
+    and the HTML totals and rule table count findings, as --statistics does."""
+    stale = [5, 5, 0] * 4
+    root = make_dataset(_docs([person(i + 1, 1, stale) for i in range(5)]))
+    (tmp_path / "poselint.toml").write_text("max_findings_per_file = 3\nmax_per_rule = 2\n")
+    out = cli("check", root, "--select", "PL601").out.splitlines()
+    assert out[-2:] == [
+        "PL601: 18 more not shown (max_per_rule=2; --format json lists them)",
+        "Found 20 errors and 0 warnings (20 fixable: run `poselint check --fix`).",
+    ], out
+    assert "would fix 20 outside points" in cli("check", root, "--diff").out
+    cli("check", root, "--select", "PL601", "--format", "html", "--output", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert '<span class="error" id="total-errors">20 errors</span>' in html
+    assert "<span>20 fixable with" in html
+    assert re.search(r'<td class="mono">PL601</td>.*?<td class="num">20</td>', html), html
 
 
 # --- --statistics: true totals past max_findings_per_file --------------------------------------

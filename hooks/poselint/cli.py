@@ -25,6 +25,7 @@ from poselint.discovery import (
     roots_of_changes,
 )
 from poselint.engine import lint_dataset, select_rules
+from poselint.fsutil import inside
 from poselint.ingest import add_ingest_parser
 from poselint.loader import gc_paused
 from poselint.pack import add_pack_parser
@@ -297,6 +298,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
+    for option, path in (("--output", args.output), ("--stats", args.stats)):
+        problem = _destination_problem(path, targets) if path is not None else None
+        if problem is not None:  # before any fix: a run that cannot report changes nothing
+            print(f"poselint: error: {option} {path}: {problem}", file=sys.stderr)
+            return EXIT_CANNOT_RUN
     configs = [_root_config(args, config, t, baseline is not None) for t in targets]
     if configs and all(c == configs[0] for c in configs):
         config = configs[0]  # report settings (max_per_rule) of the roots linted
@@ -333,26 +339,30 @@ def run_check(args: argparse.Namespace) -> int:
         if kept is None:  # --write-baseline: the findings are now accepted
             return EXIT_CLEAN
         diagnostics = kept
-    if args.output is not None:  # `dvc repro` does not create an output's folder
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-    if args.stats is not None:
-        from poselint.stats import write_stats
-
-        write_stats(args.stats, stats)
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:
         from poselint.fix.output import print_fix_lines  # --fix only: ~15 ms of imports
 
         print_fix_lines(fixed, fix_out, cwd)
-    if html:
-        from poselint.htmlreport import write_html_report
+    try:
+        if args.stats is not None:
+            from poselint.stats import write_stats
 
-        write_html_report(args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule)
-    elif args.output is not None:
-        from poselint.fsutil import atomic_write_bytes
-        from poselint.report import to_json
+            write_stats(args.stats, stats)
+        if html:
+            from poselint.htmlreport import write_html_report
 
-        atomic_write_bytes(args.output, to_json(diagnostics, cwd))
+            write_html_report(
+                args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
+            )
+        elif args.output is not None:
+            from poselint.fsutil import atomic_write_bytes
+            from poselint.report import to_json
+
+            atomic_write_bytes(args.output, to_json(diagnostics, cwd))
+    except OSError:  # a full disk: what --fix changed was said above; say what to record
+        _print_dvc_hints(fixes, fix_out, cwd)
+        raise
     write_report(
         diagnostics,
         args.output_format,
@@ -363,13 +373,39 @@ def run_check(args: argparse.Namespace) -> int:
         statistics=args.statistics,
     )
     changed = any(f.changes or f.refusals for f in fixes)
-    for fixed in fixes:
-        from poselint.fix.output import print_dvc_hint
-
-        print_dvc_hint(fixed, fix_out, cwd)
+    _print_dvc_hints(fixes, fix_out, cwd)
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
+    for fixed in fixes:
+        from poselint.fix.output import print_dvc_hint
+
+        print_dvc_hint(fixed, out, cwd)
+
+
+def _destination_problem(path: Path, targets: list[Target]) -> str | None:
+    """Why --output/--stats cannot be written there, checked before any work; makes its
+    folder (`dvc repro` does not create an output's folder)."""
+    # The file itself is replaced, not followed, when it is a symlink: resolve its folder.
+    real = os.path.join(os.path.realpath(path.absolute().parent), path.name)
+    for target in targets:
+        root = os.path.realpath(target.root)
+        if inside(real, root):
+            return f"inside the dataset root {display_path(target.root, Path.cwd())} being linted"
+    if path.is_dir() and not path.is_symlink():
+        return "is a folder"
+    folder = path.absolute().parent
+    blocking = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+    if blocking is not None and not blocking.is_dir():
+        return f"{display_path(blocking, Path.cwd())} is not a folder"
+    try:
+        path.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make its folder ({exc.strerror or exc})"
+    return None
 
 
 def run_fixers(

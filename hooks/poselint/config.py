@@ -66,6 +66,15 @@ def _str_list(where: str, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _selectors(where: str, key: str, value: Any) -> tuple[str, ...]:
+    # "" is a prefix of every code: as an ignore it switched every rule off, unseen.
+    found = _str_list(where, key, list(value) if isinstance(value, dict) else value)
+    if any(not v.strip() for v in found):
+        what = "a rule code" if key == "severity" else "a rule code or prefix"
+        raise ConfigError(f"{where}'{key}' holds an empty rule selector: give {what}")
+    return found
+
+
 def _dataset_path(where: str, base: Path, value: str) -> Path:
     if "\0" in value:
         raise ConfigError(f"{where}'datasets': {value!r} is not a path (it holds a NUL byte)")
@@ -109,13 +118,16 @@ def parse_config(table: dict[str, Any], source: Path | None) -> Config:
     for key, value in table.items():
         if key == "datasets":
             kwargs[key] = tuple(_dataset_path(where, base, p) for p in _str_list(where, key, value))
-        elif key in ("splits", "required_splits", "select", "ignore"):
+        elif key in ("splits", "required_splits"):
             kwargs[key] = _str_list(where, key, value)
+        elif key in ("select", "ignore"):
+            kwargs[key] = _selectors(where, key, value)
         elif key == "severity":
             if not isinstance(value, dict) or any(v not in SEVERITIES for v in value.values()):
                 raise ConfigError(
                     f'{where}\'severity\' must map rule codes to "error" or "warning"'
                 )
+            _selectors(where, key, value)
             kwargs[key] = {str(k).upper(): v for k, v in value.items()}
         elif key in _POSE_KEYS:
             kwargs[key] = _pose_setting(where, key, value, base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,26 @@ class Diagnostic:
     def display_path(self, cwd: Path | None = None) -> str:
         """Relative to the cwd when below it, absolute otherwise (the CLI contract)."""
         return display_path(self.path, cwd or Path.cwd())
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    errors: int = 0
+    warnings: int = 0
+    fixable: int = 0
+
+
+def totals(diagnostics: Iterable[Diagnostic]) -> Totals:
+    """What every summary counts: findings, not lines (a capped rule's "... and N more"
+    line stands for N of them)."""
+    errors = warnings = fixable = 0
+    for d in diagnostics:
+        if d.severity == "error":
+            errors += d.count
+        else:
+            warnings += d.count
+        fixable += d.count if d.fixable else 0
+    return Totals(errors, warnings, fixable)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

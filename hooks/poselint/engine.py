@@ -37,11 +37,21 @@ def select_rules(
     chosen = tuple(p.upper() for p in (select if select else config.select))
     ignored = tuple(p.upper() for p in (*config.ignore, *ignore))
     from_config = {*(() if select else config.select), *config.ignore, *config.severity}
-    for prefix in (*chosen, *ignored, *config.severity):
+
+    def refuse(selector: str, why: str) -> ConfigError:
+        where = f"{config.source}: [tool.poselint] " if config.source else ""
+        origin = where if selector in {p.upper() for p in from_config} else ""
+        return ConfigError(f"{origin}{why}")
+
+    for prefix in (*chosen, *ignored):
         if not any(r.code.startswith(prefix) for r in REGISTRY) and prefix != "ALL":
-            where = f"{config.source}: [tool.poselint] " if config.source else ""
-            origin = where if prefix in {p.upper() for p in from_config} else ""
-            raise ConfigError(f"{origin}unknown rule selector '{prefix}'")
+            raise refuse(prefix, f"unknown rule selector '{prefix}'")
+    # Ignoring ALL would switch every rule off and pass any dataset: choose rules with select.
+    if "ALL" in ignored:
+        raise refuse("ALL", "'ALL' cannot be ignored: it would switch every rule off")
+    for code in config.severity:  # applied per rule: a prefix would be silently unused
+        if not any(r.code == code for r in REGISTRY):
+            raise refuse(code, f"'severity' key '{code}' is not a rule code")
     if "ALL" in chosen:
         chosen = tuple(r.code for r in REGISTRY)
     selection = Selection(chosen, ignored)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from poselint.tables import column
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Zero-width joiners spell words (Persian, Indic scripts) and emoji: the only format
+# characters (Unicode category Cf) a name may hold.
+_SPELLING = frozenset("\u200c\u200d")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # Names made of word characters, '-', '.', ' ' in segments that start with a word character
 # or '-': no '.'/'..' segment, no '//', nothing to normalise. Nearly every name takes this path.
@@ -26,6 +30,12 @@ def unsafe_reason(name: str) -> str | None:
     control = _CONTROL.search(name)
     if control:
         return f"contains the control character U+{ord(control.group()):04X}"
+    hidden = _format_character(name)
+    if hidden:  # 'x\u202egpj.exe' displays as 'xexe.jpg' (Trojan Source)
+        return (
+            f"contains the invisible format character U+{ord(hidden):04X} (a bidi control or "
+            "zero-width character): the name displays as another one"
+        )
     if "\\" in name:
         return "contains a backslash: use '/' as the separator (a POSIX relative path)"
     if name.startswith("/") or _DRIVE.match(name):
@@ -48,6 +58,12 @@ def unsafe_reason(name: str) -> str | None:
     if parts[-1] in ("", "."):
         return "ends with '/' or '/.': it names a folder, not a file"
     return None
+
+
+def _format_character(name: str) -> str | None:
+    if name.isascii():
+        return None
+    return next((c for c in name if unicodedata.category(c) == "Cf" and c not in _SPELLING), None)
 
 
 class Reference(NamedTuple):  # a tuple: 118k of them are built in C, not in __init__

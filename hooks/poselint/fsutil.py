@@ -20,8 +20,30 @@ WRITE_TEMP_PREFIX = ".poselint-tmp-"
 WRITE_TEMP_SUFFIX = ".tmp"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then os.replace over the target."""
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which file, at which version: a save by another program (a new inode, or the same one
+    rewritten) changes it. Taken from the descriptor the bytes were read through."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileIdentity:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class ChangedOnDisk(Exception):
+    """The file to replace is no longer the one read: writing would lose someone's edit."""
+
+
+def atomic_write_bytes(path: Path, data: bytes, expect: FileIdentity | None = None) -> None:
+    """Write to a temp file in the same folder, fsync, then os.replace over the target.
+
+    expect: the target must still be that file right before the replace."""
     folder = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(
         prefix=f"{WRITE_TEMP_PREFIX}{path.name}.", suffix=WRITE_TEMP_SUFFIX, dir=folder
@@ -34,6 +56,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         fault_point()
+        if expect is not None and _identity(path) != expect:
+            raise ChangedOnDisk(f"{path} changed while fixing (saved by another program)")
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -41,6 +65,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
     fsync_dir(folder)
     fault_point()
+
+
+def _identity(path: Path) -> FileIdentity | None:
+    try:
+        return FileIdentity.of(os.stat(path))
+    except OSError:
+        return None
 
 
 def _mode_for(path: Path) -> int:

@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 
 from poselint import __version__
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic, display_path, displayable
+from poselint.diagnostics import Diagnostic, display_path, displayable, totals
 from poselint.report import capped
 from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 from poselint.tables import FloatArray
@@ -661,7 +661,9 @@ def render_html(
 
     targets, rest = _targets(datasets, diagnostics)
     names = {code: r.name for code, r in rules_by_code().items()}
-    per_rule = Counter(d.code for d in diagnostics)
+    per_rule: Counter[str] = Counter()
+    for d in diagnostics:  # findings, not lines: "... and N more" counts N
+        per_rule[d.code] += d.count
     severities: dict[str, set[str]] = {}
     for d in diagnostics:
         severities.setdefault(d.code, set()).add(d.severity)
@@ -675,6 +677,7 @@ def render_html(
         for code, n in sorted(per_rule.items())
     ]
     listed, hidden = capped(rest, limit)
+    found = totals(diagnostics)
     lookups, pictures = _Lookups(), _LastPicture()
     template = (resources.files("poselint") / "templates" / "report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
@@ -685,9 +688,9 @@ def render_html(
         csp=CSP,
         splits=[summarise(split, cwd) for ds in datasets for split in ds.splits],
         rule_rows=rule_rows,
-        errors=sum(d.severity == "error" for d in diagnostics),
-        warnings=sum(d.severity == "warning" for d in diagnostics),
-        fixable=sum(d.fixable for d in diagnostics),
+        errors=found.errors,
+        warnings=found.warnings,
+        fixable=found.fixable,
         figures=[
             _figure(n, t, lookups, pictures, cwd) for n, t in enumerate(targets[:max_figures])
         ],

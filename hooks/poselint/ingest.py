@@ -16,14 +16,18 @@ import argparse
 import contextlib
 import lzma
 import os
+import posixpath
 import re
 import shutil
+import signal
 import stat
 import struct
 import sys
 import tempfile
+import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -148,6 +152,23 @@ def _open_zip(archive: Path) -> zipfile.ZipFile:
         raise IngestError(f"{archive}: refusing entry '{found[0]}': {found[1]}") from exc
 
 
+def _file_and_folder(infos: list[zipfile.ZipInfo]) -> tuple[str, str] | None:
+    """(a file entry, an entry that needs a folder of the same name), if any: `a.jpg` and
+    `a.jpg/x.jpg` cannot both be extracted."""
+    files: dict[str, str] = {}
+    folders: dict[str, str] = {}  # folder -> the first entry that needs it
+    for info in infos:
+        if _is_junk(info.filename):
+            continue
+        path = posixpath.normpath(info.filename)
+        (folders if info.is_dir() else files).setdefault(path, info.filename)
+        parent = posixpath.dirname(path)
+        while parent and parent not in folders:
+            folders[parent] = info.filename
+            parent = posixpath.dirname(parent)
+    return next(((name, folders[p]) for p, name in files.items() if p in folders), None)
+
+
 def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
     """Extract every entry, refusing anything unsafe before writing a byte of it."""
     zf = _open_zip(archive)
@@ -165,6 +186,12 @@ def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
             declared += info.file_size
         if declared > max_bytes:
             raise _too_big(declared, max_bytes, f"{archive}: the entries declare")
+        clash = _file_and_folder(infos)
+        if clash is not None:
+            raise IngestError(
+                f"{archive}: refusing entry '{clash[0]}': a file, but entry '{clash[1]}' "
+                "needs a folder of that name"
+            )
         base = into.resolve()
         total = files = 0
         for info in infos:
@@ -319,23 +346,51 @@ def check_dest(dest: Path, export: Path, force: bool) -> None:
     real_export, real_dest = export.resolve(), dest.resolve()
     if _inside(real_export, real_dest) or _inside(real_dest, real_export):
         raise IngestError(f"{dest} and the export {export} overlap: choose another DEST")
+    if _inside(real_dest, Path.cwd().resolve()):  # even with --force: never the folder we are in
+        raise IngestError(f"{dest} is or holds the current folder: choose another DEST")
+
+
+# Ctrl-C, `kill` and a closed terminal: held while DEST is aside, delivered once the swap is over.
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    # Python handlers, not a signal mask: the mask is per thread, and a worker thread (the
+    # image header reads) would take the signal for the whole process.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = {s: signal.signal(s, lambda n, _f: caught.append(n)) for s in _HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for n in dict.fromkeys(caught):
+            signal.raise_signal(n)
 
 
 def put_in_place(root: Path, dest: Path, staging: Path) -> None:
-    """Rename the finished dataset to DEST; an old DEST goes aside into staging first."""
-    previous = None
-    if dest.is_dir() and not dest.is_symlink():
-        if _is_empty_dir(dest):
-            dest.rmdir()
-        else:
-            previous = staging / "previous"  # deleted with staging, once the new one is in
-            durable_rename(dest, previous)
-    try:
-        durable_rename(root, dest)
-    except OSError:
-        if previous is not None:
-            durable_rename(previous, dest)  # put the old content back before giving up
-        raise
+    """Rename the finished dataset to DEST; an old DEST goes aside into staging first.
+
+    Between the two renames DEST does not exist, so no signal may end the process there
+    (only SIGKILL can: the old content then waits in staging/previous)."""
+    with _signals_held():
+        previous = None
+        if dest.is_dir() and not dest.is_symlink():
+            if _is_empty_dir(dest):
+                dest.rmdir()
+            else:
+                previous = staging / "previous"  # deleted with staging, once the new one is in
+                durable_rename(dest, previous)
+        try:
+            durable_rename(root, dest)
+        except BaseException:
+            if previous is not None and not os.path.lexists(dest):
+                durable_rename(previous, dest)  # put the old content back before giving up
+            raise
 
 
 def ingest(
@@ -389,7 +444,12 @@ def ingest(
         result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
         result.fix.dvc_out = tracked_by_dvc(dest)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        previous = staging / "previous"
+        if previous.exists() and not os.path.lexists(dest):
+            # The old DEST could not be put back: never delete the only copy.
+            print(f"poselint: {dest} is missing: its old content is in {previous}", file=sys.stderr)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
     return result
 
 
@@ -449,14 +509,18 @@ def default_dest(export: Path, config: Config) -> Path:
     if len(config.datasets) == 1:
         return config.datasets[0]
     name = export.name[: -len(".zip")] if export.name.lower().endswith(".zip") else export.name
+    # `..zip` gives `.` (the cwd itself), `...zip` `..`: neither is a new folder next to us.
+    if name.strip() in ("", ".", "..") or "/" in name or "\\" in name:
+        raise IngestError(f"{export}: no folder name can be made from it: give DEST")
     return Path.cwd() / name
 
 
 def run_ingest(args: argparse.Namespace, config: Config) -> int:
     if args.no_image_size:
         config = replace(config, image_size=False)
-    dest = args.dest if args.dest is not None else default_dest(args.export, config)
+    cwd = Path.cwd()  # before ingest() runs: shown paths are relative to it
     try:
+        dest = args.dest if args.dest is not None else default_dest(args.export, config)
         result = ingest(
             args.export,
             dest,
@@ -468,7 +532,6 @@ def run_ingest(args: argparse.Namespace, config: Config) -> int:
     except IngestError as exc:
         print(f"poselint: ingest refused: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    cwd = Path.cwd()
     out = sys.stdout if args.output_format == "text" else sys.stderr
     where = f" (from its folder {result.nested}/)" if result.nested else ""
     if not args.quiet:

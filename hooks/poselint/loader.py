@@ -23,6 +23,7 @@ import msgspec
 import orjson
 
 from poselint.diagnostics import json_pointer
+from poselint.fsutil import FileIdentity
 
 if TYPE_CHECKING:
     from poselint.keypoints import KeypointStore
@@ -59,6 +60,8 @@ class Loaded:
     # The document keeps every key and value as written (parsed for a rewrite); otherwise it
     # is compact: only the keys the schema names, keypoints arrays in the store.
     exact: bool = False
+    # The file the bytes came from, as it was read: --fix refuses to replace another version.
+    identity: FileIdentity | None = None
 
     @property
     def document(self) -> dict[str, Any] | None:
@@ -82,7 +85,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_bytes(path: Path, max_bytes: int) -> bytearray | str:
+def read_identified(path: Path, max_bytes: int) -> tuple[bytearray, FileIdentity] | str:
     """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device.
 
     A bytearray, not bytes: once parsed, the keypoint store writes its numbers into these
@@ -99,10 +102,11 @@ def read_bytes(path: Path, max_bytes: int) -> bytearray | str:
                 f"it is {st.st_size:,} bytes, over the max_annotation_bytes bound of {max_bytes:,}"
             )
         with open(path, "rb") as f:
-            data = bytearray(st.st_size)
+            identity = FileIdentity.of(os.fstat(f.fileno()))  # before reading: a write during
+            data = bytearray(st.st_size)  # the read changes the file's later identity
             data[f.readinto(data) :] = b""  # the file shrank since the stat
             data += f.read()  # or grew
-            return data
+            return data, identity
     except OSError as exc:
         return exc.strerror or str(exc)
 
@@ -332,7 +336,9 @@ def parse_bytes(
 def load_annotation_file(
     path: Path, max_bytes: int, duplicate_key_check_bytes: int = 0, exact: bool = False
 ) -> Loaded:
-    data = read_bytes(path, max_bytes)
-    if isinstance(data, str):
-        return Loaded(path, read_error=data, exact=exact)
-    return parse_bytes(path, data, duplicate_key_check_bytes, exact)
+    read = read_identified(path, max_bytes)
+    if isinstance(read, str):
+        return Loaded(path, read_error=read, exact=exact)
+    loaded = parse_bytes(path, read[0], duplicate_key_check_bytes, exact)
+    loaded.identity = read[1]
+    return loaded

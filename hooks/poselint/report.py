@@ -6,6 +6,7 @@ html goes to --output (htmlreport.py); the terminal then gets text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TextIO
 
 import orjson
 
-from poselint.diagnostics import Diagnostic, displayable
+from poselint.diagnostics import Diagnostic, displayable, totals
 
 FORMATS = ("text", "json", "github", "html")
 
@@ -39,20 +40,26 @@ def to_json(diagnostics: Sequence[Diagnostic], cwd: Path) -> bytes:
 
 
 def capped(diagnostics: Sequence[Diagnostic], limit: int) -> tuple[list[Diagnostic], Counter[str]]:
-    """At most `limit` diagnostics per rule (0: no cap); the rest are counted, not shown."""
+    """At most `limit` diagnostics per rule (0: no cap); the findings of the rest are counted,
+    not shown."""
     shown: list[Diagnostic] = []
     seen: Counter[str] = Counter()
+    hidden: Counter[str] = Counter()
     for d in diagnostics:
         seen[d.code] += 1
         if not limit or seen[d.code] <= limit:
             shown.append(d)
-    hidden = Counter({code: n - limit for code, n in seen.items() if limit and n > limit})
+        else:
+            hidden[d.code] += d.count
     return shown, hidden
 
 
-# Characters that end or rewrite a terminal line (C0/C1 controls, Unicode line breaks) and
-# lone surrogates (bytes of non-UTF-8 file names).
+# Characters that end or rewrite a terminal line (C0/C1 controls, Unicode line breaks), lone
+# surrogates (bytes of non-UTF-8 file names), and the invisible format characters (Cf): a
+# bidi control redraws the rest of the line backwards ('x\u202egpj.exe' shows as 'xexe.jpg').
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NON_ASCII_OR_CONTROL = re.compile("[^\x20-\x7e]")  # then the Unicode category decides
+_HIDDEN = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -65,12 +72,17 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def _visible(char: str) -> str:
+    return _escape(char) if unicodedata.category(char) in _HIDDEN else char
+
+
 def printable(text: str) -> str:
-    """Dataset text (paths, messages) on one text line: control characters escaped as repr
-    does (`\\n`), so a file name cannot start a line of its own (a forged `::error`)."""
-    if text.isascii() and text.isprintable():
-        return text
-    return _UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+    """Dataset text (paths, messages) on one text line, shown as stored: control and format
+    characters escaped as repr does (`\\n`, `\\u202e`), so a file name cannot start a line
+    of its own (a forged `::error`) nor reorder the line it is on."""
+    if text.isascii():
+        return text if text.isprintable() else _UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+    return _NON_ASCII_OR_CONTROL.sub(lambda m: _visible(m.group()), text)
 
 
 def _location(d: Diagnostic, cwd: Path) -> str:
@@ -106,11 +118,11 @@ def write_report(
     for d in shown:
         if fmt == "github":
             title = _escape_github(f"poselint {d.code}", prop=True)
-            where = _escape_github(d.display_path(cwd), prop=True)
-            pointer = f" (at {displayable(d.pointer)})" if d.pointer else ""
+            where = _escape_github(printable(d.display_path(cwd)), prop=True)
+            pointer = f" (at {d.pointer})" if d.pointer else ""
             out.write(
                 f"::{d.severity} file={where},title={title}::"
-                f"{_escape_github(d.code + ' ' + displayable(d.message) + pointer)}\n"
+                f"{_escape_github(printable(d.code + ' ' + d.message + pointer))}\n"
             )
         else:
             mark = " [*]" if d.fixable else ""
@@ -121,9 +133,8 @@ def write_report(
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")
     if quiet or fmt == "github":
         return
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    fixable = sum(d.fixable for d in diagnostics)
+    found = totals(diagnostics)
+    errors, warnings, fixable = found.errors, found.warnings, found.fixable
     if not diagnostics:
         out.write("All checks passed!\n")
         return

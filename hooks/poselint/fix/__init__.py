@@ -32,6 +32,8 @@ from poselint.fix.document import (
 from poselint.fix.plan import Change, FixContext, Note, Plan, Rename
 from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, fix_split_names, names_in
 from poselint.fsutil import (
+    ChangedOnDisk,
+    FileIdentity,
     LockBusy,
     atomic_write_bytes,
     dataset_lock,
@@ -93,10 +95,22 @@ def finalize(plan: Plan) -> None:
         if not (rewrite.document_changed or rewrite.strip_bom):
             continue
         try:
-            data = rewrite.path.read_bytes()
+            with rewrite.path.open("rb") as f:
+                identity = FileIdentity.of(os.fstat(f.fileno()))
+                data = f.read()
         except OSError as exc:
             plan.notes.append(Note(f"{{0}} not rewritten: {exc.strerror}", (rewrite.path,)))
             continue
+        if rewrite.identity is not None and identity != rewrite.identity:
+            # saved by another program since it was parsed: the edits are of an old version
+            plan.refusals.append(
+                Note(
+                    "{0} changed while fixing (saved by another program): run --fix again",
+                    (rewrite.path,),
+                )
+            )
+            continue
+        rewrite.identity = identity
         if not rewrite.document_changed:
             rewrite.new_bytes = data[len(BOM) :] if data.startswith(BOM) else data
             continue
@@ -148,7 +162,7 @@ def execute(plan: Plan, done: list[Change]) -> None:
     """Apply the plan in its safe order; `done` gets each change once it is on disk."""
     for rewrite in plan.rewrites.values():
         if rewrite.new_bytes is not None:
-            atomic_write_bytes(rewrite.path, rewrite.new_bytes)
+            atomic_write_bytes(rewrite.path, rewrite.new_bytes, expect=rewrite.identity)
             done.extend(rewrite.changes)
     for rename in (*plan.annotation_renames, *plan.image_renames):
         _rename(rename)
@@ -247,7 +261,8 @@ def _fix_locked(
     elif not plan.empty:
         try:
             execute(plan, result.changes)
-        except (FixError, OSError) as exc:  # each step is atomic: the rest is untouched
+        except (FixError, OSError, ChangedOnDisk) as exc:  # each step is atomic: the rest
+            # is untouched
             result.refusals.append(Note(f"stopped: {exc}"))
         dataset = result.dataset = _fresh(dataset)
         diagnostics = lint_dataset(dataset, rules, progress=progress)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from poselint.dataset import Dataset, Split
+from poselint.fsutil import FileIdentity
 
 PAST = {"rename": "renamed", "fix": "fixed", "remove": "removed", "rewrite": "rewrote"}
 
@@ -60,6 +61,8 @@ class Rewrite:
     document_changed: bool = False
     strip_bom: bool = False
     new_bytes: bytes | None = None  # set by finalize(): exactly what will be written
+    # The file as parsed (or as finalize() read it): replaced only while it is still that.
+    identity: FileIdentity | None = None
     changes: list[Change] = field(default_factory=list)
 
 
@@ -124,4 +127,5 @@ class FixContext:
             return None
         rewrite = self.plan.rewrite(path)
         rewrite.document = loaded.document
+        rewrite.identity = loaded.identity
         return rewrite
