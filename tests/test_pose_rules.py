@@ -1,6 +1,6 @@
 """PL703-PL705: duplicate people, left/right swaps, implausible limbs. Each has a clean case
-(plausible people, and the real annotations in tests/data/real/pose) and a broken one with its
-exact pointer and message."""
+(plausible people, and real COCO, OCHuman and PoseTrack18 people from tests/data/real/mmpose)
+and a broken one with its exact pointer and message."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ import pytest
 from builders import PERSON, SAMPLES, build_dataset, coco, image, person
 from poselint.skeleton import COCO_KEYPOINTS
 
-REAL = Path(__file__).parent / "data" / "real" / "pose"
+MMPOSE = Path(__file__).parent / "data" / "real" / "mmpose"
+REAL = [
+    MMPOSE / "coco" / "test_coco.json",
+    MMPOSE / "ochuman" / "test_ochuman.json",
+    MMPOSE / "posetrack18" / "test_posetrack18_val.json",
+]
 COCO_SKELETON = [
     [16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12], [7, 13], [6, 7], [6, 8],
     [7, 9], [8, 10], [9, 11], [2, 3], [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7],
@@ -87,7 +92,7 @@ def test_plausible_people_have_no_pose_findings(tmp_path: Path, cli: Any) -> Non
 
 @pytest.mark.parametrize(
     "sample",
-    [*sorted(REAL.glob("*.json")), *sorted(SAMPLES.rglob("person_keypoints_*.json"))],
+    [*REAL, *sorted(SAMPLES.rglob("person_keypoints_*.json"))],
     ids=lambda p: p.parent.parent.name + "/" + p.name if "samples" in str(p) else p.name,
 )
 def test_real_annotations_have_no_pose_errors(tmp_path: Path, cli: Any, sample: Path) -> None:
@@ -97,7 +102,7 @@ def test_real_annotations_have_no_pose_errors(tmp_path: Path, cli: Any, sample: 
     (root / "images" / "train").mkdir(parents=True)
     result = cli("check", root, "--format", "json", "--select", PL7)
     found = [(d["code"], d["pointer"]) for d in result.json()]
-    if sample.name == "posetrack18_val_sample.json":
+    if sample.name == "test_posetrack18_val.json":
         # knees that cross, a seated person seen from the side (hips 13 px apart, against the
         # shoulders), and a hip width against a crouched body: real poses that the opt-in
         # checks flag (docs/pose-checks.md counts them)
