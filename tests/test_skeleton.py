@@ -214,6 +214,84 @@ def test_export_ultralytics_matches_the_contract(tmp_path: Path, cli: Any) -> No
     assert "keypoint_flip_map=(('left_eye', 'right_eye'), ('left_ear', 'right_ear')," in d2.out
 
 
+def _coco_contract(tmp_path: Path, cli: Any) -> Path:
+    kp = [float(v) for k in range(17) for v in (10 + k, 10 + k, 2)]
+    docs = {
+        split: coco([image(1, "img_001.jpg")], [person(1, 1, kp)], [_coco_category()])
+        for split in ("train", "val")
+    }
+    root = build_dataset(tmp_path / "data", docs)
+    (tmp_path / "poselint.toml").write_text('splits = ["train", "val"]\n')
+    assert cli("skeleton", "init", root, cwd=tmp_path).code == 0
+    return root
+
+
+def test_export_mmpose_reads_as_mmpose_parses_dataset_info(tmp_path: Path, cli: Any) -> None:
+    """The printed config is Python that runs as-is, and holds what mmpose's
+    parse_pose_metainfo reads: every keypoint_info entry's name/id/swap, skeleton links by
+    name, one joint weight and sigma per keypoint; flip_indices is what the swaps give."""
+    _coco_contract(tmp_path, cli)
+    result = cli("skeleton", "export", "--format", "mmpose", cwd=tmp_path)
+    assert result.code == 0, result
+    ns: dict[str, Any] = {}
+    exec(compile(result.out, "mmpose_config.py", "exec"), ns)
+    info = ns["dataset_info"]
+    assert set(info) >= {
+        "dataset_name",
+        "keypoint_info",
+        "skeleton_info",
+        "joint_weights",
+        "sigmas",
+    }
+    kinfo = info["keypoint_info"]
+    names = [kinfo[i]["name"] for i in range(len(kinfo))]
+    assert names == list(COCO_KEYPOINTS)
+    assert all(kinfo[i]["id"] == i for i in range(len(kinfo)))
+    by_name = {n: i for i, n in enumerate(names)}
+    # mmpose: flip_indices[i] = id of keypoint i's `swap`, else i
+    flip = [by_name[kinfo[i]["swap"]] if kinfo[i]["swap"] else i for i in range(len(names))]
+    assert flip == ns["flip_indices"] == [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+    assert all(flip[flip[i]] == i for i in range(len(flip)))
+    links = [tuple(v["link"]) for v in info["skeleton_info"].values()]
+    assert len(links) == 7 and all(a in by_name and b in by_name for a, b in links)
+    assert len(info["joint_weights"]) == len(info["sigmas"]) == 17
+    assert info["sigmas"][:2] == [0.026, 0.025]
+
+
+def test_export_detectron2_reads_as_detectron2_builds_flip_indices(
+    tmp_path: Path, cli: Any
+) -> None:
+    """The printed metadata runs as Python; detectron2 looks every keypoint_flip_map name up
+    in keypoint_names (a name missing there is a KeyError at training start) and draws the
+    connection rules by name."""
+    _coco_contract(tmp_path, cli)
+    result = cli("skeleton", "export", "--format", "detectron2", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "cfg.MODEL.ROI_KEYPOINT_HEAD.NUM_KEYPOINTS = 17" in result.out
+    ns: dict[str, Any] = {}
+    exec(compile(result.out, "detectron2_metadata.py", "exec"), ns)
+    meta = ns["metadata"]
+    names = list(meta["keypoint_names"])
+    assert names == list(COCO_KEYPOINTS)
+    flip_map = dict(meta["keypoint_flip_map"])
+    flip_map.update({v: k for k, v in flip_map.items()})
+    flip = [names.index(flip_map.get(n, n)) for n in names]  # as detectron2 derives them
+    assert flip == [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]
+    rules = meta["keypoint_connection_rules"]
+    assert len(rules) == 7
+    assert all(a in names and b in names and len(color) == 3 for a, b, color in rules)
+
+
+def test_missing_pinned_category_is_named(repo: Path, cli: Any) -> None:
+    assert cli("skeleton", "init", cwd=repo).code == 0
+    path = repo / "data/pose" / ANN.format("val")
+    doc = json.loads(path.read_text())
+    doc["categories"][0]["name"] = "human"
+    path.write_text(json.dumps(doc))
+    assert ("PL701", "/categories", "category 'person' of the skeleton contract is not in this "
+            "split's categories") in _pl7(cli, repo / "data/pose", repo)  # fmt: skip
+
+
 def test_export_without_contract(tmp_path: Path, cli: Any) -> None:
     build_dataset(tmp_path / "data", clean_docs())
     result = cli("skeleton", "export", "--format", "ultralytics", cwd=tmp_path)

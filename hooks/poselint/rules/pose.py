@@ -45,12 +45,15 @@ BoolArray = NDArray[np.bool_]
 FACING_AGREEMENT = 0.3
 FACING_COS = 0.0  # the pair points against the others: more than 90 degrees off
 MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
+MIN_OTHER_PAIRS = 1  # labelled pairs besides this one that give the facing
 MIN_PAIR_SPAN_FALLBACK = 0.1  # of the person's scale, with fewer than MIN_LIMB_SAMPLES people
 SWAP_RATIO = 1.0
 # PL705: per-edge statistics need this many people with the edge labelled in the split.
 MIN_LIMB_SAMPLES = 8
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
-# PL703 compares the people of each image pairwise; a bigger crowd is skipped.
+# PL703 compares the people of each image pairwise; a bigger crowd is skipped. A person with
+# fewer labelled points is a duplicate only of one labelling exactly the same points.
+MIN_OKS_POINTS = 3
 MAX_PEOPLE_PER_IMAGE = 200
 _EPS = np.spacing(1)
 
@@ -307,8 +310,15 @@ def _same_image_pairs(image: IntArray) -> tuple[IntArray, IntArray]:
 
 def _oks(g: _Group, gt: IntArray, dt: IntArray, threshold: float) -> FloatArray:
     """COCO's OKS of person dt against person gt (positions in g), over gt's labelled points;
-    0 when gt has fewer than 3, or cannot reach `threshold`."""
+    0 when it cannot reach `threshold`, or when gt has fewer than MIN_OKS_POINTS labelled
+    points and dt does not label exactly the same ones (a copy does; a stranger whose one
+    labelled point lands near gt's is no duplicate)."""
     count = g.lab.sum(axis=0)[gt]
+    few = np.flatnonzero((count > 0) & (count < MIN_OKS_POINTS))
+    if len(few):  # pairs whose gt has few points: a small (K, pairs) comparison
+        same = (g.lab[:, gt[few]] == g.lab[:, dt[few]]).all(axis=0)
+        count = count.copy()
+        count[few[~same]] = 0
     first = np.argmax(g.lab, axis=0)[gt]  # gt's first labelled point
     var = (2 * g.sigmas) ** 2
     # Cheap test first: OKS >= threshold needs gt's first point to score at least
@@ -318,7 +328,7 @@ def _oks(g: _Group, gt: IntArray, dt: IntArray, threshold: float) -> FloatArray:
     with np.errstate(invalid="ignore", over="ignore"):
         e = (dx * dx + dy * dy) / var[first] / (g.scale[gt] ** 2 + _EPS) / 2
         need = 1 - (1 - threshold) * count
-        maybe = np.flatnonzero((count >= 3) & ((need <= 0) | (np.exp(-e) >= need)))
+        maybe = np.flatnonzero((count > 0) & ((need <= 0) | (np.exp(-e) >= need)))
     oks = np.zeros(len(gt))
     if len(maybe):
         a, b = gt[maybe], dt[maybe]
@@ -381,25 +391,17 @@ def duplicate_person(split: Split) -> Iterator[FindingBatch]:
 # ---- PL704: left/right swaps ----------------------------------------------------------
 
 
-def _mirrored_edges(g: _Group) -> list[tuple[int, int, int, int, int, int]]:
-    """(a, b, a', b', flip pair of a, flip pair of b) for each pair of edges that mirror each
-    other, both ends having a mirror (left_shoulder-left_elbow / right_shoulder-right_elbow)."""
+def _limbs_through_pairs(g: _Group) -> list[tuple[int, int, int, int]]:
+    """(flip pair, u, u's mirror, w) for each skeleton edge u-w whose end u is in a flip pair
+    and w is not u's mirror: exchanging the pair turns the limb u-w into mirror(u)-w."""
     mirror: dict[int, tuple[int, int]] = {}
     for f, (left, right) in enumerate(g.flips):
         mirror[left], mirror[right] = (right, f), (left, f)
-    edges = {frozenset(e) for e in g.edges}
     out = []
-    done: set[frozenset[frozenset[int]]] = set()
-    for a, b in g.edges:
-        if a not in mirror or b not in mirror:
-            continue
-        (ma, fa), (mb, fb) = mirror[a], mirror[b]
-        if fa == fb or frozenset((ma, mb)) not in edges:
-            continue  # the edge joins a pair (hip to hip), or its mirror is no edge
-        key = frozenset((frozenset((a, b)), frozenset((ma, mb))))
-        if key not in done:
-            done.add(key)
-            out.append((a, b, ma, mb, fa, fb))
+    for a, b in {(min(e), max(e)) for e in g.edges if e[0] != e[1]}:
+        for u, w in ((a, b), (b, a)):
+            if u in mirror and mirror[u][0] != w:
+                out.append((mirror[u][1], u, mirror[u][0], w))
     return out
 
 
@@ -427,7 +429,7 @@ def _facing_against(g: _Group) -> BoolArray:
     with np.errstate(invalid="ignore"):
         against: BoolArray = (
             valid
-            & (count >= 2)
+            & (count >= MIN_OTHER_PAIRS)
             & (agree >= FACING_AGREEMENT * spread)
             & (cos < FACING_COS)
             & (span >= least[:, None])
@@ -445,25 +447,22 @@ def _facing_against(g: _Group) -> BoolArray:
     "flip augmentation then doubles the damage.",
     scope="document",
     severity="warning",
-    opt_in=True,  # not yet quiet enough on real clean data (docs/rule-policy.md)
+    opt_in=True,  # not yet quiet on real clean data: docs/pose-checks.md
 )
 @_quiet
 def left_right_swap(split: Split) -> Iterator[FindingBatch]:
     for g in _groups(split):
-        medges = _mirrored_edges(g)
-        if not medges or len(g.flips) < 3:
+        through = _limbs_through_pairs(g)
+        if not through or len(g.flips) < 3:
             continue
         n, nf = len(g.anns), len(g.flips)
-        now = np.zeros((nf, n), dtype=np.float32)  # per pair: its mirrored limbs as labelled
+        now = np.zeros((nf, n), dtype=np.float32)  # per pair: the limbs through it as labelled
         swapped = np.zeros((nf, n), dtype=np.float32)  # and with the pair's points exchanged
-        for a, b, ma, mb, fa, fb in medges:
-            seen = g.lab[a] & g.lab[b] & g.lab[ma] & g.lab[mb]
-            # exchanging either end's pair gives the same limbs: a-b' and a'-b
-            cur = np.where(seen, g.dist(a, b) + g.dist(ma, mb), 0)
-            alt = np.where(seen, g.dist(a, mb) + g.dist(ma, b), 0)
-            for f in (fa, fb):
-                now[f] += cur
-                swapped[f] += alt
+        for f, u, mu, w in through:
+            # one labelled limb and the mirror point: enough to say where the limb belongs
+            seen = g.lab[u] & g.lab[w] & g.lab[mu]
+            now[f] += np.where(seen, g.dist(u, w), 0)
+            swapped[f] += np.where(seen, g.dist(mu, w), 0)
         # the limbs through the pair must confirm it: a head turned against the torso (eyes
         # without labelled ears) is a pose, not evidence
         blamed = _facing_against(g) & (swapped < SWAP_RATIO * now)
@@ -511,7 +510,7 @@ def _mirror_edges(g: _Group) -> IntArray:
     "model on an impossible pose.",
     scope="document",
     severity="warning",
-    opt_in=True,  # not yet quiet enough on real clean data (docs/rule-policy.md)
+    opt_in=True,  # not yet quiet on real clean data: docs/pose-checks.md
 )
 @_quiet
 def implausible_limb(split: Split) -> Iterator[FindingBatch]:
