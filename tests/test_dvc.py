@@ -575,3 +575,22 @@ def test_a_dvc_file_naming_a_folder_outside_the_repo_is_refused(repo, cli, tmp_p
     assert "TOP-SECRET-VALUE" not in result.out + result.err, result
     assert result.code == 2, result
     assert f"evil.dvc: output path '{path}' leads outside the repository" in result.err
+
+
+def test_pl108_for_a_tracked_folder_that_is_a_symlink_out_of_the_repo(repo, env, cli, tmp_path):
+    """Red team 2.2: the tracked folder moved to another disk and linked back made PL108 an
+    internal error (relative_to on the link's target). DVC refuses to track a symlinked
+    folder, so it cannot vouch for it: PL108 says so, and the data is still linted."""
+    build_dataset(repo / "pose", _broken_docs())
+    dvc("add", "-q", "pose", cwd=repo, env=env)
+    shutil.move(repo / "pose", tmp_path / "bigdisk")
+    (repo / "pose").symlink_to(tmp_path / "bigdisk")
+    result = cli("check", "pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    by_code = {d["code"]: d for d in result.json()}
+    assert set(by_code) == {"PL108", "PL201"}, result.json()
+    assert (
+        f"cannot tell whether the workspace is what pose.dvc records, so a commit could record "
+        f"other data than what was linted: pose is a symlink to a folder outside the DVC "
+        f"repository ({tmp_path / 'bigdisk'}), which DVC cannot track or compare"
+    ) == by_code["PL108"]["message"]

@@ -47,6 +47,10 @@ class TrackedOutput:
     md5: str | None  # the recorded hash, "<md5>.dir" for a folder; None: never committed
     hash_name: str = "md5"  # "md5-dos2unix": written by DVC 2 (no `hash: md5` line)
     remote: str | None = None  # the output's own `remote:`, else the default remote
+    # DVC's name for it: the posix path from the DVC root to the output as declared, before
+    # symlinks (`data/pose`); "" outside a DVC repo. What `dvc data status` and the data
+    # index take, even when the folder is a link elsewhere.
+    key: str = ""
 
     @property
     def is_dir(self) -> bool:
@@ -121,10 +125,11 @@ def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
 
 
-def _output_path(declared_in: Path, path: str) -> Path:
-    """Where an output is. A path that leads out of the repository holding the declaring
-    file (`/home/me/x`, `../../x`; DVC refuses such outputs) is refused, so a hostile `.dvc`
-    file cannot make poselint lint, and echo, a folder outside the repository."""
+def _output_path(declared_in: Path, path: str) -> tuple[Path, str]:
+    """Where an output is, and its DVC key (TrackedOutput.key). A path that leads out of the
+    repository holding the declaring file (`/home/me/x`, `../../x`; DVC refuses such
+    outputs) is refused, so a hostile `.dvc` file cannot make poselint lint, and echo, a
+    folder outside the repository."""
     from poselint.discovery import DiscoveryError
 
     folder = declared_in.parent
@@ -135,7 +140,9 @@ def _output_path(declared_in: Path, path: str) -> Path:
             f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
             "refusing to read it"
         )
-    return Path(lexical).resolve()
+    dvc_root = find_dvc_root(folder)
+    key = "" if dvc_root is None else Path(os.path.relpath(lexical, dvc_root)).as_posix()
+    return Path(lexical).resolve(), key
 
 
 def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
@@ -146,17 +153,17 @@ def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
     outs = data.get("outs") if isinstance(data, dict) else None
     if not isinstance(outs, list):
         raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
-    return [
-        TrackedOutput(
-            _output_path(dvc_file, out["path"]),
-            dvc_file,
-            _recorded_md5(out, dvc_file),
-            _hash_name(out),
-            out.get("remote") if isinstance(out.get("remote"), str) else None,
-        )
-        for out in outs
-        if isinstance(out, dict) and isinstance(out.get("path"), str)
-    ]
+    found = []
+    for out in outs:
+        if isinstance(out, dict) and isinstance(out.get("path"), str):
+            path, key = _output_path(dvc_file, out["path"])
+            remote = out.get("remote") if isinstance(out.get("remote"), str) else None
+            found.append(
+                TrackedOutput(
+                    path, dvc_file, _recorded_md5(out, dvc_file), _hash_name(out), remote, key
+                )
+            )
+    return found
 
 
 def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
@@ -185,9 +192,9 @@ def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
             if isinstance(out, dict) and len(out) == 1:
                 path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
-                resolved = _output_path(dvc_yaml, path)
+                resolved, key = _output_path(dvc_yaml, path)
                 md5, hash_name = hashes.get(path, (None, "md5"))
-                found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name))
+                found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name, key=key))
     return found
 
 
@@ -464,12 +471,32 @@ def workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
     return _changes[key]
 
 
+def relative_key(path: Path, base: Path) -> str | None:
+    """posix path of path below base ("" for base itself), or None when it is not below:
+    the one containment test before a path becomes a key into a manifest or DVC's index."""
+    try:
+        rel = path.relative_to(base).as_posix()
+    except ValueError:
+        return None
+    return "" if rel == "." else rel
+
+
 def _workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
     output = output_of(root, declared_in)
     dvc_root = find_dvc_root(declared_in)
-    if output is None or dvc_root is None:
+    if output is None or dvc_root is None or not output.key:
         return None  # a .dvc file outside any DVC repo: nothing to compare with
-    target = output.path.relative_to(dvc_root).as_posix()
+    target = output.key
+    real = os.path.realpath(output.path)
+    if not inside(real, os.path.realpath(dvc_root)):
+        # DVC refuses to add a symlinked folder ("Cannot add files inside symlinked
+        # directories"), so it cannot vouch for what a link out of the repo holds.
+        return WorkspaceChanges(
+            output,
+            {},
+            error=f"{target} is a symlink to a folder outside the DVC repository ({real}), "
+            "which DVC cannot track or compare",
+        )
     try:
         status = repo(dvc_root).data_status(targets=[target], granular=True)
     except DvcError as exc:  # PL108 reports it: a check the repository needs did not run
@@ -521,8 +548,10 @@ def workspace_md5s(root: Path, declared_in: Path) -> dict[str, str] | None:
     if changes is None or changes.error is not None:
         return None
     changed = changes.paths()
-    prefix = root.relative_to(output.path).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = relative_key(root, output.path)
+    if prefix is None:
+        return None
+    prefix = prefix and prefix + "/"
     return {
         rel[len(prefix) :]: md5
         for rel, md5 in manifest.items()
@@ -557,8 +586,14 @@ class DvcReader:
             self._fs = DataFileSystem(index=repo(self.dvc_root).index.data["repo"])
         return self._fs
 
-    def key(self, path: Path) -> str:
-        return path.relative_to(self.dvc_root).as_posix()
+    def key(self, path: Path, output: TrackedOutput) -> str:
+        """DVC's name for path, a file or folder in output: through the output's own key, so
+        a symlinked folder is named as DVC records it, never by where the link leads."""
+        rel = relative_key(path, output.path)
+        base = output.key or relative_key(output.path, self.dvc_root)
+        if rel is None or not base:
+            raise DvcError(f"{path} is not inside the DVC output {output.key or output.path}")
+        return f"{base}/{rel}" if rel else base
 
     def manifest(self, output: TrackedOutput) -> Manifest:
         """posix path under the output -> md5, for every file in it (its `.dir` object)."""
@@ -585,7 +620,7 @@ class DvcReader:
 
     def _walk(self, output: TrackedOutput) -> Manifest:
         """DVC's data index listing: any remote kind, ~60 us per file."""
-        key = self.key(output.path)
+        key = self.key(output.path, output)
         files: Manifest = {}
         for where, _dirs, entries in self.fs.walk(key, detail=True):
             prefix = where[len(key) :].strip("/")
@@ -601,7 +636,7 @@ class DvcReader:
         data = self._read_object(output, md5, max_bytes)
         if data is None:
             try:
-                with self.fs.open(self.key(path), mode="rb") as f:
+                with self.fs.open(self.key(path, output), mode="rb") as f:
                     data = f.read(max_bytes + 1)
             except Exception as exc:  # dvc raises many kinds; each is a reason, not a crash
                 return f"cannot read it through DVC: {exc}"
@@ -677,11 +712,8 @@ class RemoteDataset:
     error: str | None = None
 
     def _under(self, folder: Path) -> str | None:
-        try:
-            rel = folder.relative_to(self.root).as_posix()
-        except ValueError:
-            return None
-        return "" if rel == "." else rel + "/"
+        rel = relative_key(folder, self.root)
+        return None if rel is None else rel and rel + "/"
 
     @cached_property
     def _tree(self) -> dict[str, dict[str, Any]]:
@@ -714,7 +746,10 @@ class RemoteDataset:
         """An annotation file's bytes through DVC, or why not (Split.loaded parses them)."""
         if self.reader is None or self.output is None:
             return self.error or "not readable through DVC"
-        md5 = self.files.get(path.relative_to(self.root).as_posix(), "")
+        rel = relative_key(path, self.root)
+        if rel is None:
+            return f"it is not inside the dataset root {self.root}"
+        md5 = self.files.get(rel, "")
         return self.reader.read(path, max_bytes, self.output, md5)
 
     def image_index(self, folder: Path) -> ImageIndex:
@@ -740,8 +775,10 @@ def open_remote(root: Path, declared_in: Path) -> RemoteDataset:
         raise
     except Exception as exc:  # no remote, unreachable remote, object missing, ...
         return RemoteDataset(root, error=str(exc) or type(exc).__name__)
-    prefix = root.relative_to(output.path).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = relative_key(root, output.path)
+    if prefix is None:
+        return RemoteDataset(root, error=f"{root} is not inside the DVC output {output.path}")
+    prefix = prefix and prefix + "/"
     files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
     return RemoteDataset(root, reader, output, files)
 
