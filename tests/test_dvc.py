@@ -594,3 +594,44 @@ def test_pl108_for_a_tracked_folder_that_is_a_symlink_out_of_the_repo(repo, env,
         f"other data than what was linted: pose is a symlink to a folder outside the DVC "
         f"repository ({tmp_path / 'bigdisk'}), which DVC cannot track or compare"
     ) == by_code["PL108"]["message"]
+
+
+def test_dvc_yaml_stage_outs_are_relative_to_its_wdir(repo, env, cli):
+    """Red team 2.3: `wdir` was ignored. Before the first `dvc repro` the hook's
+    `poselint check dvc.yaml` linted nothing; after it, dvc.lock's (wdir-relative) outs gave
+    a false PL100 for data/pose, and the stage's real output sub/data/pose went unlinted."""
+    build_dataset(repo / "sub" / "data" / "pose", _broken_docs())
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  make_pose:\n    wdir: sub\n"
+        "    cmd: mkdir -p data && cp -R src data/pose\n    outs:\n      - data/pose\n"
+    )
+    result = cli("check", "dvc.yaml", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    broken = [
+        ("PL201", "sub/data/pose/annotations/person_keypoints_Train.json"),
+        ("PL201", "sub/data/pose/images/Train"),
+    ]
+    # PL108: not `dvc repro`'d yet, DVC records nothing for it
+    assert sorted((d["code"], d["path"]) for d in result.json()) == [
+        ("PL108", "sub/data/pose"),
+        *broken,
+    ]
+
+    shutil.move(repo / "sub" / "data" / "pose", repo / "sub" / "src")
+    dvc("repro", "-q", cwd=repo, env=env)
+    assert "path: data/pose" in (repo / "dvc.lock").read_text()  # wdir-relative, as DVC writes
+    for argv in ([], ["dvc.lock"], ["sub/data/pose"]):
+        result = cli("check", *argv, "--format", "json", cwd=repo)
+        assert result.code == 1, (argv, result)
+        assert sorted((d["code"], d["path"]) for d in result.json()) == broken, argv
+    assert cli("check", "--format", "json", "--ignore", "PL201", cwd=repo).json() == []
+
+
+def test_a_dvc_yaml_wdir_out_of_the_repo_is_refused(repo, cli, tmp_path):
+    build_dataset(tmp_path / "outside" / "pose")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  s:\n    wdir: ../outside\n    cmd: 'true'\n    outs:\n      - pose\n"
+    )
+    result = cli("check", "dvc.yaml", "--format", "json", cwd=repo)
+    assert result.code == 2, result
+    assert "dvc.yaml: output path 'pose' leads outside the repository" in result.err

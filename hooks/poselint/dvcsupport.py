@@ -74,12 +74,20 @@ def note(message: str) -> None:
 # --- reading DVC's files, without dvc -------------------------------------------------------
 
 
+def parse_yaml(data: bytes) -> Any:
+    """A DVC file's YAML; ValueError saying why it does not parse."""
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def _load_yaml(path: Path) -> Any:
     from poselint.discovery import DiscoveryError
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return parse_yaml(path.read_bytes())
+    except (OSError, ValueError) as exc:
         raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
 
 
@@ -125,31 +133,32 @@ def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
 
 
-def _output_path(declared_in: Path, path: str) -> tuple[Path, str]:
-    """Where an output is, and its DVC key (TrackedOutput.key). A path that leads out of the
-    repository holding the declaring file (`/home/me/x`, `../../x`; DVC refuses such
-    outputs) is refused, so a hostile `.dvc` file cannot make poselint lint, and echo, a
-    folder outside the repository."""
+def _output_path(declared_in: Path, path: str, folder: Path | None = None) -> tuple[Path, str]:
+    """Where an output is, and its DVC key (TrackedOutput.key), path taken relative to folder
+    (default: the declaring file's own folder). A path that leads out of the repository
+    holding the declaring file (`/home/me/x`, `../../x`; DVC refuses such outputs) is
+    refused, so a hostile `.dvc` file cannot make poselint lint, and echo, a folder outside
+    the repository."""
     from poselint.discovery import DiscoveryError
 
-    folder = declared_in.parent
-    repo = find_repo_root(folder) or folder
+    folder = folder or declared_in.parent
+    repo = find_repo_root(declared_in.parent) or declared_in.parent
     lexical = os.path.normpath(folder / path)
     if not inside(lexical, os.path.normpath(repo)):
         raise DiscoveryError(
             f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
             "refusing to read it"
         )
-    dvc_root = find_dvc_root(folder)
+    dvc_root = find_dvc_root(declared_in.parent)
     key = "" if dvc_root is None else Path(os.path.relpath(lexical, dvc_root)).as_posix()
     return Path(lexical).resolve(), key
 
 
-def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
-    """The `outs` a .dvc file tracks, resolved against its folder."""
+def outputs_of_dvc_data(data: Any, dvc_file: Path) -> list[TrackedOutput]:
+    """The `outs` of a .dvc file's parsed YAML, resolved against its folder: the one place a
+    .dvc file's outputs and hashes are checked (the workspace and `poselint diff` alike)."""
     from poselint.discovery import DiscoveryError
 
-    data = _load_yaml(dvc_file)
     outs = data.get("outs") if isinstance(data, dict) else None
     if not isinstance(outs, list):
         raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
@@ -166,36 +175,59 @@ def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
     return found
 
 
-def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
-    """Stage `outs` of a dvc.yaml, with the hashes its dvc.lock records (metrics/plots: no)."""
-    data = _load_yaml(dvc_yaml)
+def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
+    """The `outs` a .dvc file tracks, resolved against its folder."""
+    return outputs_of_dvc_data(_load_yaml(dvc_file), dvc_file)
+
+
+def outputs_of_pipeline(data: Any, lock: Any, dvc_yaml: Path) -> list[TrackedOutput]:
+    """Stage `outs` of a parsed dvc.yaml, with the hashes its parsed dvc.lock records.
+
+    A stage's outs, and the paths dvc.lock records for them, are relative to the stage's
+    `wdir` (default: dvc.yaml's folder)."""
+    from poselint.discovery import DiscoveryError
+
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, dict):
         return []
     lock_path = dvc_yaml.with_name("dvc.lock")
-    lock = _load_yaml(lock_path) if lock_path.is_file() else None
     locked = lock.get("stages") if isinstance(lock, dict) else None
     found: list[TrackedOutput] = []
     for name, stage in stages.items():
         if not isinstance(stage, dict) or "foreach" in stage or "matrix" in stage:
             continue  # templated stages need dvc's own resolver; list them in `datasets`
+        wdir = stage.get("wdir", ".")
+        if not isinstance(wdir, str) or "${" in wdir:
+            raise DiscoveryError(
+                f"{dvc_yaml}: stage {name!r} has a wdir that is not a plain path: "
+                "list its outputs in the `datasets` setting"
+            )
+        folder = dvc_yaml.parent / wdir
         hashes: dict[str, tuple[str, str]] = {}
         locked_stage = locked.get(name) if isinstance(locked, dict) else None
         if isinstance(locked_stage, dict):
             for out in _list(locked_stage.get("outs")):
                 md5 = _recorded_md5(out, lock_path) if isinstance(out, dict) else None
                 if md5 and isinstance(out.get("path"), str):
-                    hashes[out["path"]] = (md5, _hash_name(out))
+                    hashes[os.path.normpath(out["path"])] = (md5, _hash_name(out))
         for out in _list(stage.get("outs")):
             # `- path` or `- path: {cache: false, ...}`
             path = out if isinstance(out, str) else None
             if isinstance(out, dict) and len(out) == 1:
                 path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
-                resolved, key = _output_path(dvc_yaml, path)
-                md5, hash_name = hashes.get(path, (None, "md5"))
+                resolved, key = _output_path(dvc_yaml, path, folder)
+                md5, hash_name = hashes.get(os.path.normpath(path), (None, "md5"))
                 found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name, key=key))
     return found
+
+
+def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
+    """Stage `outs` of a dvc.yaml, with the hashes its dvc.lock records (metrics/plots: no)."""
+    data = _load_yaml(dvc_yaml)
+    lock_path = dvc_yaml.with_name("dvc.lock")
+    lock = _load_yaml(lock_path) if lock_path.is_file() else None
+    return outputs_of_pipeline(data, lock, dvc_yaml)
 
 
 def outputs_declared_in(path: Path) -> list[TrackedOutput]:
