@@ -635,3 +635,24 @@ def test_a_dvc_yaml_wdir_out_of_the_repo_is_refused(repo, cli, tmp_path):
     result = cli("check", "dvc.yaml", "--format", "json", cwd=repo)
     assert result.code == 2, result
     assert "dvc.yaml: output path 'pose' leads outside the repository" in result.err
+
+
+@pytest.mark.parametrize(
+    "relpath", ["x\0y/images/train/img_001.jpg", "..\\victim/images/Train/a.jpg", "./images/a.jpg"]
+)
+def test_a_manifest_relpath_that_is_no_plain_path_is_refused_never_a_root(repo, env, cli, relpath):
+    """Red team 2.4: a `.dir` manifest relpath became a dataset root as written (an absolute
+    one outside the repo; a NUL made an internal error). It is a corrupt manifest, named."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    [manifest] = [p for p in cache_files(repo) if p.name.endswith(".dir")]
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps([{"md5": "0" * 32, "relpath": relpath}]))
+    result = cli("check", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 2, result
+    assert (
+        f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} lists the path "
+        f"{relpath!r}, which is not a relative path inside the folder: the manifest is corrupt "
+        "or hostile; nothing was read"
+    ) in result.err

@@ -114,7 +114,14 @@ def tracked_roots(out: TrackedOutput, manifests: ManifestSource | None = None) -
     manifest = (manifests or dvcsupport.cached_manifest)(out)
     if manifest is None:
         return [out.path]
-    return [out.path / r if r else out.path for r in dvcsupport.roots_in_listing(list(manifest))]
+    roots = [out.path / r if r else out.path for r in dvcsupport.roots_in_listing(list(manifest))]
+    for root in roots:  # manifests are checked (dvcsupport.checked_manifest): a second line
+        if dvcsupport.relative_key(Path(os.path.normpath(root)), out.path) is None:
+            raise DiscoveryError(
+                f"{out.declared_in}: DVC's listing of {out.path} puts a dataset root at "
+                f"{root}, outside it: the manifest is corrupt or hostile; nothing was read"
+            )
+    return roots
 
 
 def _declares_outputs(path: Path) -> bool:

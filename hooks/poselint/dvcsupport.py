@@ -334,8 +334,17 @@ def cache_dirs(root: Path) -> list[Path]:
 
 
 def _safe_relpath(rel: str) -> bool:
+    """A plain posix path inside the folder, as DVC writes them: no absolute path, no `..`,
+    `.` or empty segment, no NUL (no file name holds one) and no backslash (DVC writes `/`
+    on every OS; on Windows `\\` would be a separator)."""
     parts = rel.split("/")
-    return bool(rel) and not rel.startswith("/") and not {"", ".", ".."} & set(parts)
+    return (
+        bool(rel)
+        and not rel.startswith("/")
+        and not {"", ".", ".."} & set(parts)
+        and "\0" not in rel
+        and "\\" not in rel
+    )
 
 
 def checked_manifest(files: Manifest, where: str) -> Manifest:
