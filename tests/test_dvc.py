@@ -5,6 +5,7 @@ split leakage (PL413) and --stats. The repositories are built with the real dvc 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -656,3 +657,44 @@ def test_a_manifest_relpath_that_is_no_plain_path_is_refused_never_a_root(repo, 
         f"{relpath!r}, which is not a relative path inside the folder: the manifest is corrupt "
         "or hostile; nothing was read"
     ) in result.err
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "OUTSIDE", "FIFO"])
+def test_a_cache_manifest_that_is_a_link_to_a_device_or_out_of_the_cache_is_refused(
+    repo, env, tmp_path, target
+):
+    """Red team 2.5: the `.dir` object was read with read_bytes(): a cache (here named by the
+    repo's own .dvc/config) whose object links to /dev/zero made `poselint check` read
+    until memory ran out, and a FIFO blocked it. Every cache object is a bounded read of a
+    regular file that stays in the cache, so nothing outside it is read either."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    [manifest] = [p for p in cache_files(repo) if p.name.endswith(".dir")]
+    outside = tmp_path / "outside.dir"
+    outside.write_bytes(manifest.read_bytes())
+    manifest.unlink()
+    if target == "FIFO":
+        os.mkfifo(manifest)
+    else:
+        manifest.symlink_to(target if target != "OUTSIDE" else outside)
+    code = (
+        "import resource, sys\nfrom poselint.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "sys.exit(main(['check', 'data/pose.dvc', '--format', 'json']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2, proc
+    real = os.path.realpath(target if target != "OUTSIDE" else outside)
+    cache = os.path.realpath(repo / ".dvc" / "cache")
+    reason = (
+        "not a regular file: not read"
+        if target == "FIFO"
+        else f"a symlink to {real}, outside {cache}: not followed"
+    )
+    assert (
+        f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} in the DVC cache: "
+        f"{manifest} is {reason}; the cache is corrupt or hostile"
+    ) in proc.stderr, proc.stderr

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
-from poselint.fsutil import inside
+from poselint.fsutil import Refused, inside, read_regular_file
 from poselint.imageindex import FileInfo, ImageIndex
 from poselint.layout import ANNOTATIONS, IMAGES, Entry
 
@@ -34,6 +34,9 @@ WALK_DEPTH = 8  # .dvc files and dvc.yaml sit near the top of a repo; bounded, o
 
 # posix path under a tracked output -> md5 of the file's content, as DVC's `.dir` lists them
 Manifest = dict[str, str]
+# A `.dir` manifest lists ~100 bytes per file: this bound is ~5 million files. It keeps a
+# hostile cache object (a link to /dev/zero, a huge file) from eating all memory.
+MAX_MANIFEST_BYTES = 512 << 20
 
 
 class DvcError(Exception):
@@ -394,12 +397,29 @@ def cached_manifest(output: TrackedOutput) -> Manifest | None:
     dvc_root = find_dvc_root(output.declared_in)
     if dvc_root is None or not output.is_dir or output.md5 is None:
         return None
-    for path in object_paths(_cache_dir(dvc_root), output.md5):
+    from poselint.discovery import DiscoveryError
+
+    data = read_cache_object(_cache_dir(dvc_root), output.md5, MAX_MANIFEST_BYTES)
+    if isinstance(data, Refused):
+        raise DiscoveryError(
+            f"{_manifest_name(output)} in the DVC cache: {data}; the cache is corrupt or hostile"
+        )
+    return None if data is None else _parse_manifest(data, _manifest_name(output))
+
+
+def read_cache_object(cache: Path, md5: str, max_bytes: int) -> bytes | Refused | None:
+    """The bytes of the cache object of md5 (DVC 3 layout, then DVC 2); None when the cache
+    does not have it; Refused saying why it was not read. Every cache read goes through here:
+    the hash is checked (object_paths), the object must be a regular file of at most
+    max_bytes whose real path stays in the cache (no link to /dev/zero or out of it)."""
+    within = os.path.realpath(cache)
+    for path in object_paths(cache, md5):
         try:
-            data = path.read_bytes()
+            return read_regular_file(path, max_bytes, within)
+        except Refused as exc:
+            return exc
         except OSError:
             continue
-        return _parse_manifest(data, _manifest_name(output))
     return None
 
 
@@ -652,12 +672,15 @@ class DvcReader:
             odb = repo(self.dvc_root).cloud.get_remote_odb(
                 name=output.remote, command="poselint --no-pull", hash_name=output.hash_name
             )
-            data = odb.fs.cat_file(odb.oid_to_path(output.md5))
+            with odb.fs.open(odb.oid_to_path(output.md5), mode="rb") as f:
+                data = f.read(MAX_MANIFEST_BYTES + 1)  # bounded: a remote can be hostile too
         except DvcError:
             raise
         except Exception:  # e.g. a version-aware remote: fall back to DVC's own listing
             return None
-        return _parse_manifest(data, _manifest_name(output)) if isinstance(data, bytes) else None
+        if not isinstance(data, bytes) or len(data) > MAX_MANIFEST_BYTES:
+            return None
+        return _parse_manifest(data, _manifest_name(output))
 
     def _walk(self, output: TrackedOutput) -> Manifest:
         """DVC's data index listing: any remote kind, ~60 us per file."""
@@ -675,6 +698,10 @@ class DvcReader:
         """The file's bytes, or why they cannot be had: the object by its md5 from the cache,
         else the remote; through DVC's data index for remotes that are not md5-addressed."""
         data = self._read_object(output, md5, max_bytes)
+        if isinstance(data, Refused):
+            if data.oversize:
+                return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
+            return f"its DVC cache object is refused: {data}"
         if data is None:
             try:
                 with self.fs.open(self.key(path, output), mode="rb") as f:
@@ -687,15 +714,15 @@ class DvcReader:
             return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
         return data
 
-    def _read_object(self, output: TrackedOutput, md5: str, max_bytes: int) -> bytes | None:
+    def _read_object(
+        self, output: TrackedOutput, md5: str, max_bytes: int
+    ) -> bytes | Refused | None:
+        """The object's bytes (cache, else remote), None if neither has it, or why not."""
         if not valid_md5(md5):  # manifests are checked: this is a second line of defence
             return None
-        for path in object_paths(_cache_dir(self.dvc_root), md5):
-            try:
-                with open(path, "rb") as f:
-                    return f.read(max_bytes + 1)
-            except OSError:
-                continue
+        data = read_cache_object(_cache_dir(self.dvc_root), md5, max_bytes)
+        if data is not None:
+            return data
         try:
             odb = repo(self.dvc_root).cloud.get_remote_odb(
                 name=output.remote, command="poselint --no-pull", hash_name=output.hash_name
