@@ -698,3 +698,63 @@ def test_a_cache_manifest_that_is_a_link_to_a_device_or_out_of_the_cache_is_refu
         f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} in the DVC cache: "
         f"{manifest} is {reason}; the cache is corrupt or hostile"
     ) in proc.stderr, proc.stderr
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_symlinked_dvc_file_is_read_where_it_is_and_never_out_of_the_repo(repo, cli, tmp_path):
+    """Red team 2.6: a `.dvc` file was resolved before its outs were read, so a link to
+    ../elsewhere/pose.dvc made `check --fix pose.dvc` rewrite ../elsewhere/pose. A DVC file
+    whose real path leaves the repository is not read; one linked inside it declares outs
+    relative to where the link is."""
+    elsewhere = build_dataset(tmp_path / "elsewhere" / "pose", _broken_docs())
+    dvc_text = "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: pose\n  hash: md5\n"
+    (tmp_path / "elsewhere" / "pose.dvc").write_text(dvc_text)
+    before = _snapshot(elsewhere)
+    build_dataset(repo / "pose", _broken_docs())
+    (repo / "pose.dvc").symlink_to(tmp_path / "elsewhere" / "pose.dvc")
+    result = cli("check", "--fix", "pose.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert (
+        f"pose.dvc: cannot read this DVC file: {repo / 'pose.dvc'} is a symlink to "
+        f"{tmp_path / 'elsewhere' / 'pose.dvc'}, outside {repo}: not followed"
+    ) in result.err
+    assert _snapshot(elsewhere) == before
+
+    (repo / "meta").mkdir()
+    (repo / "meta" / "pose.dvc").write_text(dvc_text)
+    (repo / "pose.dvc").unlink()
+    (repo / "pose.dvc").symlink_to("meta/pose.dvc")
+    result = cli("check", "pose.dvc", "--format", "json", "--select", "PL1,PL2", cwd=repo)
+    assert sorted((d["code"], d["path"]) for d in result.json()) == [
+        ("PL108", "pose"),  # its md5 is made up
+        ("PL201", "pose/annotations/person_keypoints_Train.json"),
+        ("PL201", "pose/images/Train"),
+    ], result
+
+
+def test_a_dvc_file_linked_out_of_the_repo_or_not_yaml_is_never_echoed(repo, cli, tmp_path):
+    """Red team 2.6: `dvc.yaml -> ../credentials` was read and PyYAML's error printed a line
+    of it. Such a link is not followed, and a YAML error names the line and column only."""
+    secret = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+    (tmp_path / "credentials").write_text(secret)
+    (repo / "dvc.yaml").symlink_to(tmp_path / "credentials")
+    result = cli("check", cwd=repo)
+    assert result.code == 2 and "AKIA" not in result.out + result.err, result
+    assert (
+        f"dvc.yaml: cannot read this DVC file: {repo / 'dvc.yaml'} is a symlink to "
+        f"{tmp_path / 'credentials'}, outside {repo}: not followed"
+    ) in result.err
+
+    (repo / "dvc.yaml").unlink()
+    (repo / "dvc.yaml").write_text(secret)
+    result = cli("check", cwd=repo)
+    assert result.code == 2 and "AKIA" not in result.out + result.err, result
+    assert result.err == (
+        f"poselint: error: {repo / 'dvc.yaml'}: cannot read this DVC file: not valid YAML at "
+        "line 2, column 1: did not find expected <document start>\n"
+    )

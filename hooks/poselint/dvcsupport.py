@@ -77,20 +77,49 @@ def note(message: str) -> None:
 # --- reading DVC's files, without dvc -------------------------------------------------------
 
 
+# A .dvc file, dvc.yaml or dvc.lock lists outputs and stages, not files: far below this.
+MAX_DVC_FILE_BYTES = 16 << 20
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A quoted piece of the file in a YAML error ('<scalar>' names a token kind: kept).
+_QUOTED = re.compile(r"'(?!<[a-z ]+>')[^']*'|\"[^\"]*\"")
+
+
 def parse_yaml(data: bytes) -> Any:
-    """A DVC file's YAML; ValueError saying why it does not parse."""
+    """A DVC file's YAML; ValueError saying why it does not parse, by line and column, never
+    with the file's content (a DVC file can be a link to a credentials file)."""
     try:
-        return yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(str(exc)) from exc
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's when built
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = _QUOTED.sub("'...'", exc.problem or "")
+        raise ValueError(f"not valid YAML{where}" + (f": {problem}" if problem else "")) from None
+    except yaml.YAMLError:
+        raise ValueError("not valid YAML") from None
+    except RecursionError:
+        raise ValueError("not valid YAML: nested too deeply") from None
 
 
 def _load_yaml(path: Path) -> Any:
+    """A DVC file, read where it is (a symlinked one too), only when its real path is inside
+    the repository holding it: a hostile repo's `dvc.yaml -> ~/.aws/credentials` is not read."""
     from poselint.discovery import DiscoveryError
 
+    path = Path(os.path.abspath(path))
+    repo = find_repo_root(path.parent) or path.parent
     try:
-        return parse_yaml(path.read_bytes())
-    except (OSError, ValueError) as exc:
+        data = read_regular_file(path, MAX_DVC_FILE_BYTES, os.path.realpath(repo))
+    except Refused as exc:
+        raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
+    except OSError as exc:
+        raise DiscoveryError(f"{path}: cannot read this DVC file: {exc.strerror}") from exc
+    try:
+        return parse_yaml(data)
+    except ValueError as exc:
         raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
 
 
