@@ -758,3 +758,30 @@ def test_a_dvc_file_linked_out_of_the_repo_or_not_yaml_is_never_echoed(repo, cli
         f"poselint: error: {repo / 'dvc.yaml'}: cannot read this DVC file: not valid YAML at "
         "line 2, column 1: did not find expected <document start>\n"
     )
+
+
+def test_an_image_linked_into_another_repos_dvc_cache_is_not_read(
+    repo, env, cli, tmp_path, initialised
+):
+    """Red team 2.13: a link whose target merely looked like a DVC cache object (ab/cdef...)
+    was followed wherever it led: another project's cache object had its header read and
+    its pixels embedded in the HTML report. Only this repo's configured cache is allowed
+    (fsutil.Confinement), so the image rules, the report and pack never open it."""
+    other = Path(shutil.copytree(initialised, tmp_path / "other", symlinks=True))
+    Image.new("RGB", (64, 48), (0, 255, 0)).save(other / "green.jpg", "JPEG")
+    dvc("add", "-q", "green.jpg", cwd=other, env=env)
+    [green] = [
+        p for p in cache_files(other) if p.read_bytes() == (other / "green.jpg").read_bytes()
+    ]
+    root = build_dataset(repo / "data" / "pose")
+    image = root / "images" / "train" / "img_001.jpg"
+    image.unlink()
+    image.symlink_to(green)
+    result = cli("check", "data/pose", "--format", "json", "--select", "PL5", cwd=repo)
+    assert result.code == 1, result
+    [d] = result.json()
+    assert (d["code"], d["path"]) == ("PL501", "data/pose/annotations/person_keypoints_train.json")
+    assert d["message"] == (
+        "image 'img_001.jpg' is not a regular file; images/<split>/img_001.jpg: symlink to a "
+        "file outside the dataset root and its DVC cache"
+    )
