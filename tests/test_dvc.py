@@ -785,3 +785,62 @@ def test_an_image_linked_into_another_repos_dvc_cache_is_not_read(
         "image 'img_001.jpg' is not a regular file; images/<split>/img_001.jpg: symlink to a "
         "file outside the dataset root and its DVC cache"
     )
+
+
+def test_a_dvc_config_linked_to_dev_zero_is_not_read_by_poselint_or_dvc(repo, env):
+    """Second pass: a hostile repo commits `.dvc/config -> /dev/zero`. poselint read it (for
+    cache.dir) with no bound, and so did the dvc Repo it opens for PL108: all memory, then an
+    internal error. Neither reads it now; PL108 says why it cannot tell."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    (repo / ".dvc" / "config").unlink()
+    (repo / ".dvc" / "config").symlink_to("/dev/zero")
+    code = (
+        "import resource, sys\nfrom poselint.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "sys.exit(main(['check', 'data/pose.dvc', '--format', 'json']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1, proc
+    refused = f"{repo / '.dvc' / 'config'} is a symlink to /dev/zero, outside {repo}: not followed"
+    assert proc.stderr == f"poselint: note: skipped a DVC config file: {refused}\n", proc.stderr
+    [d] = json.loads(proc.stdout)
+    assert d["code"] == "PL108" and d["message"].endswith(f"DVC's config is not opened: {refused}")
+
+
+def test_a_nul_in_a_dvc_path_or_cache_dir_is_named_not_an_internal_error(repo, env, cli):
+    """Second pass: a NUL in an output path, a stage wdir or cache.dir (legal YAML and INI)
+    reached os calls: `internal error (ValueError: embedded null byte)`."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    with (repo / ".dvc" / "config").open("a") as f:
+        f.write("[cache]\n    dir = a\0b\n")
+    result = cli("check", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    # no PL000: only PL108, passing on what dvc itself makes of that cache
+    assert [d["code"] for d in result.json()] == ["PL108"], result
+    assert "skipped " in result.err and "its cache.dir is not a path (it holds a NUL)" in result.err
+
+    (repo / "evil.dvc").write_text('outs:\n- path: "a\\0b"\n')
+    result = cli("check", "evil.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert "evil.dvc: output path 'a\\x00b' is not a path (it holds a NUL)" in result.err
+    (repo / "evil.dvc").unlink()
+    (repo / "dvc.yaml").write_text('stages:\n  s:\n    wdir: "a\\0"\n    cmd: x\n    outs: [p]\n')
+    result = cli("check", "dvc.yaml", cwd=repo)
+    assert result.code == 2, result
+    assert "dvc.yaml: output path 'p' is not a path (it holds a NUL)" in result.err
+
+
+def test_a_huge_dvc_file_is_refused_unread(repo, cli):
+    """Second pass: a .dvc file was read whole and parsed however big (a hostile repo can
+    ship gigabytes). DVC files list outputs, not files: 16 MiB is far beyond any."""
+    (repo / "big.dvc").write_text("# " + "x" * (16 << 20) + "\nouts: []\n")
+    result = cli("check", "big.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert result.err == (
+        f"poselint: error: {repo / 'big.dvc'}: cannot read this DVC file: {repo / 'big.dvc'} "
+        "is over the bound of 16,777,216 bytes: not read\n"
+    )

@@ -175,6 +175,8 @@ def _output_path(declared_in: Path, path: str, folder: Path | None = None) -> tu
 
     folder = folder or declared_in.parent
     repo = find_repo_root(declared_in.parent) or declared_in.parent
+    if "\0" in os.fspath(folder / path):  # no path holds one: os calls would raise
+        raise DiscoveryError(f"{declared_in}: output path {path!r} is not a path (it holds a NUL)")
     lexical = os.path.normpath(folder / path)
     if not inside(lexical, os.path.normpath(repo)):
         raise DiscoveryError(
@@ -343,19 +345,47 @@ def _config_folders(dvc_root: Path) -> list[Path]:
     return [Path(system), Path(user), dvc_root / DVC_DIR]
 
 
+# DVC's config files are a few lines; the bound keeps a link to /dev/zero from a read that
+# never ends.
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _config_cache_dir(path: Path, within: str | None) -> str | None:
+    """`cache.dir` from one DVC config file, None when it does not set it. The file must be
+    a regular file of at most MAX_CONFIG_BYTES, inside `within` (the repo's own config
+    files: a hostile repo's `.dvc/config -> /dev/zero` is not read); else a note, skipped."""
+    try:
+        data = read_regular_file(path, MAX_CONFIG_BYTES, within)
+    except Refused as exc:
+        note(f"skipped a DVC config file: {exc}")
+        return None
+    except OSError:
+        return None  # missing or unreadable: DVC ignores it too
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(data.decode("utf-8"), source=os.fspath(path))
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    if not parser.has_option("cache", "dir"):
+        return None
+    value = parser.get("cache", "dir").strip()
+    if "\0" in value:
+        note(f"skipped {path}: its cache.dir is not a path (it holds a NUL)")
+        return None
+    return value
+
+
 def _cache_dir(dvc_root: Path) -> Path:
     """The local cache: .dvc/cache, or `cache.dir` from DVC's config (system, global, the
     repo's config and config.local; a relative dir is relative to its config's folder)."""
     cache = dvc_root / DVC_DIR / "cache"
+    repo = os.path.realpath(dvc_root)
     for folder in _config_folders(dvc_root):
-        for name in ("config", "config.local") if folder.name == DVC_DIR else ("config",):
-            parser = configparser.ConfigParser(strict=False, interpolation=None)
-            try:
-                parser.read(folder / name, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError, OSError):
-                continue
-            if parser.has_option("cache", "dir"):
-                cache = (folder / parser.get("cache", "dir").strip()).resolve()
+        own = folder.name == DVC_DIR
+        for name in ("config", "config.local") if own else ("config",):
+            value = _config_cache_dir(folder / name, repo if own else None)
+            if value is not None:
+                cache = (folder / value).resolve()
     return cache
 
 
@@ -512,6 +542,16 @@ def not_pulled_hint(root: Path, declared_in: Path, remote: Any) -> str:
 
 
 def _open_repo(dvc_root: Path) -> Any:
+    for name in ("config", "config.local"):
+        # dvc reads these with no bound: a link to /dev/zero would eat all memory
+        try:
+            read_regular_file(
+                dvc_root / DVC_DIR / name, MAX_CONFIG_BYTES, os.path.realpath(dvc_root)
+            )
+        except Refused as exc:
+            raise DvcError(f"DVC's config is not opened: {exc}") from exc
+        except OSError:
+            pass
     try:
         from dvc.repo import Repo
     except ImportError as exc:
