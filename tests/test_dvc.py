@@ -578,23 +578,31 @@ def test_a_dvc_file_naming_a_folder_outside_the_repo_is_refused(repo, cli, tmp_p
     assert f"evil.dvc: output path '{path}' leads outside the repository" in result.err
 
 
-def test_pl108_for_a_tracked_folder_that_is_a_symlink_out_of_the_repo(repo, env, cli, tmp_path):
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_tracked_folder_that_is_a_symlink_out_of_the_repo_is_refused(repo, env, cli, tmp_path):
     """Red team 2.2: the tracked folder moved to another disk and linked back made PL108 an
     internal error (relative_to on the link's target). DVC refuses to track a symlinked
-    folder, so it cannot vouch for it: PL108 says so, and the data is still linted."""
+    folder, and a hostile repo could commit such a link to make --fix rewrite a folder
+    elsewhere: the output is refused, naming the link, and nothing is read."""
     build_dataset(repo / "pose", _broken_docs())
     dvc("add", "-q", "pose", cwd=repo, env=env)
     shutil.move(repo / "pose", tmp_path / "bigdisk")
     (repo / "pose").symlink_to(tmp_path / "bigdisk")
-    result = cli("check", "pose.dvc", "--format", "json", cwd=repo)
-    assert result.code == 1, result
-    by_code = {d["code"]: d for d in result.json()}
-    assert set(by_code) == {"PL108", "PL201"}, result.json()
-    assert (
-        f"cannot tell whether the workspace is what pose.dvc records, so a commit could record "
-        f"other data than what was linted: pose is a symlink to a folder outside the DVC "
-        f"repository ({tmp_path / 'bigdisk'}), which DVC cannot track or compare"
-    ) == by_code["PL108"]["message"]
+    before = _snapshot(tmp_path / "bigdisk")
+    for argv in (["pose.dvc"], [], ["--fix", "pose.dvc"]):
+        result = cli("check", *argv, cwd=repo)
+        assert result.code == 2, (argv, result)
+        assert result.err == (
+            f"poselint: error: {repo / 'pose.dvc'}: output path 'pose' is a symlink to a folder "
+            f"outside the repository ({tmp_path / 'bigdisk'}), which DVC cannot track: refusing "
+            "to read it\n"
+        ), argv
+    assert _snapshot(tmp_path / "bigdisk") == before
 
 
 def test_dvc_yaml_stage_outs_are_relative_to_its_wdir(repo, env, cli):
@@ -698,12 +706,6 @@ def test_a_cache_manifest_that_is_a_link_to_a_device_or_out_of_the_cache_is_refu
         f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} in the DVC cache: "
         f"{manifest} is {reason}; the cache is corrupt or hostile"
     ) in proc.stderr, proc.stderr
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
 
 
 def test_a_symlinked_dvc_file_is_read_where_it_is_and_never_out_of_the_repo(repo, cli, tmp_path):

@@ -170,7 +170,7 @@ def _output_path(declared_in: Path, path: str, folder: Path | None = None) -> tu
     (default: the declaring file's own folder). A path that leads out of the repository
     holding the declaring file (`/home/me/x`, `../../x`; DVC refuses such outputs) is
     refused, so a hostile `.dvc` file cannot make poselint lint, and echo, a folder outside
-    the repository."""
+    the repository; so is a link to a folder outside it."""
     from poselint.discovery import DiscoveryError
 
     folder = folder or declared_in.parent
@@ -183,9 +183,17 @@ def _output_path(declared_in: Path, path: str, folder: Path | None = None) -> tu
             f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
             "refusing to read it"
         )
+    real = Path(lexical).resolve()
+    if real.is_dir() and not inside(os.fspath(real), os.path.realpath(repo)):
+        # DVC links files, never folders, and refuses to add a symlinked folder: such a link
+        # is not DVC's doing, and following it would lint (and --fix) a folder elsewhere.
+        raise DiscoveryError(
+            f"{declared_in}: output path {path!r} is a symlink to a folder outside the "
+            f"repository ({real}), which DVC cannot track: refusing to read it"
+        )
     dvc_root = find_dvc_root(declared_in.parent)
     key = "" if dvc_root is None else Path(os.path.relpath(lexical, dvc_root)).as_posix()
-    return Path(lexical).resolve(), key
+    return real, key
 
 
 def outputs_of_dvc_data(data: Any, dvc_file: Path) -> list[TrackedOutput]:
