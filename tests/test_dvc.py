@@ -846,3 +846,18 @@ def test_a_huge_dvc_file_is_refused_unread(repo, cli):
         f"poselint: error: {repo / 'big.dvc'}: cannot read this DVC file: {repo / 'big.dvc'} "
         "is over the bound of 16,777,216 bytes: not read\n"
     )
+
+
+def test_a_folder_search_does_not_follow_a_link_out_of_where_it_started(repo, cli, tmp_path):
+    """Second pass: in a cloned repo holding `ds -> ~/other-dataset`, `poselint check --fix`
+    (no PATH: the cwd is searched) rewrote the linked dataset outside the repo. A symlinked
+    folder is searched only while it stays inside the folder the search started from."""
+    outside = build_dataset(tmp_path / "other-dataset", _broken_docs())
+    before = _snapshot(outside)
+    build_dataset(repo / "own")
+    (repo / "ds").symlink_to(outside)
+    (repo / "inner").symlink_to("own")  # a link inside the repo is still searched
+    result = cli("check", "--fix", repo, "--format", "json", cwd=tmp_path)
+    assert result.code == 0 and result.json() == [], result
+    assert _snapshot(outside) == before
+    assert cli("check", repo / "ds", "--format", "json").code == 1  # named: it is linted

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from poselint.fsutil import inside
 from poselint.layout import ANNOTATIONS, IMAGES
 
 if TYPE_CHECKING:
@@ -60,7 +61,11 @@ def enclosing_root(path: Path) -> Path | None:
     return None
 
 
-def roots_below(folder: Path, depth: int = SEARCH_DEPTH) -> list[Path]:
+def roots_below(folder: Path, depth: int = SEARCH_DEPTH, within: str | None = None) -> list[Path]:
+    """Dataset roots in folder or below it. A symlinked folder is searched only while its
+    real path stays inside the folder the search started from (`within`): a cloned repo's
+    `ds -> ~/other-dataset` link does not make `poselint check --fix` rewrite that dataset."""
+    within = within or os.path.realpath(folder)
     if looks_like_root(folder):
         return [folder]
     if depth == 0:
@@ -70,12 +75,15 @@ def roots_below(folder: Path, depth: int = SEARCH_DEPTH) -> list[Path]:
         children = sorted(
             e.path
             for e in os.scandir(folder)
-            if e.is_dir() and e.name not in SKIP_DIRS and not e.name.startswith(".")
+            if e.is_dir()
+            and e.name not in SKIP_DIRS
+            and not e.name.startswith(".")
+            and (not e.is_symlink() or inside(os.path.realpath(e.path), within))
         )
     except OSError:
         return []
     for child in children:
-        found.extend(roots_below(Path(child), depth - 1))
+        found.extend(roots_below(Path(child), depth - 1, within))
     return found
 
 
