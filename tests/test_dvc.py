@@ -5,6 +5,7 @@ split leakage (PL413) and --stats. The repositories are built with the real dvc 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -575,3 +576,288 @@ def test_a_dvc_file_naming_a_folder_outside_the_repo_is_refused(repo, cli, tmp_p
     assert "TOP-SECRET-VALUE" not in result.out + result.err, result
     assert result.code == 2, result
     assert f"evil.dvc: output path '{path}' leads outside the repository" in result.err
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_tracked_folder_that_is_a_symlink_out_of_the_repo_is_refused(repo, env, cli, tmp_path):
+    """Red team 2.2: the tracked folder moved to another disk and linked back made PL108 an
+    internal error (relative_to on the link's target). DVC refuses to track a symlinked
+    folder, and a hostile repo could commit such a link to make --fix rewrite a folder
+    elsewhere: the output is refused, naming the link, and nothing is read."""
+    build_dataset(repo / "pose", _broken_docs())
+    dvc("add", "-q", "pose", cwd=repo, env=env)
+    shutil.move(repo / "pose", tmp_path / "bigdisk")
+    (repo / "pose").symlink_to(tmp_path / "bigdisk")
+    before = _snapshot(tmp_path / "bigdisk")
+    for argv in (["pose.dvc"], [], ["--fix", "pose.dvc"]):
+        result = cli("check", *argv, cwd=repo)
+        assert result.code == 2, (argv, result)
+        assert result.err == (
+            f"poselint: error: {repo / 'pose.dvc'}: output path 'pose' is a symlink to a folder "
+            f"outside the repository ({tmp_path / 'bigdisk'}), which DVC cannot track: refusing "
+            "to read it\n"
+        ), argv
+    assert _snapshot(tmp_path / "bigdisk") == before
+
+
+def test_dvc_yaml_stage_outs_are_relative_to_its_wdir(repo, env, cli):
+    """Red team 2.3: `wdir` was ignored. Before the first `dvc repro` the hook's
+    `poselint check dvc.yaml` linted nothing; after it, dvc.lock's (wdir-relative) outs gave
+    a false PL100 for data/pose, and the stage's real output sub/data/pose went unlinted."""
+    build_dataset(repo / "sub" / "data" / "pose", _broken_docs())
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  make_pose:\n    wdir: sub\n"
+        "    cmd: mkdir -p data && cp -R src data/pose\n    outs:\n      - data/pose\n"
+    )
+    result = cli("check", "dvc.yaml", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    broken = [
+        ("PL201", "sub/data/pose/annotations/person_keypoints_Train.json"),
+        ("PL201", "sub/data/pose/images/Train"),
+    ]
+    # PL108: not `dvc repro`'d yet, DVC records nothing for it
+    assert sorted((d["code"], d["path"]) for d in result.json()) == [
+        ("PL108", "sub/data/pose"),
+        *broken,
+    ]
+
+    shutil.move(repo / "sub" / "data" / "pose", repo / "sub" / "src")
+    dvc("repro", "-q", cwd=repo, env=env)
+    assert "path: data/pose" in (repo / "dvc.lock").read_text()  # wdir-relative, as DVC writes
+    for argv in ([], ["dvc.lock"], ["sub/data/pose"]):
+        result = cli("check", *argv, "--format", "json", cwd=repo)
+        assert result.code == 1, (argv, result)
+        assert sorted((d["code"], d["path"]) for d in result.json()) == broken, argv
+    assert cli("check", "--format", "json", "--ignore", "PL201", cwd=repo).json() == []
+
+
+def test_a_dvc_yaml_wdir_out_of_the_repo_is_refused(repo, cli, tmp_path):
+    build_dataset(tmp_path / "outside" / "pose")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  s:\n    wdir: ../outside\n    cmd: 'true'\n    outs:\n      - pose\n"
+    )
+    result = cli("check", "dvc.yaml", "--format", "json", cwd=repo)
+    assert result.code == 2, result
+    assert "dvc.yaml: output path 'pose' leads outside the repository" in result.err
+
+
+@pytest.mark.parametrize(
+    "relpath", ["x\0y/images/train/img_001.jpg", "..\\victim/images/Train/a.jpg", "./images/a.jpg"]
+)
+def test_a_manifest_relpath_that_is_no_plain_path_is_refused_never_a_root(repo, env, cli, relpath):
+    """Red team 2.4: a `.dir` manifest relpath became a dataset root as written (an absolute
+    one outside the repo; a NUL made an internal error). It is a corrupt manifest, named."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    [manifest] = [p for p in cache_files(repo) if p.name.endswith(".dir")]
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps([{"md5": "0" * 32, "relpath": relpath}]))
+    result = cli("check", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 2, result
+    assert (
+        f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} lists the path "
+        f"{relpath!r}, which is not a relative path inside the folder: the manifest is corrupt "
+        "or hostile; nothing was read"
+    ) in result.err
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "OUTSIDE", "FIFO"])
+def test_a_cache_manifest_that_is_a_link_to_a_device_or_out_of_the_cache_is_refused(
+    repo, env, tmp_path, target
+):
+    """Red team 2.5: the `.dir` object was read with read_bytes(): a cache (here named by the
+    repo's own .dvc/config) whose object links to /dev/zero made `poselint check` read
+    until memory ran out, and a FIFO blocked it. Every cache object is a bounded read of a
+    regular file that stays in the cache, so nothing outside it is read either."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    shutil.rmtree(repo / "data" / "pose")
+    [manifest] = [p for p in cache_files(repo) if p.name.endswith(".dir")]
+    outside = tmp_path / "outside.dir"
+    outside.write_bytes(manifest.read_bytes())
+    manifest.unlink()
+    if target == "FIFO":
+        os.mkfifo(manifest)
+    else:
+        manifest.symlink_to(target if target != "OUTSIDE" else outside)
+    code = (
+        "import resource, sys\nfrom poselint.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "sys.exit(main(['check', 'data/pose.dvc', '--format', 'json']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2, proc
+    real = os.path.realpath(target if target != "OUTSIDE" else outside)
+    cache = os.path.realpath(repo / ".dvc" / "cache")
+    reason = (
+        "not a regular file: not read"
+        if target == "FIFO"
+        else f"a symlink to {real}, outside {cache}: not followed"
+    )
+    assert (
+        f"pose.dvc: the .dir manifest {manifest.parent.name}{manifest.name} in the DVC cache: "
+        f"{manifest} is {reason}; the cache is corrupt or hostile"
+    ) in proc.stderr, proc.stderr
+
+
+def test_a_symlinked_dvc_file_is_read_where_it_is_and_never_out_of_the_repo(repo, cli, tmp_path):
+    """Red team 2.6: a `.dvc` file was resolved before its outs were read, so a link to
+    ../elsewhere/pose.dvc made `check --fix pose.dvc` rewrite ../elsewhere/pose. A DVC file
+    whose real path leaves the repository is not read; one linked inside it declares outs
+    relative to where the link is."""
+    elsewhere = build_dataset(tmp_path / "elsewhere" / "pose", _broken_docs())
+    dvc_text = "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: pose\n  hash: md5\n"
+    (tmp_path / "elsewhere" / "pose.dvc").write_text(dvc_text)
+    before = _snapshot(elsewhere)
+    build_dataset(repo / "pose", _broken_docs())
+    (repo / "pose.dvc").symlink_to(tmp_path / "elsewhere" / "pose.dvc")
+    result = cli("check", "--fix", "pose.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert (
+        f"pose.dvc: cannot read this DVC file: {repo / 'pose.dvc'} is a symlink to "
+        f"{tmp_path / 'elsewhere' / 'pose.dvc'}, outside {repo}: not followed"
+    ) in result.err
+    assert _snapshot(elsewhere) == before
+
+    (repo / "meta").mkdir()
+    (repo / "meta" / "pose.dvc").write_text(dvc_text)
+    (repo / "pose.dvc").unlink()
+    (repo / "pose.dvc").symlink_to("meta/pose.dvc")
+    result = cli("check", "pose.dvc", "--format", "json", "--select", "PL1,PL2", cwd=repo)
+    assert sorted((d["code"], d["path"]) for d in result.json()) == [
+        ("PL108", "pose"),  # its md5 is made up
+        ("PL201", "pose/annotations/person_keypoints_Train.json"),
+        ("PL201", "pose/images/Train"),
+    ], result
+
+
+def test_a_dvc_file_linked_out_of_the_repo_or_not_yaml_is_never_echoed(repo, cli, tmp_path):
+    """Red team 2.6: `dvc.yaml -> ../credentials` was read and PyYAML's error printed a line
+    of it. Such a link is not followed, and a YAML error names the line and column only."""
+    secret = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+    (tmp_path / "credentials").write_text(secret)
+    (repo / "dvc.yaml").symlink_to(tmp_path / "credentials")
+    result = cli("check", cwd=repo)
+    assert result.code == 2 and "AKIA" not in result.out + result.err, result
+    assert (
+        f"dvc.yaml: cannot read this DVC file: {repo / 'dvc.yaml'} is a symlink to "
+        f"{tmp_path / 'credentials'}, outside {repo}: not followed"
+    ) in result.err
+
+    (repo / "dvc.yaml").unlink()
+    (repo / "dvc.yaml").write_text(secret)
+    result = cli("check", cwd=repo)
+    assert result.code == 2 and "AKIA" not in result.out + result.err, result
+    assert result.err == (
+        f"poselint: error: {repo / 'dvc.yaml'}: cannot read this DVC file: not valid YAML at "
+        "line 2, column 1: did not find expected <document start>\n"
+    )
+
+
+def test_an_image_linked_into_another_repos_dvc_cache_is_not_read(
+    repo, env, cli, tmp_path, initialised
+):
+    """Red team 2.13: a link whose target merely looked like a DVC cache object (ab/cdef...)
+    was followed wherever it led: another project's cache object had its header read and
+    its pixels embedded in the HTML report. Only this repo's configured cache is allowed
+    (fsutil.Confinement), so the image rules, the report and pack never open it."""
+    other = Path(shutil.copytree(initialised, tmp_path / "other", symlinks=True))
+    Image.new("RGB", (64, 48), (0, 255, 0)).save(other / "green.jpg", "JPEG")
+    dvc("add", "-q", "green.jpg", cwd=other, env=env)
+    [green] = [
+        p for p in cache_files(other) if p.read_bytes() == (other / "green.jpg").read_bytes()
+    ]
+    root = build_dataset(repo / "data" / "pose")
+    image = root / "images" / "train" / "img_001.jpg"
+    image.unlink()
+    image.symlink_to(green)
+    result = cli("check", "data/pose", "--format", "json", "--select", "PL5", cwd=repo)
+    assert result.code == 1, result
+    [d] = result.json()
+    assert (d["code"], d["path"]) == ("PL501", "data/pose/annotations/person_keypoints_train.json")
+    assert d["message"] == (
+        "image 'img_001.jpg' is not a regular file; images/<split>/img_001.jpg: symlink to a "
+        "file outside the dataset root and its DVC cache"
+    )
+
+
+def test_a_dvc_config_linked_to_dev_zero_is_not_read_by_poselint_or_dvc(repo, env):
+    """Second pass: a hostile repo commits `.dvc/config -> /dev/zero`. poselint read it (for
+    cache.dir) with no bound, and so did the dvc Repo it opens for PL108: all memory, then an
+    internal error. Neither reads it now; PL108 says why it cannot tell."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    (repo / ".dvc" / "config").unlink()
+    (repo / ".dvc" / "config").symlink_to("/dev/zero")
+    code = (
+        "import resource, sys\nfrom poselint.cli import main\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "sys.exit(main(['check', 'data/pose.dvc', '--format', 'json']))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1, proc
+    refused = f"{repo / '.dvc' / 'config'} is a symlink to /dev/zero, outside {repo}: not followed"
+    assert proc.stderr == f"poselint: note: skipped a DVC config file: {refused}\n", proc.stderr
+    [d] = json.loads(proc.stdout)
+    assert d["code"] == "PL108" and d["message"].endswith(f"DVC's config is not opened: {refused}")
+
+
+def test_a_nul_in_a_dvc_path_or_cache_dir_is_named_not_an_internal_error(repo, env, cli):
+    """Second pass: a NUL in an output path, a stage wdir or cache.dir (legal YAML and INI)
+    reached os calls: `internal error (ValueError: embedded null byte)`."""
+    build_dataset(repo / "data" / "pose")
+    dvc("add", "-q", "data/pose", cwd=repo, env=env)
+    with (repo / ".dvc" / "config").open("a") as f:
+        f.write("[cache]\n    dir = a\0b\n")
+    result = cli("check", "data/pose.dvc", "--format", "json", cwd=repo)
+    assert result.code == 1, result
+    # no PL000: only PL108, passing on what dvc itself makes of that cache
+    assert [d["code"] for d in result.json()] == ["PL108"], result
+    assert "skipped " in result.err and "its cache.dir is not a path (it holds a NUL)" in result.err
+
+    (repo / "evil.dvc").write_text('outs:\n- path: "a\\0b"\n')
+    result = cli("check", "evil.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert "evil.dvc: output path 'a\\x00b' is not a path (it holds a NUL)" in result.err
+    (repo / "evil.dvc").unlink()
+    (repo / "dvc.yaml").write_text('stages:\n  s:\n    wdir: "a\\0"\n    cmd: x\n    outs: [p]\n')
+    result = cli("check", "dvc.yaml", cwd=repo)
+    assert result.code == 2, result
+    assert "dvc.yaml: output path 'p' is not a path (it holds a NUL)" in result.err
+
+
+def test_a_huge_dvc_file_is_refused_unread(repo, cli):
+    """Second pass: a .dvc file was read whole and parsed however big (a hostile repo can
+    ship gigabytes). DVC files list outputs, not files: 16 MiB is far beyond any."""
+    (repo / "big.dvc").write_text("# " + "x" * (16 << 20) + "\nouts: []\n")
+    result = cli("check", "big.dvc", cwd=repo)
+    assert result.code == 2, result
+    assert result.err == (
+        f"poselint: error: {repo / 'big.dvc'}: cannot read this DVC file: {repo / 'big.dvc'} "
+        "is over the bound of 16,777,216 bytes: not read\n"
+    )
+
+
+def test_a_folder_search_does_not_follow_a_link_out_of_where_it_started(repo, cli, tmp_path):
+    """Second pass: in a cloned repo holding `ds -> ~/other-dataset`, `poselint check --fix`
+    (no PATH: the cwd is searched) rewrote the linked dataset outside the repo. A symlinked
+    folder is searched only while it stays inside the folder the search started from."""
+    outside = build_dataset(tmp_path / "other-dataset", _broken_docs())
+    before = _snapshot(outside)
+    build_dataset(repo / "own")
+    (repo / "ds").symlink_to(outside)
+    (repo / "inner").symlink_to("own")  # a link inside the repo is still searched
+    result = cli("check", "--fix", repo, "--format", "json", cwd=tmp_path)
+    assert result.code == 0 and result.json() == [], result
+    assert _snapshot(outside) == before
+    assert cli("check", repo / "ds", "--format", "json").code == 1  # named: it is linted

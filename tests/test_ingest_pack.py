@@ -527,8 +527,8 @@ def test_pack_refuses_a_symlink_to_a_file_outside_the_root(make_dataset, cli, tm
     result = cli("pack", root, "-o", tmp_path / "out.zip")
     assert result.code == 2, result
     assert result.err == (
-        f"poselint: pack: {link}: symlink to a file outside the dataset root that is not a "
-        "DVC cache object: not packed\n"
+        f"poselint: pack: {link}: symlink to a file outside the dataset root and its DVC "
+        "cache: not packed\n"
     )
     assert not (tmp_path / "out.zip").exists()
 

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
-from poselint.fsutil import inside
+from poselint.fsutil import Refused, inside, read_regular_file
 from poselint.imageindex import FileInfo, ImageIndex
 from poselint.layout import ANNOTATIONS, IMAGES, Entry
 
@@ -34,6 +34,9 @@ WALK_DEPTH = 8  # .dvc files and dvc.yaml sit near the top of a repo; bounded, o
 
 # posix path under a tracked output -> md5 of the file's content, as DVC's `.dir` lists them
 Manifest = dict[str, str]
+# A `.dir` manifest lists ~100 bytes per file: this bound is ~5 million files. It keeps a
+# hostile cache object (a link to /dev/zero, a huge file) from eating all memory.
+MAX_MANIFEST_BYTES = 512 << 20
 
 
 class DvcError(Exception):
@@ -47,6 +50,10 @@ class TrackedOutput:
     md5: str | None  # the recorded hash, "<md5>.dir" for a folder; None: never committed
     hash_name: str = "md5"  # "md5-dos2unix": written by DVC 2 (no `hash: md5` line)
     remote: str | None = None  # the output's own `remote:`, else the default remote
+    # DVC's name for it: the posix path from the DVC root to the output as declared, before
+    # symlinks (`data/pose`); "" outside a DVC repo. What `dvc data status` and the data
+    # index take, even when the folder is a link elsewhere.
+    key: str = ""
 
     @property
     def is_dir(self) -> bool:
@@ -70,12 +77,49 @@ def note(message: str) -> None:
 # --- reading DVC's files, without dvc -------------------------------------------------------
 
 
+# A .dvc file, dvc.yaml or dvc.lock lists outputs and stages, not files: far below this.
+MAX_DVC_FILE_BYTES = 16 << 20
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A quoted piece of the file in a YAML error ('<scalar>' names a token kind: kept).
+_QUOTED = re.compile(r"'(?!<[a-z ]+>')[^']*'|\"[^\"]*\"")
+
+
+def parse_yaml(data: bytes) -> Any:
+    """A DVC file's YAML; ValueError saying why it does not parse, by line and column, never
+    with the file's content (a DVC file can be a link to a credentials file)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's when built
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = _QUOTED.sub("'...'", exc.problem or "")
+        raise ValueError(f"not valid YAML{where}" + (f": {problem}" if problem else "")) from None
+    except yaml.YAMLError:
+        raise ValueError("not valid YAML") from None
+    except RecursionError:
+        raise ValueError("not valid YAML: nested too deeply") from None
+
+
 def _load_yaml(path: Path) -> Any:
+    """A DVC file, read where it is (a symlinked one too), only when its real path is inside
+    the repository holding it: a hostile repo's `dvc.yaml -> ~/.aws/credentials` is not read."""
     from poselint.discovery import DiscoveryError
 
+    path = Path(os.path.abspath(path))
+    repo = find_repo_root(path.parent) or path.parent
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = read_regular_file(path, MAX_DVC_FILE_BYTES, os.path.realpath(repo))
+    except Refused as exc:
+        raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
+    except OSError as exc:
+        raise DiscoveryError(f"{path}: cannot read this DVC file: {exc.strerror}") from exc
+    try:
+        return parse_yaml(data)
+    except ValueError as exc:
         raise DiscoveryError(f"{path}: cannot read this DVC file: {exc}") from exc
 
 
@@ -121,74 +165,111 @@ def _hash_name(out: dict[str, Any]) -> str:
     return "md5" if out.get("hash") == "md5" else "md5-dos2unix"
 
 
-def _output_path(declared_in: Path, path: str) -> Path:
-    """Where an output is. A path that leads out of the repository holding the declaring
-    file (`/home/me/x`, `../../x`; DVC refuses such outputs) is refused, so a hostile `.dvc`
-    file cannot make poselint lint, and echo, a folder outside the repository."""
+def _output_path(declared_in: Path, path: str, folder: Path | None = None) -> tuple[Path, str]:
+    """Where an output is, and its DVC key (TrackedOutput.key), path taken relative to folder
+    (default: the declaring file's own folder). A path that leads out of the repository
+    holding the declaring file (`/home/me/x`, `../../x`; DVC refuses such outputs) is
+    refused, so a hostile `.dvc` file cannot make poselint lint, and echo, a folder outside
+    the repository; so is a link to a folder outside it."""
     from poselint.discovery import DiscoveryError
 
-    folder = declared_in.parent
-    repo = find_repo_root(folder) or folder
+    folder = folder or declared_in.parent
+    repo = find_repo_root(declared_in.parent) or declared_in.parent
+    if "\0" in os.fspath(folder / path):  # no path holds one: os calls would raise
+        raise DiscoveryError(f"{declared_in}: output path {path!r} is not a path (it holds a NUL)")
     lexical = os.path.normpath(folder / path)
     if not inside(lexical, os.path.normpath(repo)):
         raise DiscoveryError(
             f"{declared_in}: output path {path!r} leads outside the repository ({repo}): "
             "refusing to read it"
         )
-    return Path(lexical).resolve()
+    real = Path(lexical).resolve()
+    if real.is_dir() and not inside(os.fspath(real), os.path.realpath(repo)):
+        # DVC links files, never folders, and refuses to add a symlinked folder: such a link
+        # is not DVC's doing, and following it would lint (and --fix) a folder elsewhere.
+        raise DiscoveryError(
+            f"{declared_in}: output path {path!r} is a symlink to a folder outside the "
+            f"repository ({real}), which DVC cannot track: refusing to read it"
+        )
+    dvc_root = find_dvc_root(declared_in.parent)
+    key = "" if dvc_root is None else Path(os.path.relpath(lexical, dvc_root)).as_posix()
+    return real, key
+
+
+def outputs_of_dvc_data(data: Any, dvc_file: Path) -> list[TrackedOutput]:
+    """The `outs` of a .dvc file's parsed YAML, resolved against its folder: the one place a
+    .dvc file's outputs and hashes are checked (the workspace and `poselint diff` alike)."""
+    from poselint.discovery import DiscoveryError
+
+    outs = data.get("outs") if isinstance(data, dict) else None
+    if not isinstance(outs, list):
+        raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
+    found = []
+    for out in outs:
+        if isinstance(out, dict) and isinstance(out.get("path"), str):
+            path, key = _output_path(dvc_file, out["path"])
+            remote = out.get("remote") if isinstance(out.get("remote"), str) else None
+            found.append(
+                TrackedOutput(
+                    path, dvc_file, _recorded_md5(out, dvc_file), _hash_name(out), remote, key
+                )
+            )
+    return found
 
 
 def outputs_of_dvc_file(dvc_file: Path) -> list[TrackedOutput]:
     """The `outs` a .dvc file tracks, resolved against its folder."""
+    return outputs_of_dvc_data(_load_yaml(dvc_file), dvc_file)
+
+
+def outputs_of_pipeline(data: Any, lock: Any, dvc_yaml: Path) -> list[TrackedOutput]:
+    """Stage `outs` of a parsed dvc.yaml, with the hashes its parsed dvc.lock records.
+
+    A stage's outs, and the paths dvc.lock records for them, are relative to the stage's
+    `wdir` (default: dvc.yaml's folder)."""
     from poselint.discovery import DiscoveryError
 
-    data = _load_yaml(dvc_file)
-    outs = data.get("outs") if isinstance(data, dict) else None
-    if not isinstance(outs, list):
-        raise DiscoveryError(f"{dvc_file}: not a .dvc file (no 'outs' list)")
-    return [
-        TrackedOutput(
-            _output_path(dvc_file, out["path"]),
-            dvc_file,
-            _recorded_md5(out, dvc_file),
-            _hash_name(out),
-            out.get("remote") if isinstance(out.get("remote"), str) else None,
-        )
-        for out in outs
-        if isinstance(out, dict) and isinstance(out.get("path"), str)
-    ]
-
-
-def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
-    """Stage `outs` of a dvc.yaml, with the hashes its dvc.lock records (metrics/plots: no)."""
-    data = _load_yaml(dvc_yaml)
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, dict):
         return []
     lock_path = dvc_yaml.with_name("dvc.lock")
-    lock = _load_yaml(lock_path) if lock_path.is_file() else None
     locked = lock.get("stages") if isinstance(lock, dict) else None
     found: list[TrackedOutput] = []
     for name, stage in stages.items():
         if not isinstance(stage, dict) or "foreach" in stage or "matrix" in stage:
             continue  # templated stages need dvc's own resolver; list them in `datasets`
+        wdir = stage.get("wdir", ".")
+        if not isinstance(wdir, str) or "${" in wdir:
+            raise DiscoveryError(
+                f"{dvc_yaml}: stage {name!r} has a wdir that is not a plain path: "
+                "list its outputs in the `datasets` setting"
+            )
+        folder = dvc_yaml.parent / wdir
         hashes: dict[str, tuple[str, str]] = {}
         locked_stage = locked.get(name) if isinstance(locked, dict) else None
         if isinstance(locked_stage, dict):
             for out in _list(locked_stage.get("outs")):
                 md5 = _recorded_md5(out, lock_path) if isinstance(out, dict) else None
                 if md5 and isinstance(out.get("path"), str):
-                    hashes[out["path"]] = (md5, _hash_name(out))
+                    hashes[os.path.normpath(out["path"])] = (md5, _hash_name(out))
         for out in _list(stage.get("outs")):
             # `- path` or `- path: {cache: false, ...}`
             path = out if isinstance(out, str) else None
             if isinstance(out, dict) and len(out) == 1:
                 path = next(iter(out))
             if isinstance(path, str) and "${" not in path:
-                resolved = _output_path(dvc_yaml, path)
-                md5, hash_name = hashes.get(path, (None, "md5"))
-                found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name))
+                resolved, key = _output_path(dvc_yaml, path, folder)
+                md5, hash_name = hashes.get(os.path.normpath(path), (None, "md5"))
+                found.append(TrackedOutput(resolved, dvc_yaml, md5, hash_name, key=key))
     return found
+
+
+def outputs_of_dvc_yaml(dvc_yaml: Path) -> list[TrackedOutput]:
+    """Stage `outs` of a dvc.yaml, with the hashes its dvc.lock records (metrics/plots: no)."""
+    data = _load_yaml(dvc_yaml)
+    lock_path = dvc_yaml.with_name("dvc.lock")
+    lock = _load_yaml(lock_path) if lock_path.is_file() else None
+    return outputs_of_pipeline(data, lock, dvc_yaml)
 
 
 def outputs_declared_in(path: Path) -> list[TrackedOutput]:
@@ -272,19 +353,47 @@ def _config_folders(dvc_root: Path) -> list[Path]:
     return [Path(system), Path(user), dvc_root / DVC_DIR]
 
 
+# DVC's config files are a few lines; the bound keeps a link to /dev/zero from a read that
+# never ends.
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _config_cache_dir(path: Path, within: str | None) -> str | None:
+    """`cache.dir` from one DVC config file, None when it does not set it. The file must be
+    a regular file of at most MAX_CONFIG_BYTES, inside `within` (the repo's own config
+    files: a hostile repo's `.dvc/config -> /dev/zero` is not read); else a note, skipped."""
+    try:
+        data = read_regular_file(path, MAX_CONFIG_BYTES, within)
+    except Refused as exc:
+        note(f"skipped a DVC config file: {exc}")
+        return None
+    except OSError:
+        return None  # missing or unreadable: DVC ignores it too
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(data.decode("utf-8"), source=os.fspath(path))
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    if not parser.has_option("cache", "dir"):
+        return None
+    value = parser.get("cache", "dir").strip()
+    if "\0" in value:
+        note(f"skipped {path}: its cache.dir is not a path (it holds a NUL)")
+        return None
+    return value
+
+
 def _cache_dir(dvc_root: Path) -> Path:
     """The local cache: .dvc/cache, or `cache.dir` from DVC's config (system, global, the
     repo's config and config.local; a relative dir is relative to its config's folder)."""
     cache = dvc_root / DVC_DIR / "cache"
+    repo = os.path.realpath(dvc_root)
     for folder in _config_folders(dvc_root):
-        for name in ("config", "config.local") if folder.name == DVC_DIR else ("config",):
-            parser = configparser.ConfigParser(strict=False, interpolation=None)
-            try:
-                parser.read(folder / name, encoding="utf-8")
-            except (configparser.Error, UnicodeDecodeError, OSError):
-                continue
-            if parser.has_option("cache", "dir"):
-                cache = (folder / parser.get("cache", "dir").strip()).resolve()
+        own = folder.name == DVC_DIR
+        for name in ("config", "config.local") if own else ("config",):
+            value = _config_cache_dir(folder / name, repo if own else None)
+            if value is not None:
+                cache = (folder / value).resolve()
     return cache
 
 
@@ -295,8 +404,17 @@ def cache_dirs(root: Path) -> list[Path]:
 
 
 def _safe_relpath(rel: str) -> bool:
+    """A plain posix path inside the folder, as DVC writes them: no absolute path, no `..`,
+    `.` or empty segment, no NUL (no file name holds one) and no backslash (DVC writes `/`
+    on every OS; on Windows `\\` would be a separator)."""
     parts = rel.split("/")
-    return bool(rel) and not rel.startswith("/") and not {"", ".", ".."} & set(parts)
+    return (
+        bool(rel)
+        and not rel.startswith("/")
+        and not {"", ".", ".."} & set(parts)
+        and "\0" not in rel
+        and "\\" not in rel
+    )
 
 
 def checked_manifest(files: Manifest, where: str) -> Manifest:
@@ -346,12 +464,29 @@ def cached_manifest(output: TrackedOutput) -> Manifest | None:
     dvc_root = find_dvc_root(output.declared_in)
     if dvc_root is None or not output.is_dir or output.md5 is None:
         return None
-    for path in object_paths(_cache_dir(dvc_root), output.md5):
+    from poselint.discovery import DiscoveryError
+
+    data = read_cache_object(_cache_dir(dvc_root), output.md5, MAX_MANIFEST_BYTES)
+    if isinstance(data, Refused):
+        raise DiscoveryError(
+            f"{_manifest_name(output)} in the DVC cache: {data}; the cache is corrupt or hostile"
+        )
+    return None if data is None else _parse_manifest(data, _manifest_name(output))
+
+
+def read_cache_object(cache: Path, md5: str, max_bytes: int) -> bytes | Refused | None:
+    """The bytes of the cache object of md5 (DVC 3 layout, then DVC 2); None when the cache
+    does not have it; Refused saying why it was not read. Every cache read goes through here:
+    the hash is checked (object_paths), the object must be a regular file of at most
+    max_bytes whose real path stays in the cache (no link to /dev/zero or out of it)."""
+    within = os.path.realpath(cache)
+    for path in object_paths(cache, md5):
         try:
-            data = path.read_bytes()
+            return read_regular_file(path, max_bytes, within)
+        except Refused as exc:
+            return exc
         except OSError:
             continue
-        return _parse_manifest(data, _manifest_name(output))
     return None
 
 
@@ -415,6 +550,16 @@ def not_pulled_hint(root: Path, declared_in: Path, remote: Any) -> str:
 
 
 def _open_repo(dvc_root: Path) -> Any:
+    for name in ("config", "config.local"):
+        # dvc reads these with no bound: a link to /dev/zero would eat all memory
+        try:
+            read_regular_file(
+                dvc_root / DVC_DIR / name, MAX_CONFIG_BYTES, os.path.realpath(dvc_root)
+            )
+        except Refused as exc:
+            raise DvcError(f"DVC's config is not opened: {exc}") from exc
+        except OSError:
+            pass
     try:
         from dvc.repo import Repo
     except ImportError as exc:
@@ -464,12 +609,32 @@ def workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
     return _changes[key]
 
 
+def relative_key(path: Path, base: Path) -> str | None:
+    """posix path of path below base ("" for base itself), or None when it is not below:
+    the one containment test before a path becomes a key into a manifest or DVC's index."""
+    try:
+        rel = path.relative_to(base).as_posix()
+    except ValueError:
+        return None
+    return "" if rel == "." else rel
+
+
 def _workspace_changes(root: Path, declared_in: Path) -> WorkspaceChanges | None:
     output = output_of(root, declared_in)
     dvc_root = find_dvc_root(declared_in)
-    if output is None or dvc_root is None:
+    if output is None or dvc_root is None or not output.key:
         return None  # a .dvc file outside any DVC repo: nothing to compare with
-    target = output.path.relative_to(dvc_root).as_posix()
+    target = output.key
+    real = os.path.realpath(output.path)
+    if not inside(real, os.path.realpath(dvc_root)):
+        # DVC refuses to add a symlinked folder ("Cannot add files inside symlinked
+        # directories"), so it cannot vouch for what a link out of the repo holds.
+        return WorkspaceChanges(
+            output,
+            {},
+            error=f"{target} is a symlink to a folder outside the DVC repository ({real}), "
+            "which DVC cannot track or compare",
+        )
     try:
         status = repo(dvc_root).data_status(targets=[target], granular=True)
     except DvcError as exc:  # PL108 reports it: a check the repository needs did not run
@@ -521,8 +686,10 @@ def workspace_md5s(root: Path, declared_in: Path) -> dict[str, str] | None:
     if changes is None or changes.error is not None:
         return None
     changed = changes.paths()
-    prefix = root.relative_to(output.path).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = relative_key(root, output.path)
+    if prefix is None:
+        return None
+    prefix = prefix and prefix + "/"
     return {
         rel[len(prefix) :]: md5
         for rel, md5 in manifest.items()
@@ -557,8 +724,14 @@ class DvcReader:
             self._fs = DataFileSystem(index=repo(self.dvc_root).index.data["repo"])
         return self._fs
 
-    def key(self, path: Path) -> str:
-        return path.relative_to(self.dvc_root).as_posix()
+    def key(self, path: Path, output: TrackedOutput) -> str:
+        """DVC's name for path, a file or folder in output: through the output's own key, so
+        a symlinked folder is named as DVC records it, never by where the link leads."""
+        rel = relative_key(path, output.path)
+        base = output.key or relative_key(output.path, self.dvc_root)
+        if rel is None or not base:
+            raise DvcError(f"{path} is not inside the DVC output {output.key or output.path}")
+        return f"{base}/{rel}" if rel else base
 
     def manifest(self, output: TrackedOutput) -> Manifest:
         """posix path under the output -> md5, for every file in it (its `.dir` object)."""
@@ -576,16 +749,19 @@ class DvcReader:
             odb = repo(self.dvc_root).cloud.get_remote_odb(
                 name=output.remote, command="poselint --no-pull", hash_name=output.hash_name
             )
-            data = odb.fs.cat_file(odb.oid_to_path(output.md5))
+            with odb.fs.open(odb.oid_to_path(output.md5), mode="rb") as f:
+                data = f.read(MAX_MANIFEST_BYTES + 1)  # bounded: a remote can be hostile too
         except DvcError:
             raise
         except Exception:  # e.g. a version-aware remote: fall back to DVC's own listing
             return None
-        return _parse_manifest(data, _manifest_name(output)) if isinstance(data, bytes) else None
+        if not isinstance(data, bytes) or len(data) > MAX_MANIFEST_BYTES:
+            return None
+        return _parse_manifest(data, _manifest_name(output))
 
     def _walk(self, output: TrackedOutput) -> Manifest:
         """DVC's data index listing: any remote kind, ~60 us per file."""
-        key = self.key(output.path)
+        key = self.key(output.path, output)
         files: Manifest = {}
         for where, _dirs, entries in self.fs.walk(key, detail=True):
             prefix = where[len(key) :].strip("/")
@@ -599,9 +775,13 @@ class DvcReader:
         """The file's bytes, or why they cannot be had: the object by its md5 from the cache,
         else the remote; through DVC's data index for remotes that are not md5-addressed."""
         data = self._read_object(output, md5, max_bytes)
+        if isinstance(data, Refused):
+            if data.oversize:
+                return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
+            return f"its DVC cache object is refused: {data}"
         if data is None:
             try:
-                with self.fs.open(self.key(path), mode="rb") as f:
+                with self.fs.open(self.key(path, output), mode="rb") as f:
                     data = f.read(max_bytes + 1)
             except Exception as exc:  # dvc raises many kinds; each is a reason, not a crash
                 return f"cannot read it through DVC: {exc}"
@@ -611,15 +791,15 @@ class DvcReader:
             return f"it is over the max_annotation_bytes bound of {max_bytes:,}"
         return data
 
-    def _read_object(self, output: TrackedOutput, md5: str, max_bytes: int) -> bytes | None:
+    def _read_object(
+        self, output: TrackedOutput, md5: str, max_bytes: int
+    ) -> bytes | Refused | None:
+        """The object's bytes (cache, else remote), None if neither has it, or why not."""
         if not valid_md5(md5):  # manifests are checked: this is a second line of defence
             return None
-        for path in object_paths(_cache_dir(self.dvc_root), md5):
-            try:
-                with open(path, "rb") as f:
-                    return f.read(max_bytes + 1)
-            except OSError:
-                continue
+        data = read_cache_object(_cache_dir(self.dvc_root), md5, max_bytes)
+        if data is not None:
+            return data
         try:
             odb = repo(self.dvc_root).cloud.get_remote_odb(
                 name=output.remote, command="poselint --no-pull", hash_name=output.hash_name
@@ -677,11 +857,8 @@ class RemoteDataset:
     error: str | None = None
 
     def _under(self, folder: Path) -> str | None:
-        try:
-            rel = folder.relative_to(self.root).as_posix()
-        except ValueError:
-            return None
-        return "" if rel == "." else rel + "/"
+        rel = relative_key(folder, self.root)
+        return None if rel is None else rel and rel + "/"
 
     @cached_property
     def _tree(self) -> dict[str, dict[str, Any]]:
@@ -714,7 +891,10 @@ class RemoteDataset:
         """An annotation file's bytes through DVC, or why not (Split.loaded parses them)."""
         if self.reader is None or self.output is None:
             return self.error or "not readable through DVC"
-        md5 = self.files.get(path.relative_to(self.root).as_posix(), "")
+        rel = relative_key(path, self.root)
+        if rel is None:
+            return f"it is not inside the dataset root {self.root}"
+        md5 = self.files.get(rel, "")
         return self.reader.read(path, max_bytes, self.output, md5)
 
     def image_index(self, folder: Path) -> ImageIndex:
@@ -740,8 +920,10 @@ def open_remote(root: Path, declared_in: Path) -> RemoteDataset:
         raise
     except Exception as exc:  # no remote, unreachable remote, object missing, ...
         return RemoteDataset(root, error=str(exc) or type(exc).__name__)
-    prefix = root.relative_to(output.path).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = relative_key(root, output.path)
+    if prefix is None:
+        return RemoteDataset(root, error=f"{root} is not inside the DVC output {output.path}")
+    prefix = prefix and prefix + "/"
     files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
     return RemoteDataset(root, reader, output, files)
 

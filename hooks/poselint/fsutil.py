@@ -8,6 +8,7 @@ import fcntl
 import os
 import re
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -207,3 +208,41 @@ class Confinement:
         what = "folder" if folder else "file"
         cache = "" if folder else " or the DVC cache"
         return f"it is a symlink to a {what} outside the dataset root{cache} ({real}): not followed"
+
+
+class Refused(OSError):
+    """read_regular_file would not read it: outside where reads may go, not a regular file,
+    or over the bound (oversize). The message says which (safe to print: no content)."""
+
+    def __init__(self, message: str, oversize: bool = False) -> None:
+        super().__init__(message)
+        self.oversize = oversize
+
+
+def read_regular_file(path: Path, max_bytes: int, within: str | None = None) -> bytes:
+    """The bytes of path, which must be a regular file (a FIFO or device is never opened for
+    a read that does not end) of at most max_bytes, and whose real path is inside `within`
+    (a real path) when given. Refused, or the OSError of the open (FileNotFoundError...).
+
+    The real path is opened O_NOFOLLOW, so a link swapped in after the check is not
+    followed; O_NONBLOCK keeps a FIFO swapped in from blocking the open.
+    """
+    real = os.path.realpath(path)
+    if within is not None and not inside(real, within):
+        raise Refused(f"{path} is a symlink to {real}, outside {within}: not followed")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(f"{path} is not a regular file: not read")
+        if st.st_size > max_bytes:
+            raise Refused(f"{path} is over the bound of {max_bytes:,} bytes: not read", True)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # grew since the fstat
+        raise Refused(f"{path} is over the bound of {max_bytes:,} bytes: not read", True)
+    return data

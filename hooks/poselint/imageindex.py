@@ -88,7 +88,7 @@ class _LinkResolver:
             return "other", "symlink to something that is not a regular file"
         if bounds.allows_file(target):
             return "file", ""
-        return "other", "symlink to a file outside the dataset root that is not a DVC cache object"
+        return "other", "symlink to a file outside the dataset root and its DVC cache"
 
 
 def scan_images(folder: Path, bounds: Confinement | None = None) -> ImageIndex:
@@ -96,8 +96,9 @@ def scan_images(folder: Path, bounds: Confinement | None = None) -> ImageIndex:
 
     Symlinked folders are followed while they stay inside the dataset root (`bounds`,
     default: two levels up) and do not point back into their own path (a loop). Symlinked
-    files are followed when their target is inside the root or is a DVC cache object (DVC's
-    symlink cache type). Nothing is opened: FIFOs and devices are recorded as "other".
+    files are followed when their target is inside the root or is an object of the DVC cache
+    its repository configures (DVC's symlink cache type), not a look-alike elsewhere.
+    Nothing is opened: FIFOs and devices are recorded as "other".
     `pack` packs exactly the files this lists, so `check` and `pack` see the same dataset.
     """
     index = ImageIndex(folder)

@@ -17,8 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from poselint import dvcsupport
 from poselint.dvcsupport import DvcReader, RemoteDataset, TrackedOutput
 from poselint.imageindex import FileInfo, ImageIndex
@@ -176,36 +174,31 @@ class RevisionDvcReader(DvcReader):
 
 def _dvc_outputs_at(git: GitRepo, commit: str, declared_in: Path) -> list[TrackedOutput] | None:
     """The outputs declared_in (a .dvc file, or dvc.yaml with its dvc.lock) recorded at commit;
-    None when the commit has no such file."""
+    None when the commit has no such file. Parsed and checked by dvcsupport, as in the
+    workspace: the same hash check, containment and stage `wdir`."""
+    from poselint.discovery import DiscoveryError
+
     in_pipeline = declared_in.name in ("dvc.yaml", "dvc.yml", "dvc.lock")
-    source = declared_in.with_name("dvc.lock") if in_pipeline else declared_in
+    source = declared_in.with_name("dvc.yaml") if in_pipeline else declared_in
     text = git.show(commit, source)
     if text is None:
         return None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise GitError(f"{git.rel(source)} at {commit[:12]}: cannot read it: {exc}") from exc
-    outs: list[Any] = []
-    if in_pipeline and isinstance(data, dict) and isinstance(data.get("stages"), dict):
-        for stage in data["stages"].values():
-            if isinstance(stage, dict) and isinstance(stage.get("outs"), list):
-                outs.extend(stage["outs"])
-    elif isinstance(data, dict) and isinstance(data.get("outs"), list):
-        outs = data["outs"]
-    found = []
-    for out in outs:
-        if isinstance(out, dict) and isinstance(out.get("path"), str):
-            found.append(
-                TrackedOutput(
-                    (declared_in.parent / out["path"]).resolve(),
-                    declared_in,
-                    out["md5"] if isinstance(out.get("md5"), str) else None,
-                    "md5" if out.get("hash") == "md5" else "md5-dos2unix",
-                    out.get("remote") if isinstance(out.get("remote"), str) else None,
-                )
-            )
-    return found
+        if not in_pipeline:
+            return dvcsupport.outputs_of_dvc_data(_parse(git, commit, source, text), source)
+        lock_path = source.with_name("dvc.lock")
+        lock_text = git.show(commit, lock_path)
+        lock = None if lock_text is None else _parse(git, commit, lock_path, lock_text)
+        return dvcsupport.outputs_of_pipeline(_parse(git, commit, source, text), lock, source)
+    except DiscoveryError as exc:
+        raise GitError(f"at {commit[:12]}: {exc}") from exc
+
+
+def _parse(git: GitRepo, commit: str, path: Path, text: bytes) -> Any:
+    try:
+        return dvcsupport.parse_yaml(text)
+    except ValueError as exc:
+        raise GitError(f"{git.rel(path)} at {commit[:12]}: cannot read it: {exc}") from exc
 
 
 def open_at(root: Path, dvc_file: Path | None, git: GitRepo, commit: str) -> RemoteDataset:
@@ -229,7 +222,9 @@ def open_at(root: Path, dvc_file: Path | None, git: GitRepo, commit: str) -> Rem
         raise
     except Exception as exc:  # object in neither cache nor remote, no remote, ...
         return RemoteDataset(root, error=f"at commit {short}: {exc or type(exc).__name__}")
-    prefix = root.relative_to(output.path).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = dvcsupport.relative_key(root, output.path)
+    if prefix is None:
+        return RemoteDataset(root, error=f"{git.rel(root)} is not inside {git.rel(output.path)}")
+    prefix = prefix and prefix + "/"
     files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
     return RemoteDataset(root, reader, output, files)
