@@ -58,6 +58,21 @@ def test_a_year_alone_is_not_a_split_variant(tmp_path, cli):
 # file under tests/data/real -> {code: why it is a real problem}. An empty dict: a clean file.
 # Images are not in the corpus, so the PL5xx rules (image files) are left out of the check.
 EXPECTED: dict[str, dict[str, str]] = {
+    "cvat/person_keypoints_default_skeleton_excerpt.json": {
+        "PL601": "CVAT keeps the drawn position of outside (v=0) points, two of them below the "
+        "427-px frame (y = 482): stale coordinates for any code that ignores v",
+    },
+    # CVAT "Points" labels, one category per keypoint name and none with keypoints, and no
+    # annotations: not a usable keypoints file, but no rule reports it yet (MISSED)
+    "cvat/person_keypoints_val_points_excerpt.json": {},
+    "datumaro/person_keypoints_train.json": {
+        "PL407": "9 keypoint values on category 'b', whose `keypoints` names list is empty",
+        "PL409": "0-based skeleton ([0, 1]) on categories with no keypoint names",
+    },
+    "datumaro/person_keypoints_val.json": {
+        "PL407": "9 keypoint values on categories 'a' and 'b', which name no keypoints",
+        "PL409": "0-based skeleton ([0, 1]) on categories with no keypoint names",
+    },
     "mmpose/aic/test_aic.json": {
         "PL310": "no `area` on any annotation: COCOeval's area ranges and OKS read it (KeyError)",
         "PL704": "FALSE ALARM (warning): a wrist pair and an ankle pair of crossed arms/legs",
@@ -116,6 +131,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
 }
 WARNINGS = {"PL311", "PL418", "PL704", "PL705"}
+# files with a real problem that no rule reports yet: not clean, so not in the clean-file test
+MISSED = {
+    "cvat/person_keypoints_val_points_excerpt.json": "a keypoints file with no keypoint names "
+    "in any category (CVAT Points labels instead of a Skeleton) and no annotations",
+}
 # benchmarks/bench_pose.py's copies of three corpus files (its own SOURCES.md): the same bytes,
 # so the same findings; the corpus test checks that they stay copies.
 COPIES = {
@@ -162,7 +182,9 @@ def test_real_file_has_exactly_the_findings_judged_by_hand(tmp_path, cli, name):
         assert d["severity"] == expected, d
 
 
-@pytest.mark.parametrize("name", sorted(n for n, codes in EXPECTED.items() if not codes))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, codes in EXPECTED.items() if not codes and n not in MISSED)
+)
 def test_clean_real_files_give_no_error_and_at_most_a_handful_of_warnings(tmp_path, cli, name):
     found = _check(cli, tmp_path, name)
     assert [d for d in found if d["severity"] == "error"] == []
@@ -182,6 +204,9 @@ def test_pycocotools_agrees(name):
     gt.dataset = document
     gt.createIndex()  # loads: every image, annotation and category is indexed
     assert len(gt.anns) == len(document["annotations"])
+    if not document["annotations"]:  # nothing to evaluate (loadRes needs a detection)
+        assert name in MISSED
+        return
     people = [a for a in document["annotations"] if not a.get("iscrowd")]
     detections = [{**a, "score": 1.0} for a in people]
     for d in detections:
