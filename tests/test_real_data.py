@@ -105,7 +105,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "mmpose/jhmdb/test_jhmdb_sub1.json": {
         "PL310": "no `num_keypoints`, which COCOeval and loaders read",
-        "PL704": "FALSE ALARM (warning): ankles crossing in a stride; the swap unbalances the shins",
+        "PL704": "FALSE ALARM (warning): ankles crossing in a stride; a swap unbalances the shins",
     },
     "mmpose/mhp/test_mhp.json": {},
     "mmpose/ochuman/test_ochuman.json": {},
