@@ -62,6 +62,15 @@ EXPECTED: dict[str, dict[str, str]] = {
         "PL601": "CVAT keeps the drawn position of outside (v=0) points, two of them below the "
         "427-px frame (y = 482): stale coordinates for any code that ignores v",
     },
+    "cvat/person_keypoints_Train_video_excerpt.json": {
+        "PL409": "skeleton pair [16, 13] on 15 keypoint names (pycocotools' drawing indexes past)",
+        "PL410": "9 boxes of the track's last frames reach up to 87 px past the 1920-px frame",
+        "PL418": "'left elbow' among 14 snake_case names: name-based flip pairing misses it",
+        "PL604": "48 points labelled visible at x 1923..2007 in a 1920-px frame (CVAT carried "
+        "the interpolated track off the frame)",
+        "PL705": "FALSE ALARM (warning): wrist-hip, ankle-ankle and foot-foot edges are no limbs; "
+        "their length changes with arm swing and stride",
+    },
     # CVAT "Points" labels, one category per keypoint name and none with keypoints, and no
     # annotations: not a usable keypoints file, but no rule reports it yet (MISSED)
     "cvat/person_keypoints_val_points_excerpt.json": {},
