@@ -58,6 +58,12 @@ def test_a_year_alone_is_not_a_split_variant(tmp_path, cli):
 # file under tests/data/real -> {code: why it is a real problem}. An empty dict: a clean file.
 # Images are not in the corpus, so the PL5xx rules (image files) are left out of the check.
 EXPECTED: dict[str, dict[str, str]] = {
+    # COCO-2017 val people of 79 images; 50 num_keypoints-0 ignore regions (PL606 is opt-in)
+    "coco/person_keypoints_val2017_mini.json": {
+        "PL704": "unsure (warning): wrists of a 42x60-px person, arms likely crossed",
+        "PL705": "FALSE ALARM mostly (warning): 6 face or forearm edges on tiny (33 px) people, "
+        "a large child's face and a foreshortened mirror forearm",
+    },
     "cvat/person_keypoints_default_skeleton_excerpt.json": {
         "PL601": "CVAT keeps the drawn position of outside (v=0) points, two of them below the "
         "427-px frame (y = 482): stale coordinates for any code that ignores v",
