@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from builders import build_dataset, clean_docs
+from poselint.skeleton import COCO_KEYPOINTS
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -240,3 +241,34 @@ def test_pycocotools_agrees(name):
         assert ev.stats[0] < 1.0
     else:
         assert ev.stats[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n in EXPECTED
+        if any(
+            tuple(c.get("keypoints") or ()) == COCO_KEYPOINTS
+            for c in json.loads((REAL / n).read_text(encoding="utf-8"))["categories"]
+        )
+    ),
+)
+def test_cocoeval_oks_agrees_on_coco_layout_files(name):
+    """COCOeval's keypoint evaluation (OKS, COCO's 17 sigmas) scores each COCO-layout file
+    against itself AP 1.0: what poselint reports there (outside points keeping coordinates,
+    PL601; the PL7xx warnings) leaves evaluation alone, as its severity says."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    document = json.loads((REAL / name).read_text(encoding="utf-8"))
+    gt = COCO()
+    gt.dataset = document
+    gt.createIndex()
+    people = [a for a in document["annotations"] if not a.get("iscrowd")]
+    detections = [{**a, "score": 1.0} for a in people if a.get("num_keypoints")]
+    ev = COCOeval(gt, gt.loadRes(detections), "keypoints")
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    assert ev.stats[0] == pytest.approx(1.0)
