@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from builders import build_dataset, clean_docs
+from poselint.skeleton import COCO_KEYPOINTS
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -58,8 +59,43 @@ def test_a_year_alone_is_not_a_split_variant(tmp_path, cli):
 # file under tests/data/real -> {code: why it is a real problem}. An empty dict: a clean file.
 # Images are not in the corpus, so the PL5xx rules (image files) are left out of the check.
 EXPECTED: dict[str, dict[str, str]] = {
+    # COCO-2017 val people of 79 images; 50 num_keypoints-0 ignore regions (PL606 is opt-in)
+    "coco/person_keypoints_val2017_mini.json": {
+        "PL704": "unsure (warning): wrists of a 42x60-px person, arms likely crossed",
+        "PL705": "FALSE ALARM mostly (warning): 6 face or forearm edges on tiny (33 px) people, "
+        "a large child's face and a foreshortened mirror forearm",
+    },
+    "cvat/person_keypoints_default_skeleton_excerpt.json": {
+        "PL601": "CVAT keeps the drawn position of outside (v=0) points, two of them below the "
+        "427-px frame (y = 482): stale coordinates for any code that ignores v",
+    },
+    "cvat/person_keypoints_Train_video_excerpt.json": {
+        "PL409": "skeleton pair [16, 13] on 15 keypoint names (pycocotools' drawing indexes past)",
+        "PL410": "9 boxes of the track's last frames reach up to 87 px past the 1920-px frame",
+        "PL418": "'left elbow' among 14 snake_case names: name-based flip pairing misses it",
+        "PL604": "48 points labelled visible at x 1923..2007 in a 1920-px frame (CVAT carried "
+        "the interpolated track off the frame)",
+        "PL705": "FALSE ALARM (warning): wrist-hip, ankle-ankle and foot-foot edges are no limbs; "
+        "their length changes with arm swing and stride",
+    },
+    # CVAT "Points" labels, one category per keypoint name and none with keypoints, and no
+    # annotations: not a usable keypoints file, but no rule reports it yet (MISSED)
+    "cvat/person_keypoints_val_points_excerpt.json": {},
+    "datumaro/person_keypoints_train.json": {
+        "PL407": "9 keypoint values on category 'b', whose `keypoints` names list is empty",
+        "PL409": "0-based skeleton ([0, 1]) on categories with no keypoint names",
+    },
+    # Datumaro's own export (CVAT's exporter) of mmpose/coco/test_coco.json: areas recomputed
+    # from the rasterised polygons, float32 polygon points, empty info/licenses; still clean
+    "datumaro/person_keypoints_val_exported_from_test_coco.json": {},
+    "datumaro/person_keypoints_val.json": {
+        "PL407": "9 keypoint values on categories 'a' and 'b', which name no keypoints",
+        "PL409": "0-based skeleton ([0, 1]) on categories with no keypoint names",
+    },
     "mmpose/aic/test_aic.json": {
         "PL310": "no `area` on any annotation: COCOeval's area ranges and OKS read it (KeyError)",
+        "PL704": "FALSE ALARM (warning): a wrist pair and an ankle pair of crossed arms/legs",
+        "PL705": "unsure (warning): a forearm 1.6x its prediction, 1.4x its mirror; no image",
     },
     # real COCO-2017 val people; two are num_keypoints-0 ignore regions (PL606 is opt-in)
     "mmpose/coco/test_coco.json": {},
@@ -76,6 +112,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "mmpose/h36m/h36m_coco.json": {
         "PL409": "0-based skeleton pairs ([0, 1])",
+        "PL704": "FALSE ALARM (opt-in warning): Human3.6M labels come from motion capture, "
+        "so they are not swapped; hips, feet and wrists of people turned sideways",
         "PL418": "'root (pelvis)' next to 'left_hip': name-based mapping misses it (a warning)",
     },
     "mmpose/halpe/test_halpe.json": {
@@ -88,14 +126,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "mmpose/jhmdb/test_jhmdb_sub1.json": {
         "PL310": "no `num_keypoints`, which COCOeval and loaders read",
+        "PL704": "FALSE ALARM (warning): ankles crossing in a stride; a swap unbalances the shins",
     },
-    "mmpose/mhp/test_mhp.json": {},
+    "mmpose/mhp/test_mhp.json": {
+        "PL704": "unsure (opt-in warning): the knees of one person; no image to judge by",
+    },
     "mmpose/ochuman/test_ochuman.json": {},
     "mmpose/posetrack18/test_posetrack18_val.json": {
         "PL310": "no `area`",
         "PL311": "iscrowd written false (PoseTrack): a warning, pycocotools reads it as 0",
         "PL410": "two boxes reach 54 px above and 27 px below the 1920x1080 frame",
         "PL604": "a labelled head_top at y = -24.9, above the frame",
+        "PL704": "FALSE ALARM (warning): hips 13 px apart on a person seen from the side",
+        "PL705": "FALSE ALARM (warning): hip-hip 2.2x on a crouched person, legs unlabelled",
     },
     "mmpose/ubody3d/ubody3d_train.json": {
         "PL310": "keypoints are [x, y] pairs, not flat x, y, v numbers (not COCO Keypoints)",
@@ -107,9 +150,16 @@ EXPECTED: dict[str, dict[str, str]] = {
         "PL310": "no `area`",
         "PL409": "COCO's 17-point skeleton on 14 keypoints",
         "PL603": "num_keypoints disagrees with the v > 0 count",
+        "PL704": "unsure (opt-in warning): hips and ankles of one person; no image to judge by",
+        "PL705": "unsure (warning): a right thigh 1.8x the left one, likely foreshortened",
     },
 }
-WARNINGS = {"PL311", "PL418"}
+WARNINGS = {"PL311", "PL418", "PL704", "PL705"}
+# files with a real problem that no rule reports yet: not clean, so not in the clean-file test
+MISSED = {
+    "cvat/person_keypoints_val_points_excerpt.json": "a keypoints file with no keypoint names "
+    "in any category (CVAT Points labels instead of a Skeleton) and no annotations",
+}
 
 
 def _as_dataset(tmp_path: Path, name: str) -> Path:
@@ -122,10 +172,14 @@ def _as_dataset(tmp_path: Path, name: str) -> Path:
     return root
 
 
-def _check(cli: Any, tmp_path: Path, name: str) -> list[dict[str, Any]]:
+OPT_IN = {"PL704", "PL705"}  # judged here too, though a default run leaves them out
+
+
+def _check(cli: Any, tmp_path: Path, name: str, opt_in: bool = True) -> list[dict[str, Any]]:
     root = _as_dataset(tmp_path, name)
     config = tmp_path / "poselint.toml"
-    result = cli("check", root, "--format", "json", "--no-image-size", "--config", config)
+    select = ["--select", "PL," + ",".join(sorted(OPT_IN))] if opt_in else []
+    result = cli("check", root, "--format", "json", "--no-image-size", "--config", config, *select)
     assert result.code in (0, 1), result
     return [d for d in result.json() if not str(d["code"]).startswith("PL5")]
 
@@ -135,7 +189,7 @@ def test_the_corpus_is_the_files_sources_md_lists():
     assert on_disk == set(EXPECTED)
     sources = (REAL / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in sources for name in EXPECTED)
-    assert sum(p.stat().st_size for p in REAL.rglob("*.json")) < 1_000_000
+    assert sum((REAL / name).stat().st_size for name in EXPECTED) < 1_000_000
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -147,9 +201,13 @@ def test_real_file_has_exactly_the_findings_judged_by_hand(tmp_path, cli, name):
         assert d["severity"] == expected, d
 
 
-@pytest.mark.parametrize("name", sorted(n for n, codes in EXPECTED.items() if not codes))
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n, codes in EXPECTED.items() if not set(codes) - OPT_IN and n not in MISSED),
+)
 def test_clean_real_files_give_no_error_and_at_most_a_handful_of_warnings(tmp_path, cli, name):
-    found = _check(cli, tmp_path, name)
+    """With default settings, as a user runs it."""
+    found = _check(cli, tmp_path, name, opt_in=False)
     assert [d for d in found if d["severity"] == "error"] == []
     assert len(found) <= 3
 
@@ -167,6 +225,9 @@ def test_pycocotools_agrees(name):
     gt.dataset = document
     gt.createIndex()  # loads: every image, annotation and category is indexed
     assert len(gt.anns) == len(document["annotations"])
+    if not document["annotations"]:  # nothing to evaluate (loadRes needs a detection)
+        assert name in MISSED
+        return
     people = [a for a in document["annotations"] if not a.get("iscrowd")]
     detections = [{**a, "score": 1.0} for a in people]
     for d in detections:
@@ -185,3 +246,34 @@ def test_pycocotools_agrees(name):
         assert ev.stats[0] < 1.0
     else:
         assert ev.stats[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n in EXPECTED
+        if any(
+            tuple(c.get("keypoints") or ()) == COCO_KEYPOINTS
+            for c in json.loads((REAL / n).read_text(encoding="utf-8"))["categories"]
+        )
+    ),
+)
+def test_cocoeval_oks_agrees_on_coco_layout_files(name):
+    """COCOeval's keypoint evaluation (OKS, COCO's 17 sigmas) scores each COCO-layout file
+    against itself AP 1.0: what poselint reports there (outside points keeping coordinates,
+    PL601; the PL7xx warnings) leaves evaluation alone, as its severity says."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    document = json.loads((REAL / name).read_text(encoding="utf-8"))
+    gt = COCO()
+    gt.dataset = document
+    gt.createIndex()
+    people = [a for a in document["annotations"] if not a.get("iscrowd")]
+    detections = [{**a, "score": 1.0} for a in people if a.get("num_keypoints")]
+    ev = COCOeval(gt, gt.loadRes(detections), "keypoints")
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    assert ev.stats[0] == pytest.approx(1.0)
