@@ -544,3 +544,19 @@ def test_every_fixable_rule_has_a_fixer_and_back():
     from poselint.rules import REGISTRY
 
     assert {r.code for r in REGISTRY if r.fixable} == set(FIXERS)
+
+
+def test_fix_with_write_baseline_says_what_it_changed_and_exits_1(make_cvat_export, cli, tmp_path):
+    """--fix then --write-baseline: the fixer convention (print each change, exit 1) holds, and
+    the baseline holds only what is left after fixing."""
+    root = make_cvat_export()
+    baseline = tmp_path / "baseline.json"
+    result = cli("check", root, "--fix", "--write-baseline", baseline, cwd=root)
+    assert result.code == 1, result
+    assert result.out.splitlines()[:2] == [
+        "fixed 4 outside points in annotations/person_keypoints_Train.json",
+        "renamed annotations/person_keypoints_Train.json -> "
+        "annotations/person_keypoints_train.json",
+    ]
+    assert result.err == f"poselint: wrote 0 findings to the baseline {baseline}\n"
+    assert cli("check", root, "--baseline", baseline).code == 0

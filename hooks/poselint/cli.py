@@ -334,16 +334,18 @@ def run_check(args: argparse.Namespace) -> int:
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
     cwd = Path.cwd()
-    if baseline is not None:
-        kept = baseline.finish(sys.stderr)
-        if kept is None:  # --write-baseline: the findings are now accepted
-            return EXIT_CLEAN
-        diagnostics = kept
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
-    for fixed in fixes:
+    for fixed in fixes:  # first: whatever follows, what --fix changed is said
         from poselint.fix.output import print_fix_lines  # --fix only: ~15 ms of imports
 
         print_fix_lines(fixed, fix_out, cwd)
+    changed = any(f.changes or f.refusals for f in fixes)
+    if baseline is not None:
+        kept = baseline.finish(sys.stderr)
+        if kept is None:  # --write-baseline: the findings left are now accepted
+            _print_dvc_hints(fixes, fix_out, cwd)
+            return EXIT_VIOLATIONS if changed else EXIT_CLEAN
+        diagnostics = kept
     try:
         if args.stats is not None:
             from poselint.stats import write_stats
@@ -372,7 +374,6 @@ def run_check(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         statistics=args.statistics,
     )
-    changed = any(f.changes or f.refusals for f in fixes)
     _print_dvc_hints(fixes, fix_out, cwd)
     if changed:
         return EXIT_VIOLATIONS
