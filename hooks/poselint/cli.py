@@ -170,7 +170,7 @@ def add_diff_parser(sub: Any) -> None:
     )
     diff.add_argument("--output", type=Path, help="write the diff to this file, not stdout")
     diff.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
-    diff.set_defaults(no_pull=False)
+    diff.set_defaults(no_pull=False, staged=False)  # what _targets reads of `check`
 
 
 def run_diff(args: argparse.Namespace) -> int:
