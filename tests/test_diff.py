@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dvcrepo import BIN, add_local_remote, drop_cache, dvc, git, init_repo, isolated_env, run
+from test_html_report import (  # the browser the HTML report is tested in
+    IMG_NAME,
+    SCRIPT_FILE,
+    SCRIPT_NAME,
+    chromium,  # noqa: F401 (a fixture the tests below take)
+    decode_data_url,
+    highlighted_pixels,
+)
 
 from builders import PERSON, build_dataset, coco, image, person
 
@@ -355,3 +364,114 @@ def test_dvc_yaml_output_diff_reads_dvc_lock_at_each_revision(tmp_path, env):
     git("commit", "-qm", "re-export", cwd=repo, env=env)
     shutil.rmtree(repo / "data" / "pose")  # both versions from the cache
     _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
+
+
+# --- --format html: the changed people drawn before/after, checked in a real browser -------
+
+BROWN = (120, 80, 40)  # builders.write_image's pixels: the thumbnail shows the real image
+
+
+def _brown_pixels(thumb: Any) -> int:
+    rgb = thumb.convert("RGB")
+    return sum(
+        n
+        for n, (r, g, b) in rgb.getcolors(1 << 20) or []
+        if abs(r - BROWN[0]) < 20 and abs(g - BROWN[1]) < 20 and abs(b - BROWN[2]) < 20
+    )
+
+
+def _figures(dom: str) -> list[tuple[str, str]]:
+    return re.findall(r'<figure class="person (\w+)">(.*?)</figure>', dom, re.S)
+
+
+def _thumbs(figure: str) -> dict[str, Any]:
+    """side -> the decoded thumbnail drawn there."""
+    return {
+        side: decode_data_url(url)
+        for side, url in re.findall(r'<div class="side (\w+)">\s*<img src="([^"]+)"', figure)
+    }
+
+
+def _check_html(dom: str) -> None:
+    assert "<title>poselint diff</title>" in dom and "<script" not in dom
+    assert '<p id="drawn">3 of 3 changed people drawn.</p>' in dom
+    figures = _figures(dom)
+    assert [kind for kind, _ in figures] == ["edited", "added", "removed"]
+    edited, added, removed = (body for _, body in figures)
+    assert '<span class="mono image-name">nested/img_002.png</span>' in edited
+    assert "id 2 (was 3)" in edited
+    assert re.findall(r'<span class="mono change">([^<]*)</span>', edited) == [
+        "k=0: (200, 200) v=2 → (203, 200) v=2",
+        "k=3: (220, 200) v=1 → (220, 200) v=2",
+    ]
+    assert "img_004.jpg" in added and "id 3" in added
+    assert "img_001.jpg" in removed and "id 1" in removed
+    thumbs = [_thumbs(body) for _, body in figures]
+    assert [sorted(t) for t in thumbs] == [["after", "before"], ["after"], ["before"]]
+    for t in thumbs:
+        for thumb in t.values():
+            assert _brown_pixels(thumb) > 1000  # the image itself, read from that version
+            assert highlighted_pixels(thumb) > 20  # the changed points ringed, the box red
+    # the removed person's image comes from the old revision: the file is gone from the tree
+    assert 'class="absent">not in this version' in added and "not in this version" in removed
+
+
+def test_html_diff_in_headless_chromium(git_repo, cli, chromium, tmp_path):  # noqa: F811
+    out = tmp_path / "diff.html"
+    (git_repo / "data" / "pose" / "images" / "train" / "img_001.jpg").unlink()
+    result = cli("diff", "HEAD~1", "--format", "html", "--output", out, cwd=git_repo)
+    assert result.code == 0 and result.out == "", result
+    _check_html(chromium("--dump-dom", out.as_uri()))
+
+
+def test_html_diff_needs_output(git_repo, cli):
+    result = cli("diff", "HEAD~1", "--format", "html", cwd=git_repo)
+    assert result.code == 2
+    assert "poselint: error: --format html needs --output FILE" in result.err
+
+
+@pytest.mark.e2e
+def test_html_diff_of_a_dvc_dataset_draws_images_from_the_remote(tmp_path, env, chromium):  # noqa: F811
+    repo = _dvc_repo(tmp_path, env)
+    drop_cache(repo)
+    shutil.rmtree(repo / "data" / "pose")
+    out = tmp_path / "diff.html"
+    proc = run(
+        [str(BIN / "poselint"), "diff", "HEAD~1", "HEAD", "--format", "html", "--output", str(out)],
+        repo, env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _check_html(chromium("--dump-dom", out.as_uri()))
+    assert not (repo / "data" / "pose").exists() and not (repo / ".dvc" / "cache").exists()
+
+
+def test_html_diff_escapes_names_and_caps_the_drawings(tmp_path, env, cli, chromium):  # noqa: F811
+    """A hostile file_name, id and category name show as text; 105 people added, 100 drawn."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    cat = dict(PERSON, name=IMG_NAME)
+    doc = coco([image(1, SCRIPT_FILE, 640, 480)], [], [cat])
+    _write(repo / "data" / "pose", {"train": doc})
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "empty", cwd=repo, env=env)
+    doc["annotations"] = [
+        person(n, 1, [10 + n, 10 + n, 2, 12 + n, 10 + n, 2, 8 + n, 10 + n, 2, 0, 0, 0])
+        for n in range(1, 106)
+    ]
+    doc["annotations"][0]["id"] = SCRIPT_NAME  # an id that is markup
+    _write(repo / "data" / "pose", {"train": doc})
+    out = tmp_path / "diff.html"
+    result = cli("diff", "HEAD", "--format", "html", "--output", out, cwd=repo)
+    assert result.code == 0, result
+    dom = chromium("--dump-dom", out.as_uri())
+    assert "<title>poselint diff</title>" in dom and 'data-pwned="1"' not in dom
+    assert "<script" not in dom and "<img src=x" not in dom
+    assert "&lt;script&gt;document.title='pwned'" in dom
+    assert (
+        '<p id="drawn">100 of 105 changed people drawn (at most 100 per page; '
+        "<code>--format json</code> lists every change).</p>"
+    ) in dom
+    assert len(_figures(dom)) == 100
+    shown = "id " + SCRIPT_NAME.replace("<", "&lt;").replace(">", "&gt;")
+    assert f'<span class="mono">{shown}</span>' in dom  # the markup id, as text
