@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -475,3 +476,83 @@ def test_html_diff_escapes_names_and_caps_the_drawings(tmp_path, env, cli, chrom
     assert len(_figures(dom)) == 100
     shown = "id " + SCRIPT_NAME.replace("<", "&lt;").replace(">", "&gt;")
     assert f'<span class="mono">{shown}</span>' in dom  # the markup id, as text
+
+
+# --- hostile revisions and names ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rev", ["--upload-pack=touch pwned", "--output=pwned", "-n"])
+def test_a_revision_that_looks_like_an_option_is_refused(git_repo, cli, rev):
+    for argv in ([rev], ["HEAD~1", rev]):  # as REV_A and as REV_B
+        result = cli("diff", "--format", "json", "--", *argv, cwd=git_repo)
+        assert (result.code, result.out) == (2, ""), result
+        assert result.err == (
+            f"poselint: error: {rev!r} is not a revision (a revision does not start with '-')\n"
+        )
+    assert sorted(p.name for p in git_repo.iterdir()) == [".git", "data"]
+
+
+@pytest.mark.parametrize("rev", ["HEAD:data", "HEAD^{tree}", "/etc/passwd", "HEAD:../../etc"])
+def test_a_revision_naming_a_tree_or_a_path_is_not_a_commit(git_repo, cli, rev):
+    result = cli("diff", "--format", "json", "--", rev, cwd=git_repo)
+    assert (result.code, result.out) == (2, ""), result
+    assert result.err == f"poselint: error: {rev!r} is not a commit in {git_repo.resolve()}\n"
+
+
+def test_non_utf8_root_and_split_names_in_every_format(tmp_path, env, cli):
+    """Linux allows any bytes in a file name: the diff shows them as \\xff, never crashes."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    root = repo / os.fsdecode(b"d\xff")
+    doc = coco([image(1, "a.jpg", 64, 48)], [person(1, 1, [1, 1, 2, 2, 2, 2, 3, 3, 2, 4, 4, 2])],
+               [PERSON])  # fmt: skip
+    split = os.fsdecode(b"tr\xffain")
+    _write(root, {split: doc})
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "a", cwd=repo, env=env)
+    doc["annotations"][0]["keypoints"][0] = 9
+    _write(root, {split: doc})
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    assert result.code == 0, result
+    [diffed] = json.loads(result.out)["roots"]
+    assert diffed["root"] == "d\\xff" and diffed["splits"][0]["split"] == "tr\\xffain"
+    assert [c["after"] for c in diffed["splits"][0]["keypoints_moved"]] == [[9.0, 1.0, 2.0]]
+    line = "  tr\\xffain: images +0 -0, people +0 -0, 1 keypoint moved, 0 visibility flags changed"
+    assert line + "\n" in cli("diff", "HEAD", cwd=repo).out
+    assert "| d\\xff | tr\\xffain |" in cli("diff", "HEAD", "--format", "github", cwd=repo).out
+    for fmt in ("text", "html"):
+        out = tmp_path / f"diff.{fmt}"
+        result = cli("diff", "HEAD", "--format", fmt, "--output", out, cwd=repo)
+        assert (result.code, result.err) == (0, ""), result
+        assert "tr\\xffain" in out.read_text("utf-8")
+
+
+@pytest.mark.e2e
+def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
+    """A .dvc file a revision records pointing out of the repository tracks nothing here; a
+    huge one is not read."""
+    from poselint import revision
+
+    repo = _dvc_repo(tmp_path, env)
+    dvc_file = repo / "data" / "pose.dvc"
+    good = dvc_file.read_text()
+    dvc_file.write_text(good.replace("path: pose", "path: ../../../outside"))
+    git("commit", "-qam", "points outside", cwd=repo, env=env)
+    dvc_file.write_text(good)
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    assert result.code == 0, result
+    [diffed] = json.loads(result.out)["roots"]
+    head = git("rev-parse", "HEAD", cwd=repo, env=env).stdout.strip()
+    assert diffed["missing"] == {"before": f"commit {head[:12]} does not track data/pose"}
+
+    dvc_file.write_text(good + "#" * 2000 + "\n")
+    git("commit", "-qam", "huge", cwd=repo, env=env)
+    monkeypatch.setattr(revision, "MAX_DVC_FILE_BYTES", 1000)
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    assert (result.code, result.out) == (2, ""), result
+    size = len((good + "#" * 2000 + "\n").encode())
+    head = git("rev-parse", "HEAD", cwd=repo, env=env).stdout.strip()
+    assert result.err == (
+        f"poselint: error: {head}:data/pose.dvc: {size:,} bytes, over the bound of 1,000\n"
+    )

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from poselint.baseline import Fingerprint, fingerprints
 from poselint.config import Config
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic, display_path
+from poselint.diagnostics import Diagnostic, display_path, displayable
 from poselint.discovery import Target
 from poselint.engine import lint_dataset, select_rules
 from poselint.rules import Rule
@@ -111,6 +111,11 @@ class SplitDiff:
     # the first changed people, to draw (--format html); `changed_people` counts them all
     drawn: list[Drawn] = field(default_factory=list)
     changed_people: int = 0
+
+    @property
+    def shown(self) -> str:
+        """The split's name as output shows it: a non-UTF-8 byte of its file name as \\xff."""
+        return displayable(self.split)
 
     def __bool__(self) -> bool:
         return bool(
@@ -704,7 +709,7 @@ def to_json(header: dict[str, Any], roots: list[RootDiff], cwd: Path) -> str:
             "missing": r.missing,
             "splits": [
                 {
-                    "split": s.split,
+                    "split": s.shown,
                     "images_added": s.images_added,
                     "images_removed": s.images_removed,
                     "people_added": [_person(p) for p in s.people_added],
@@ -782,9 +787,9 @@ def to_text(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int
             out.write(f"  not there {side}: {why}\n")
         for s in r.splits:
             if not s:
-                out.write(f"  {s.split}: no label changes\n")
+                out.write(f"  {s.shown}: no label changes\n")
                 continue
-            out.write(f"  {s.split}: {_summary(s)}\n")
+            out.write(f"  {s.shown}: {_summary(s)}\n")
             for line in _capped(_lines(s), limit):
                 out.write(f"    {line}\n")
         for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
@@ -815,7 +820,7 @@ def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit:
         findings = f"+{len(r.introduced)} -{len(r.fixed)}"
         for s in r.splits or [SplitDiff("—")]:
             out.write(
-                f"| {name} | {_md(s.split)} | +{len(s.images_added)} -{len(s.images_removed)} "
+                f"| {name} | {_md(s.shown)} | +{len(s.images_added)} -{len(s.images_removed)} "
                 f"| +{len(s.people_added)} -{len(s.people_removed)} | {len(s.moved)} "
                 f"| {len(s.flags)} | {findings} |\n"
             )
@@ -827,7 +832,7 @@ def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit:
             if not s:
                 continue
             out.write(
-                f"\n<details><summary>{name} {_md(s.split)}: {_md(_summary(s))}</summary>\n\n"
+                f"\n<details><summary>{name} {_md(s.shown)}: {_md(_summary(s))}</summary>\n\n"
             )
             out.writelines(f"- {_md(line)}\n" for line in _capped(_lines(s), limit))
             out.write("\n</details>\n")

@@ -212,7 +212,7 @@ def render_diff_html(
             changed += s.changed_people
             sections.append(
                 SplitSection(
-                    _display(r.root, cwd), s.split, _summary(s) if s else "no label changes",
+                    _display(r.root, cwd), s.shown, _summary(s) if s else "no label changes",
                     _capped(_lines(s), limit), figures, s.changed_people,
                 )
             )  # fmt: skip
