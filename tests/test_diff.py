@@ -285,6 +285,10 @@ def test_example_repo_walkthrough_step_5(tmp_path, env):
         "(45, 25) -> (47, 25)",
         "  val: no label changes",
     ]
+    run([poselint, "diff", "HEAD~1", "--format", "html", "--output", "diff.html"], repo, env)
+    [(kind, figure)] = _figures((repo / "diff.html").read_text("utf-8"))
+    assert kind == "edited" and "k=1: (45, 25) v=2 → (47, 25) v=2" in figure
+    assert sorted(_thumbs(figure)) == ["after", "before"]
     export = ["../cvat-export", "--write-baseline", "poselint-baseline.json"]
     assert run([poselint, "check", *export], repo, env).returncode == 0
     checked = run(
