@@ -44,6 +44,19 @@ class _SplitNames:
 
     split: Split
     _image_names: dict[Any, str] | None = None
+    # annotation row -> (its id as fingerprints write it, its image's file_name): a person
+    # is often named by several findings
+    _annotations: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    def annotation(self, row: int) -> tuple[str, str | None]:
+        known = self._annotations.get(row)
+        if known is None:
+            anns = entries(self.document, "annotations")
+            ann = anns[row] if row < len(anns) and isinstance(anns[row], dict) else {}
+            ann_id = ann.get("id")
+            label = repr(ann_id) if isinstance(ann_id, int | str) else f"#{row}"
+            known = self._annotations[row] = (label, self.image_of_id(ann.get("image_id")))
+        return known
 
     @property
     def document(self) -> dict[str, Any] | None:
@@ -102,10 +115,13 @@ class _Namer:
 
 def fingerprint(d: Diagnostic, namer: _Namer) -> Fingerprint:
     split, file, names = namer.file(d.path)
-    parts = [_unescape(p) for p in (d.pointer or "").split("/")[1:]]
+    pointer = d.pointer or ""
+    parts = pointer.split("/")[1:]
+    if "~" in pointer:
+        parts = [_unescape(p) for p in parts]
     image = annotation = None
     keypoint: int | None = None
-    where = d.pointer or ""
+    where = pointer
     document = split.document if split is not None else None
     if names is not None and document is not None and len(parts) >= 2:
         row = _index(parts[1])
@@ -113,11 +129,7 @@ def fingerprint(d: Diagnostic, namer: _Namer) -> Fingerprint:
         if row is not None and key == "images":
             image, where = names.image_name(row) or f"#{row}", "images/" + "/".join(rest)
         elif row is not None and key == "annotations":
-            anns = entries(document, "annotations")
-            ann = anns[row] if row < len(anns) and isinstance(anns[row], dict) else {}
-            ann_id = ann.get("id")
-            annotation = repr(ann_id) if isinstance(ann_id, int | str) else f"#{row}"
-            image = names.image_of_id(ann.get("image_id"))
+            annotation, image = names.annotation(row)
             keypoint, where = _keypoint_where(rest)
             where = "annotations/" + where
         elif row is not None and key == "categories":
