@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dvcrepo import BIN, add_local_remote, drop_cache, dvc, git, init_repo, isolated_env, run
+from test_html_report import (  # the browser the HTML report is tested in
+    IMG_NAME,
+    SCRIPT_FILE,
+    SCRIPT_NAME,
+    chromium,  # noqa: F401 (a fixture the tests below take)
+    decode_data_url,
+    highlighted_pixels,
+)
 
 from builders import PERSON, build_dataset, coco, image, person
 
@@ -275,6 +285,10 @@ def test_example_repo_walkthrough_step_5(tmp_path, env):
         "(45, 25) -> (47, 25)",
         "  val: no label changes",
     ]
+    run([poselint, "diff", "HEAD~1", "--format", "html", "--output", "diff.html"], repo, env)
+    [(kind, figure)] = _figures((repo / "diff.html").read_text("utf-8"))
+    assert kind == "edited" and "k=1: (45, 25) v=2 → (47, 25) v=2" in figure
+    assert sorted(_thumbs(figure)) == ["after", "before"]
     export = ["../cvat-export", "--write-baseline", "poselint-baseline.json"]
     assert run([poselint, "check", *export], repo, env).returncode == 0
     checked = run(
@@ -355,3 +369,196 @@ def test_dvc_yaml_output_diff_reads_dvc_lock_at_each_revision(tmp_path, env):
     git("commit", "-qm", "re-export", cwd=repo, env=env)
     shutil.rmtree(repo / "data" / "pose")  # both versions from the cache
     _check(_poselint_diff(repo, env, "HEAD~1", "HEAD"))
+
+
+# --- --format html: the changed people drawn before/after, checked in a real browser -------
+
+BROWN = (120, 80, 40)  # builders.write_image's pixels: the thumbnail shows the real image
+
+
+def _brown_pixels(thumb: Any) -> int:
+    rgb = thumb.convert("RGB")
+    return sum(
+        n
+        for n, (r, g, b) in rgb.getcolors(1 << 20) or []
+        if abs(r - BROWN[0]) < 20 and abs(g - BROWN[1]) < 20 and abs(b - BROWN[2]) < 20
+    )
+
+
+def _figures(dom: str) -> list[tuple[str, str]]:
+    return re.findall(r'<figure class="person (\w+)">(.*?)</figure>', dom, re.S)
+
+
+def _thumbs(figure: str) -> dict[str, Any]:
+    """side -> the decoded thumbnail drawn there."""
+    return {
+        side: decode_data_url(url)
+        for side, url in re.findall(r'<div class="side (\w+)">\s*<img src="([^"]+)"', figure)
+    }
+
+
+def _check_html(dom: str) -> None:
+    assert "<title>poselint diff</title>" in dom and "<script" not in dom
+    assert '<p id="drawn">3 of 3 changed people drawn.</p>' in dom
+    figures = _figures(dom)
+    assert [kind for kind, _ in figures] == ["edited", "added", "removed"]
+    edited, added, removed = (body for _, body in figures)
+    assert '<span class="mono image-name">nested/img_002.png</span>' in edited
+    assert "id 2 (was 3)" in edited
+    assert re.findall(r'<span class="mono change">([^<]*)</span>', edited) == [
+        "k=0: (200, 200) v=2 → (203, 200) v=2",
+        "k=3: (220, 200) v=1 → (220, 200) v=2",
+    ]
+    assert "img_004.jpg" in added and "id 3" in added
+    assert "img_001.jpg" in removed and "id 1" in removed
+    thumbs = [_thumbs(body) for _, body in figures]
+    assert [sorted(t) for t in thumbs] == [["after", "before"], ["after"], ["before"]]
+    for t in thumbs:
+        for thumb in t.values():
+            assert _brown_pixels(thumb) > 1000  # the image itself, read from that version
+            assert highlighted_pixels(thumb) > 20  # the changed points ringed, the box red
+    # the removed person's image comes from the old revision: the file is gone from the tree
+    assert 'class="absent">not in this version' in added and "not in this version" in removed
+
+
+def test_html_diff_in_headless_chromium(git_repo, cli, chromium, tmp_path):  # noqa: F811
+    out = tmp_path / "diff.html"
+    (git_repo / "data" / "pose" / "images" / "train" / "img_001.jpg").unlink()
+    result = cli("diff", "HEAD~1", "--format", "html", "--output", out, cwd=git_repo)
+    assert result.code == 0 and result.out == "", result
+    _check_html(chromium("--dump-dom", out.as_uri()))
+
+
+def test_html_diff_needs_output(git_repo, cli):
+    result = cli("diff", "HEAD~1", "--format", "html", cwd=git_repo)
+    assert result.code == 2
+    assert "poselint: error: --format html needs --output FILE" in result.err
+
+
+@pytest.mark.e2e
+def test_html_diff_of_a_dvc_dataset_draws_images_from_the_remote(tmp_path, env, chromium):  # noqa: F811
+    repo = _dvc_repo(tmp_path, env)
+    drop_cache(repo)
+    shutil.rmtree(repo / "data" / "pose")
+    out = tmp_path / "diff.html"
+    proc = run(
+        [str(BIN / "poselint"), "diff", "HEAD~1", "HEAD", "--format", "html", "--output", str(out)],
+        repo, env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _check_html(chromium("--dump-dom", out.as_uri()))
+    assert not (repo / "data" / "pose").exists() and not (repo / ".dvc" / "cache").exists()
+
+
+def test_html_diff_escapes_names_and_caps_the_drawings(tmp_path, env, cli, chromium):  # noqa: F811
+    """A hostile file_name, id and category name show as text; 105 people added, 100 drawn."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    cat = dict(PERSON, name=IMG_NAME)
+    doc = coco([image(1, SCRIPT_FILE, 640, 480)], [], [cat])
+    _write(repo / "data" / "pose", {"train": doc})
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "empty", cwd=repo, env=env)
+    doc["annotations"] = [
+        person(n, 1, [10 + n, 10 + n, 2, 12 + n, 10 + n, 2, 8 + n, 10 + n, 2, 0, 0, 0])
+        for n in range(1, 106)
+    ]
+    doc["annotations"][0]["id"] = SCRIPT_NAME  # an id that is markup
+    _write(repo / "data" / "pose", {"train": doc})
+    out = tmp_path / "diff.html"
+    result = cli("diff", "HEAD", "--format", "html", "--output", out, cwd=repo)
+    assert result.code == 0, result
+    dom = chromium("--dump-dom", out.as_uri())
+    assert "<title>poselint diff</title>" in dom and 'data-pwned="1"' not in dom
+    assert "<script" not in dom and "<img src=x" not in dom
+    assert "&lt;script&gt;document.title='pwned'" in dom
+    assert (
+        '<p id="drawn">100 of 105 changed people drawn (at most 100 per page; '
+        "<code>--format json</code> lists every change).</p>"
+    ) in dom
+    assert len(_figures(dom)) == 100
+    shown = "id " + SCRIPT_NAME.replace("<", "&lt;").replace(">", "&gt;")
+    assert f'<span class="mono">{shown}</span>' in dom  # the markup id, as text
+
+
+# --- hostile revisions and names ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rev", ["--upload-pack=touch pwned", "--output=pwned", "-n"])
+def test_a_revision_that_looks_like_an_option_is_refused(git_repo, cli, rev):
+    for argv in ([rev], ["HEAD~1", rev]):  # as REV_A and as REV_B
+        result = cli("diff", "--format", "json", "--", *argv, cwd=git_repo)
+        assert (result.code, result.out) == (2, ""), result
+        assert result.err == (
+            f"poselint: error: {rev!r} is not a revision (a revision does not start with '-')\n"
+        )
+    assert sorted(p.name for p in git_repo.iterdir()) == [".git", "data"]
+
+
+@pytest.mark.parametrize("rev", ["HEAD:data", "HEAD^{tree}", "/etc/passwd", "HEAD:../../etc"])
+def test_a_revision_naming_a_tree_or_a_path_is_not_a_commit(git_repo, cli, rev):
+    result = cli("diff", "--format", "json", "--", rev, cwd=git_repo)
+    assert (result.code, result.out) == (2, ""), result
+    assert result.err == f"poselint: error: {rev!r} is not a commit in {git_repo.resolve()}\n"
+
+
+def test_non_utf8_root_and_split_names_in_every_format(tmp_path, env, cli):
+    """Linux allows any bytes in a file name: the diff shows them as \\xff, never crashes."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    root = repo / os.fsdecode(b"d\xff")
+    doc = coco([image(1, "a.jpg", 64, 48)], [person(1, 1, [1, 1, 2, 2, 2, 2, 3, 3, 2, 4, 4, 2])],
+               [PERSON])  # fmt: skip
+    split = os.fsdecode(b"tr\xffain")
+    _write(root, {split: doc})
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "a", cwd=repo, env=env)
+    doc["annotations"][0]["keypoints"][0] = 9
+    _write(root, {split: doc})
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    assert result.code == 0, result
+    [diffed] = json.loads(result.out)["roots"]
+    assert diffed["root"] == "d\\xff" and diffed["splits"][0]["split"] == "tr\\xffain"
+    assert [c["after"] for c in diffed["splits"][0]["keypoints_moved"]] == [[9.0, 1.0, 2.0]]
+    line = "  tr\\xffain: images +0 -0, people +0 -0, 1 keypoint moved, 0 visibility flags changed"
+    assert line + "\n" in cli("diff", "HEAD", cwd=repo).out
+    assert "| d\\xff | tr\\xffain |" in cli("diff", "HEAD", "--format", "github", cwd=repo).out
+    for fmt in ("text", "html"):
+        out = tmp_path / f"diff.{fmt}"
+        result = cli("diff", "HEAD", "--format", fmt, "--output", out, cwd=repo)
+        assert (result.code, result.err) == (0, ""), result
+        assert "tr\\xffain" in out.read_text("utf-8")
+
+
+@pytest.mark.e2e
+def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
+    """A .dvc file a revision records pointing out of the repository is refused; a huge one is
+    not read."""
+    from poselint import dvcsupport
+
+    repo = _dvc_repo(tmp_path, env)
+    dvc_file = repo / "data" / "pose.dvc"
+    good = dvc_file.read_text()
+    dvc_file.write_text(good.replace("path: pose", "path: ../../../outside"))
+    git("commit", "-qam", "points outside", cwd=repo, env=env)
+    dvc_file.write_text(good)
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo, env=env).stdout.strip()
+    # refused as `check` refuses such an output in the workspace: named, nothing read
+    assert (result.code, result.out) == (2, ""), result
+    assert result.err.startswith(f"poselint: error: at {head[:12]}: "), result
+    assert "outside the repository" in result.err and result.err.endswith("refusing to read it\n")
+
+    dvc_file.write_text(good + "#" * 2000 + "\n")
+    git("commit", "-qam", "huge", cwd=repo, env=env)
+    dvc_file.write_text(good)  # the working tree's is fine: only the revision's is huge
+    monkeypatch.setattr(dvcsupport, "MAX_DVC_FILE_BYTES", 1000)
+    result = cli("diff", "HEAD", "--format", "json", cwd=repo)
+    assert (result.code, result.out) == (2, ""), result
+    size = len((good + "#" * 2000 + "\n").encode())
+    head = git("rev-parse", "HEAD", cwd=repo, env=env).stdout.strip()
+    assert result.err == (
+        f"poselint: error: {head}:data/pose.dvc: {size:,} bytes, over the bound of 1,000\n"
+    )

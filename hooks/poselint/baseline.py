@@ -44,6 +44,19 @@ class _SplitNames:
 
     split: Split
     _image_names: dict[Any, str] | None = None
+    # annotation row -> (its id as fingerprints write it, its image's file_name): a person
+    # is often named by several findings
+    _annotations: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    def annotation(self, row: int) -> tuple[str, str | None]:
+        known = self._annotations.get(row)
+        if known is None:
+            anns = entries(self.document, "annotations")
+            ann = anns[row] if row < len(anns) and isinstance(anns[row], dict) else {}
+            ann_id = ann.get("id")
+            label = repr(ann_id) if isinstance(ann_id, int | str) else f"#{row}"
+            known = self._annotations[row] = (label, self.image_of_id(ann.get("image_id")))
+        return known
 
     @property
     def document(self) -> dict[str, Any] | None:
@@ -74,51 +87,67 @@ def _keypoint_where(rest: list[str]) -> tuple[int | None, str]:
     return None, "/".join(rest)
 
 
-def fingerprint(
-    d: Diagnostic, dataset: Dataset, base: Path, names: dict[Path, _SplitNames]
-) -> Fingerprint:
-    root = Path(os.path.relpath(dataset.root, base)).as_posix()
-    split: Split | None = next(
-        (s for s in dataset.splits if s.files.annotation_file == d.path), None
-    )
-    try:
-        file = d.path.relative_to(dataset.root).as_posix()
-    except ValueError:
-        file = Path(os.path.relpath(d.path, base)).as_posix()
-    parts = [_unescape(p) for p in (d.pointer or "").split("/")[1:]]
+@dataclass
+class _Namer:
+    """What every finding of one dataset shares, worked out once per file (not per finding:
+    a legacy dataset has hundreds of thousands of findings)."""
+
+    dataset: Dataset
+    base: Path
+    root: str = ""
+    files: dict[Path, tuple[Split | None, str, _SplitNames | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.root = Path(os.path.relpath(self.dataset.root, self.base)).as_posix()
+
+    def file(self, path: Path) -> tuple[Split | None, str, _SplitNames | None]:
+        known = self.files.get(path)
+        if known is None:
+            split = next((s for s in self.dataset.splits if s.files.annotation_file == path), None)
+            try:
+                file = path.relative_to(self.dataset.root).as_posix()
+            except ValueError:
+                file = Path(os.path.relpath(path, self.base)).as_posix()
+            namer = _SplitNames(split) if split is not None else None
+            known = self.files[path] = (split, file, namer)
+        return known
+
+
+def fingerprint(d: Diagnostic, namer: _Namer) -> Fingerprint:
+    split, file, names = namer.file(d.path)
+    pointer = d.pointer or ""
+    parts = pointer.split("/")[1:]
+    if "~" in pointer:
+        parts = [_unescape(p) for p in parts]
     image = annotation = None
     keypoint: int | None = None
-    where = d.pointer or ""
-    if split is not None and split.document is not None and len(parts) >= 2:
-        namer = names.setdefault(d.path, _SplitNames(split))
+    where = pointer
+    document = split.document if split is not None else None
+    if names is not None and document is not None and len(parts) >= 2:
         row = _index(parts[1])
         key, rest = parts[0], parts[2:]
         if row is not None and key == "images":
-            image, where = namer.image_name(row) or f"#{row}", "images/" + "/".join(rest)
+            image, where = names.image_name(row) or f"#{row}", "images/" + "/".join(rest)
         elif row is not None and key == "annotations":
-            anns = entries(split.document, "annotations")
-            ann = anns[row] if row < len(anns) and isinstance(anns[row], dict) else {}
-            ann_id = ann.get("id")
-            annotation = repr(ann_id) if isinstance(ann_id, int | str) else f"#{row}"
-            image = namer.image_of_id(ann.get("image_id"))
+            annotation, image = names.annotation(row)
             keypoint, where = _keypoint_where(rest)
             where = "annotations/" + where
         elif row is not None and key == "categories":
-            cats = entries(split.document, "categories")
+            cats = entries(document, "categories")
             cat = cats[row] if row < len(cats) and isinstance(cats[row], dict) else {}
             cat_id = cat.get("id")
             label = repr(cat_id) if isinstance(cat_id, int | str) else f"#{row}"
             where = f"categories[{label}]/" + "/".join(rest)
     split_name = split.name if split is not None else None
-    return (d.code, root, split_name, file, image, annotation, keypoint, where)
+    return (d.code, namer.root, split_name, file, image, annotation, keypoint, where)
 
 
 def fingerprints(
     diagnostics: Sequence[Diagnostic], dataset: Dataset, base: Path
 ) -> list[Fingerprint]:
     """One fingerprint per diagnostic (same order), read from the dataset's loaded splits."""
-    names: dict[Path, _SplitNames] = {}
-    return [fingerprint(d, dataset, base, names) for d in diagnostics]
+    namer = _Namer(dataset, base)
+    return [fingerprint(d, namer) for d in diagnostics]
 
 
 # --- the file ---------------------------------------------------------------------------------

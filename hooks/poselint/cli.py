@@ -163,7 +163,11 @@ def add_diff_parser(sub: Any) -> None:
         "rest", nargs="*", metavar="[REV_B] [PATH]", help="REV_B defaults to the working tree"
     )
     diff.add_argument(
-        "--format", choices=("text", "json", "github"), default="text", dest="output_format"
+        "--format",
+        choices=("text", "json", "github", "html"),
+        default="text",
+        dest="output_format",
+        help="html: the changed people drawn before/after on their images (needs --output)",
     )
     diff.add_argument(
         "--threshold",
@@ -177,7 +181,7 @@ def add_diff_parser(sub: Any) -> None:
     )
     diff.add_argument("--output", type=Path, help="write the diff to this file, not stdout")
     diff.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
-    diff.set_defaults(no_pull=False)
+    diff.set_defaults(no_pull=False, staged=False)  # what _targets reads of `check`
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -185,6 +189,9 @@ def run_diff(args: argparse.Namespace) -> int:
     from poselint.dvcsupport import DvcError
     from poselint.revision import GitError
 
+    if args.output_format == "html" and args.output is None:
+        print("poselint: error: --format html needs --output FILE", file=sys.stderr)
+        return EXIT_CANNOT_RUN
     config = _load_config(args)
 
     def targets_of(paths: list[Path]) -> list[Target]:

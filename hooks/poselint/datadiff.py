@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from poselint.baseline import Fingerprint, fingerprints
 from poselint.config import Config
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic, display_path
+from poselint.diagnostics import Diagnostic, display_path, displayable
 from poselint.discovery import Target
 from poselint.engine import lint_dataset, select_rules
 from poselint.rules import Rule
@@ -43,6 +43,8 @@ COCO_SIGMAS = np.array(
 ID_MATCH_MIN = 0.1
 # Unmatched people on the same image are paired by similarity at or above this.
 SIMILAR_MIN = 0.5
+# Changed people drawn before/after in an HTML diff; the page counts the rest.
+MAX_DRAWN = 100
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,26 @@ class PointChange:
         return float(np.hypot(self.after[0] - self.before[0], self.after[1] - self.before[1]))
 
 
+@dataclass(frozen=True)
+class PoseAt:
+    """One version of a person, as plain data to draw once the documents are let go."""
+
+    id: Any
+    keypoints: list[float]  # flat x, y, v triplets
+    bbox: tuple[float, float, float, float] | None
+    skeleton: Any  # the category's skeleton as written
+    size: tuple[Any, Any]  # the image's declared (width, height)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    kind: str  # "edited", "added" or "removed"
+    image: str
+    before: PoseAt | None
+    after: PoseAt | None
+    keypoints: frozenset[int]  # the keypoints that moved or changed flag
+
+
 @dataclass
 class SplitDiff:
     split: str
@@ -86,6 +108,14 @@ class SplitDiff:
     categories: list[str] = field(default_factory=list)
     # a person's id after -> before, as fingerprints write them, where a re-export changed it
     renamed: dict[str, str] = field(default_factory=dict)
+    # the first changed people, to draw (--format html); `changed_people` counts them all
+    drawn: list[Drawn] = field(default_factory=list)
+    changed_people: int = 0
+
+    @property
+    def shown(self) -> str:
+        """The split's name as output shows it: a non-UTF-8 byte of its file name as \\xff."""
+        return displayable(self.split)
 
     def __bool__(self) -> bool:
         return bool(
@@ -107,6 +137,7 @@ class _View:
     bbox: NDArray[np.float64]  # (N, 4)
     category: list[Any]  # category id per annotation
     categories: dict[Any, dict[str, Any]]
+    sizes: list[tuple[Any, Any]] = field(default_factory=list)  # (width, height) per image row
 
     @property
     def uniform(self) -> int:
@@ -133,7 +164,8 @@ def view(split: Split | None) -> _View:
         return _empty()
     doc = split.document
     t = split.tables
-    images = column(entries(doc, "images"), "file_name")
+    images_rows = entries(doc, "images")
+    images = column(images_rows, "file_name")
     annotations = entries(doc, "annotations")
     ends = np.append(t.kp_start[1:], len(t.kp)) if len(t.kp_start) else t.kp_start
     count = np.where(t.keypoints_ok, ends - t.kp_start, 0).astype(np.int64)
@@ -151,6 +183,7 @@ def view(split: Split | None) -> _View:
         t.bbox,
         column(annotations, "category_id"),
         cats,
+        list(zip(column(images_rows, "width"), column(images_rows, "height"), strict=True)),
     )
 
 
@@ -348,7 +381,10 @@ def _names(v: _View, j: int) -> list[Any]:
 def _point_changes(
     a: _View, b: _View, ja: NDArray[np.int64], jb: NDArray[np.int64], threshold: float,
     out: SplitDiff,
-) -> None:  # fmt: skip
+) -> dict[tuple[int, int], set[int]]:  # fmt: skip
+    """Appends the moved points and changed flags to `out`; returns the changed keypoints
+    of each changed pair of rows."""
+    changed: dict[tuple[int, int], set[int]] = {}
     for k, sel in _blocks(a.count[ja], b.count[jb]):
         pa, pb = _gather(a, ja[sel], k), _gather(b, jb[sel], k)
         dist = np.hypot(pa[..., 0] - pb[..., 0], pa[..., 1] - pb[..., 1])
@@ -362,6 +398,7 @@ def _point_changes(
             )  # fmt: skip
             found: list[PointChange] = getattr(out, kind)
             for x, y, k_, before, after in rows:
+                changed.setdefault((x, y), set()).add(k_)
                 names = _names(b, y)
                 found.append(
                     PointChange(
@@ -370,6 +407,7 @@ def _point_changes(
                         tuple(before), tuple(after),
                     )
                 )  # fmt: skip
+    return changed
 
 
 def _category_changes(a: _View, b: _View) -> list[str]:
@@ -400,7 +438,23 @@ def _edges(skeleton: Any) -> Any:
         return skeleton
 
 
-def diff_split(name: str, a: _View, b: _View, threshold: float) -> SplitDiff:
+def _pose_at(v: _View, j: int) -> PoseAt:
+    n = int(v.count[j])
+    start = int(v.start[j]) if n else 0
+    box = v.bbox[j].tolist() if j < len(v.bbox) else []
+    row = int(v.image_row[j])
+    cat = v.categories.get(_key(v.category[j])) if j < len(v.category) else None
+    return PoseAt(
+        v.ids[j],
+        v.kp[start : start + n].ravel().tolist(),
+        (box[0], box[1], box[2], box[3]) if len(box) == 4 else None,
+        cat.get("skeleton") if cat else None,
+        v.sizes[row] if 0 <= row < len(v.sizes) else (None, None),
+    )
+
+
+def diff_split(name: str, a: _View, b: _View, threshold: float, draw: int = 0) -> SplitDiff:
+    """The split's changes; the first `draw` changed people are kept to draw (PoseAt)."""
     out = SplitDiff(name)
     names_a = {n for n in a.images if isinstance(n, str)}
     names_b = {n for n in b.images if isinstance(n, str)}
@@ -423,11 +477,30 @@ def diff_split(name: str, a: _View, b: _View, threshold: float) -> SplitDiff:
         (Person(a.image_of(j), a.ids[j]) for j in np.flatnonzero(~matched_a).tolist()),
         key=_person_key,
     )
-    _point_changes(a, b, ja, jb, threshold, out)
+    edited = _point_changes(a, b, ja, jb, threshold, out)
+    out.changed_people = len(edited) + len(out.people_added) + len(out.people_removed)
+    if draw > 0:
+        out.drawn = _to_draw(a, b, edited, matched_a, matched_b, draw)
     out.moved.sort(key=_change_key)
     out.flags.sort(key=_change_key)
     out.categories = _category_changes(a, b)
     return out
+
+
+def _to_draw(
+    a: _View, b: _View, edited: dict[tuple[int, int], set[int]],
+    matched_a: NDArray[np.bool_], matched_b: NDArray[np.bool_], limit: int,
+) -> list[Drawn]:  # fmt: skip
+    """The first `limit` changed people (edited, then added, then removed), by image."""
+    people = [
+        Drawn("edited", b.image_of(y), _pose_at(a, x), _pose_at(b, y), frozenset(kps))
+        for (x, y), kps in sorted(edited.items(), key=lambda e: (b.image_of(e[0][1]), e[0][1]))
+    ][:limit]
+    for j in np.flatnonzero(~matched_b).tolist()[: limit - len(people)]:
+        people.append(Drawn("added", b.image_of(j), None, _pose_at(b, j), frozenset()))
+    for j in np.flatnonzero(~matched_a).tolist()[: limit - len(people)]:
+        people.append(Drawn("removed", a.image_of(j), _pose_at(a, j), None, frozenset()))
+    return people
 
 
 def _person_key(p: Person) -> tuple[str, str]:
@@ -502,8 +575,9 @@ def _renamed(fp: Fingerprint, ids: dict[str, str] | None) -> Fingerprint:
 
 
 def diff_root(
-    target: Target, before: Dataset, after: Dataset, rules: list[Rule], threshold: float
-) -> RootDiff:
+    target: Target, before: Dataset, after: Dataset, rules: list[Rule], threshold: float,
+    draw: int = 0,
+) -> RootDiff:  # fmt: skip
     missing = {
         side: str(ds.remote.error) if ds.remote is not None else "no such folder"
         for side, ds in (("before", before), ("after", after))
@@ -513,10 +587,11 @@ def diff_root(
     found_a, views_a = _read_side(before, rules, base)
     found_b, views_b = _read_side(after, rules, base)
     empty = _empty()
-    splits = [
-        diff_split(key, views_a.get(key, empty), views_b.get(key, empty), threshold)
-        for key in sorted(set(views_a) | set(views_b))
-    ]
+    splits = []
+    for key in sorted(set(views_a) | set(views_b)):
+        split = diff_split(key, views_a.get(key, empty), views_b.get(key, empty), threshold, draw)
+        draw -= len(split.drawn)
+        splits.append(split)
     # findings about a person the re-export renumbered keep the id it had before
     names_b = {_split_key(s): s.name for s in after.splits} if after.exists else {}
     renamed = {names_b[d.split]: d.renamed for d in splits if d.renamed and d.split in names_b}
@@ -549,6 +624,9 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
     config = replace(config, image_size=False, max_findings_per_file=0)
     rules = [r for r in select_rules(config) if r.code not in SOURCE_DEPENDENT]
     roots: list[RootDiff] = []
+    sides: list[tuple[Dataset, Dataset]] = []  # to read the images drawn (--format html)
+    fmt = args.output_format
+    draw = MAX_DRAWN if fmt == "html" else 0
     for target in targets_of(paths):
         before = Dataset(
             target.root, config, dvc_file=target.dvc_file,
@@ -563,7 +641,9 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
         else:
             remote = None
         after = Dataset(target.root, config, dvc_file=target.dvc_file, remote=remote)
-        roots.append(diff_root(target, before, after, rules, args.threshold))
+        roots.append(diff_root(target, before, after, rules, args.threshold, draw))
+        draw -= sum(len(s.drawn) for s in roots[-1].splits)
+        sides.append((before, after))
     header = {
         "from": args.rev_a,
         "from_commit": commit_a,
@@ -572,12 +652,16 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
         "threshold": args.threshold,
     }
     cwd = Path.cwd()
-    fmt = args.output_format
-    text = (
-        to_json(header, roots, cwd) if fmt == "json"
-        else to_markdown(header, roots, cwd, args.limit) if fmt == "github"
-        else to_text(header, roots, cwd, args.limit)
-    )  # fmt: skip
+    if fmt == "html":
+        from poselint.datadiff_html import render_diff_html
+
+        text = render_diff_html(header, roots, sides, cwd, args.limit)
+    else:
+        text = (
+            to_json(header, roots, cwd) if fmt == "json"
+            else to_markdown(header, roots, cwd, args.limit) if fmt == "github"
+            else to_text(header, roots, cwd, args.limit)
+        )  # fmt: skip
     if args.output is not None:
         from poselint.fsutil import atomic_write_bytes
 
@@ -625,7 +709,7 @@ def to_json(header: dict[str, Any], roots: list[RootDiff], cwd: Path) -> str:
             "missing": r.missing,
             "splits": [
                 {
-                    "split": s.split,
+                    "split": s.shown,
                     "images_added": s.images_added,
                     "images_removed": s.images_removed,
                     "people_added": [_person(p) for p in s.people_added],
@@ -703,9 +787,9 @@ def to_text(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int
             out.write(f"  not there {side}: {why}\n")
         for s in r.splits:
             if not s:
-                out.write(f"  {s.split}: no label changes\n")
+                out.write(f"  {s.shown}: no label changes\n")
                 continue
-            out.write(f"  {s.split}: {_summary(s)}\n")
+            out.write(f"  {s.shown}: {_summary(s)}\n")
             for line in _capped(_lines(s), limit):
                 out.write(f"    {line}\n")
         for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
@@ -736,7 +820,7 @@ def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit:
         findings = f"+{len(r.introduced)} -{len(r.fixed)}"
         for s in r.splits or [SplitDiff("—")]:
             out.write(
-                f"| {name} | {_md(s.split)} | +{len(s.images_added)} -{len(s.images_removed)} "
+                f"| {name} | {_md(s.shown)} | +{len(s.images_added)} -{len(s.images_removed)} "
                 f"| +{len(s.people_added)} -{len(s.people_removed)} | {len(s.moved)} "
                 f"| {len(s.flags)} | {findings} |\n"
             )
@@ -748,7 +832,7 @@ def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit:
             if not s:
                 continue
             out.write(
-                f"\n<details><summary>{name} {_md(s.split)}: {_md(_summary(s))}</summary>\n\n"
+                f"\n<details><summary>{name} {_md(s.shown)}: {_md(_summary(s))}</summary>\n\n"
             )
             out.writelines(f"- {_md(line)}\n" for line in _capped(_lines(s), limit))
             out.write("\n</details>\n")

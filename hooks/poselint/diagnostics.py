@@ -15,7 +15,14 @@ Severity = Literal["error", "warning"]
 
 def json_pointer(*parts: str | int) -> str:
     """RFC 6901 pointer from parts: ("annotations", 17) -> "/annotations/17"."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    # a rule may name a few hundred thousand keypoints: an int needs no escaping, and the
+    # member names repeat
+    return "".join([f"/{p}" if type(p) is int else _escaped_part(str(p)) for p in parts])
+
+
+@lru_cache(maxsize=4096)
+def _escaped_part(part: str) -> str:
+    return "/" + part.replace("~", "~0").replace("/", "~1")
 
 
 @dataclass(frozen=True, slots=True)

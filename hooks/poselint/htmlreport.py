@@ -261,7 +261,18 @@ def open_picture(path: Path | None, scale: float) -> tuple[Picture | None, str]:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the report
             return None, "not a regular file: image not read"
-        with Image.open(path) as im:
+    except FileNotFoundError:
+        return None, "image file missing"
+    except OSError as exc:
+        return None, f"image not readable ({type(exc).__name__})"
+    return decode_picture(path, scale)
+
+
+def decode_picture(source: Path | bytes, scale: float) -> tuple[Picture | None, str]:
+    """An image file (or its bytes, read from a git or DVC revision) decoded at `scale` or a
+    little more, or None and why not. Never raises."""
+    try:
+        with Image.open(source if isinstance(source, Path) else io.BytesIO(source)) as im:
             size = im.size
             scale = min(1.0, scale)
             # JPEG: decode at 1/2..1/8 in the decoder itself, far faster than full size.

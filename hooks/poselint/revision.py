@@ -10,6 +10,7 @@ layout scan, the loader and every rule run on a revision unchanged.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from poselint.dvcsupport import DvcReader, RemoteDataset, TrackedOutput
 from poselint.imageindex import FileInfo, ImageIndex
 
 _FILE = FileInfo("file")
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1, sha256
 
 
 class GitError(Exception):
@@ -50,13 +52,18 @@ class GitRepo:
         return proc.stdout
 
     def commit(self, rev: str) -> str:
-        """The commit `rev` names; a GitError saying so when it names none."""
+        """The commit `rev` names; a GitError saying so when it names none. Only the object
+        id it resolves to reaches other git commands: a rev is never an option."""
+        if rev.startswith("-"):
+            raise GitError(f"{rev!r} is not a revision (a revision does not start with '-')")
         try:
-            return (
-                self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
-            )
+            found = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except GitError as exc:
             raise GitError(f"{rev!r} is not a commit in {self.top}") from exc
+        commit = found.decode(errors="replace").strip()
+        if not _OBJECT_ID.fullmatch(commit):
+            raise GitError(f"{rev!r} is not a commit in {self.top}")
+        return commit
 
     def rel(self, path: Path) -> str:
         try:
@@ -79,10 +86,18 @@ class GitRepo:
                 files[name[start:]] = meta[12:]
         return files
 
-    def show(self, commit: str, path: Path) -> bytes | None:
-        """The file's content at commit, None if the commit does not have it."""
+    def show(self, commit: str, path: Path, max_bytes: int) -> bytes | None:
+        """The file's content at commit, None if the commit does not have it; a GitError when
+        it is over max_bytes (a hostile revision's multi-GB blob is not read)."""
+        spec = f"{commit}:{self.rel(path)}"
         try:
-            return self.run("cat-file", "blob", f"{commit}:{self.rel(path)}")
+            size = int(self.run("cat-file", "-s", spec))
+        except (GitError, ValueError):
+            return None
+        if size > max_bytes:
+            raise GitError(f"{spec}: {size:,} bytes, over the bound of {max_bytes:,}")
+        try:
+            return self.run("cat-file", "blob", spec)
         except GitError:
             return None
 
@@ -180,14 +195,14 @@ def _dvc_outputs_at(git: GitRepo, commit: str, declared_in: Path) -> list[Tracke
 
     in_pipeline = declared_in.name in ("dvc.yaml", "dvc.yml", "dvc.lock")
     source = declared_in.with_name("dvc.yaml") if in_pipeline else declared_in
-    text = git.show(commit, source)
+    text = git.show(commit, source, dvcsupport.MAX_DVC_FILE_BYTES)
     if text is None:
         return None
     try:
         if not in_pipeline:
             return dvcsupport.outputs_of_dvc_data(_parse(git, commit, source, text), source)
         lock_path = source.with_name("dvc.lock")
-        lock_text = git.show(commit, lock_path)
+        lock_text = git.show(commit, lock_path, dvcsupport.MAX_DVC_FILE_BYTES)
         lock = None if lock_text is None else _parse(git, commit, lock_path, lock_text)
         return dvcsupport.outputs_of_pipeline(_parse(git, commit, source, text), lock, source)
     except DiscoveryError as exc:
