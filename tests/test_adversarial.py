@@ -278,6 +278,11 @@ def test_bidi_and_format_characters_are_unsafe_and_never_printed_raw(make_datase
         "zero-width character): the name displays as another one\n"
     ) in text
     assert "PL505 (warning) no images[].file_name" in text
+    html = root.parent / "report.html"
+    result = cli("check", root, "--no-image-size", "--format", "html", "--output", html, "-q")
+    assert result.code == 1, result
+    page = html.read_text(encoding="utf-8")
+    assert "b\\u202egpj.exe" in page and "\u202e" not in page and "\u2066" not in page
     # Zero-width joiners spell words and emoji: a name may hold them.
     assert unsafe_reason("\u0645\u06cc\u200c\u062e\u0648\u0627\u0645.jpg") is None
     assert "U+00AD" in (unsafe_reason("a\u00adb.jpg") or "")

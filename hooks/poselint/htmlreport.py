@@ -28,8 +28,8 @@ from PIL import Image, ImageDraw
 
 from poselint import __version__
 from poselint.dataset import Dataset, Split
-from poselint.diagnostics import Diagnostic, display_path, displayable, totals
-from poselint.report import capped
+from poselint.diagnostics import Diagnostic, display_path, totals
+from poselint.report import capped, printable
 from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 from poselint.tables import FloatArray
 
@@ -168,8 +168,9 @@ def _text(value: object, limit: int = 200) -> str:
 
 
 def _finalize(value: object) -> object:
-    """Every value the template prints: text encodable as UTF-8 (non-UTF-8 names escaped)."""
-    return displayable(value) if isinstance(value, str) else value
+    """Every value the template prints, as text output shows it: control, bidi and format
+    characters escaped (a name cannot reorder what follows it), non-UTF-8 bytes as `\\xff`."""
+    return printable(value) if isinstance(value, str) else value
 
 
 # --- summaries ---------------------------------------------------------------------------
