@@ -208,6 +208,18 @@ def test_paths_in_one_root_lint_it_once(make_dataset, cli):
     assert many == once
 
 
+def test_a_file_in_no_dataset_is_exit_2_not_all_checks_passed(make_dataset, cli, tmp_path):
+    """Nothing was checked: saying "All checks passed!" would be a false pass (issue 14)."""
+    stray = tmp_path / "stray.json"
+    stray.write_text("{}")
+    result = cli("check", "stray.json", cwd=tmp_path)
+    assert (result.code, result.out) == (2, ""), result
+    assert result.err == (
+        "poselint: error: stray.json: not inside a dataset root (no folder holding images/ and "
+        "annotations/ at or above it)\n"
+    )
+
+
 def test_dvc_file_lints_its_output(make_dataset, cli, tmp_path):
     root = _broken(make_dataset)
     dvc = tmp_path / "ds0.dvc"

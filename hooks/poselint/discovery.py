@@ -31,7 +31,6 @@ class Target:
 @dataclass
 class Discovered:
     targets: list[Target] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)  # given files outside any dataset
 
     def add(self, target: Target) -> None:
         for i, known in enumerate(self.targets):
@@ -173,8 +172,11 @@ def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Disc
                 )
             for found in below:
                 result.add(Target(found))
-        else:
-            result.skipped.append(path)
+        else:  # not "All checks passed!" for a file nothing was checked in
+            raise DiscoveryError(
+                f"{raw}: not inside a dataset root (no folder holding images/ and annotations/ "
+                "at or above it)"
+            )
     return result
 
 
