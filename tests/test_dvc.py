@@ -482,6 +482,22 @@ def test_pl108_for_a_dvc_yaml_output(repo, env, cli):
     assert d["code"] == "PL108" and "`dvc commit out`" in d["message"], d
 
 
+def test_fix_of_a_dvc_yaml_output_names_dvc_commit(repo, env, cli):
+    """A stage output is recorded with `dvc commit` (DVC refuses `dvc add` on it); the hint
+    was missing for a root reached through dvc.yaml (issue 14). The command it names works."""
+    root = build_dataset(repo / "out" / "pose")
+    (repo / "dvc.yaml").write_text("stages:\n  make:\n    cmd: 'true'\n    outs:\n      - out\n")
+    dvc("commit", "-q", "-f", "make", cwd=repo, env=env)
+    (root / "images" / "val").rename(root / "images" / "Validation")
+    result = cli("check", "dvc.yaml", "--fix", cwd=repo)
+    assert result.code == 1, result
+    assert result.out.splitlines()[-1] == (
+        "out is tracked by DVC: run `dvc commit out` to record the fixes"
+    ), result.out
+    dvc("commit", "-q", "-f", "out", cwd=repo, env=env)
+    assert cli("check", "dvc.yaml", "--format", "json", cwd=repo).json() == []  # no PL108
+
+
 def test_no_pull_without_dvc_installed_cannot_run(pushed, env):
     code = (
         "import sys\nsys.modules['dvc'] = None\n"

@@ -37,7 +37,7 @@ from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import looks_like_root
 from poselint.engine import select_rules
-from poselint.fix import FixResult, fix_dataset, tracked_by_dvc
+from poselint.fix import FixResult, fix_dataset, record_command, tracked_by_dvc
 from poselint.fix.output import print_fix_lines, shown
 from poselint.fsutil import durable_rename
 from poselint.layout import ANNOTATIONS, IMAGES
@@ -442,7 +442,9 @@ def ingest(
                     folder.rmdir()
             raise
         result.diagnostics = [_moved(d, root, dest) for d in result.fix.diagnostics]
-        result.fix.dvc_out = tracked_by_dvc(dest)
+        tracked = tracked_by_dvc(dest)
+        if tracked is not None:
+            result.fix.dvc_out, result.fix.dvc_record = tracked.path, record_command(tracked)
     finally:
         previous = staging / "previous"
         if previous.exists() and not os.path.lexists(dest):
@@ -560,6 +562,7 @@ def run_ingest(args: argparse.Namespace, config: Config) -> int:
     )
     if result.fix is not None and result.fix.dvc_out is not None:
         tracked = shown(result.fix.dvc_out, cwd)
-        out.write(f"{tracked} is tracked by DVC: run `dvc add {tracked}` to record it\n")
+        record = result.fix.dvc_record
+        out.write(f"{tracked} is tracked by DVC: run `{record} {tracked}` to record it\n")
     errors = any(d.severity == "error" for d in result.diagnostics)
     return EXIT_VIOLATIONS if errors else EXIT_CLEAN

@@ -19,7 +19,8 @@ import orjson
 
 from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
-from poselint.discovery import DiscoveryError, dvc_outputs
+from poselint.discovery import DiscoveryError
+from poselint.dvcsupport import TrackedOutput, outputs_declared_in
 from poselint.engine import lint_dataset
 from poselint.fix.document import (
     detect_style,
@@ -44,7 +45,15 @@ from poselint.layout import ANNOTATIONS, IMAGES
 from poselint.loader import BOM, deep_recursion, gc_paused
 from poselint.rules import Rule
 
-__all__ = ["FIXERS", "Change", "FixResult", "Note", "fix_dataset", "tracked_by_dvc"]
+__all__ = [
+    "FIXERS",
+    "Change",
+    "FixResult",
+    "Note",
+    "fix_dataset",
+    "record_command",
+    "tracked_by_dvc",
+]
 
 Fixer = Callable[[FixContext, list[Diagnostic]], None]
 
@@ -71,6 +80,9 @@ class FixResult:
     # The dataset those diagnostics come from: a re-scan of the root once files changed.
     dataset: Dataset | None = None
     dvc_out: Path | None = None  # the DVC-tracked path holding the root
+    # what records fixed data: `dvc add` for a .dvc file's output, `dvc commit` for a stage's
+    # (DVC refuses `dvc add` on a path a dvc.yaml stage outputs)
+    dvc_record: str = "dvc add"
 
 
 def make_plan(
@@ -197,9 +209,10 @@ def fix_dataset(
     root = dataset.root
     if not dataset.exact and dataset.remote is None:
         dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
-    result = FixResult(
-        root, applied=apply, dvc_out=tracked_by_dvc(root, dataset.dvc_file), dataset=dataset
-    )
+    result = FixResult(root, applied=apply, dataset=dataset)
+    tracked = tracked_by_dvc(root, dataset.dvc_file)
+    if tracked is not None:
+        result.dvc_out, result.dvc_record = tracked.path, record_command(tracked)
     if not dataset.exists or dataset.remote is not None:  # --no-pull: DVC's copy, not ours
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return result
@@ -276,10 +289,10 @@ def _fresh(dataset: Dataset, exact: bool = False) -> Dataset:
     return fresh
 
 
-def tracked_by_dvc(root: Path, dvc_file: Path | None = None) -> Path | None:
-    """The DVC output that holds this root (the path to `dvc add`), if any.
+def tracked_by_dvc(root: Path, dvc_file: Path | None = None) -> TrackedOutput | None:
+    """The DVC output that holds this root (the path to record with DVC), if any.
 
-    Known from the .dvc file the root was reached through, or found as a sibling
+    Known from the .dvc file or dvc.yaml the root was reached through, or found as a sibling
     `<folder>.dvc` of the root or of a folder above it (up to the repository's top).
     """
     candidates = [dvc_file] if dvc_file is not None else []
@@ -291,10 +304,14 @@ def tracked_by_dvc(root: Path, dvc_file: Path | None = None) -> Path | None:
             break
     for candidate in candidates:
         try:
-            outs = dvc_outputs(candidate)
+            outs = outputs_declared_in(candidate)
         except DiscoveryError:
             continue
         for out in outs:
-            if out == root or out in root.parents:
+            if out.path == root or out.path in root.parents:
                 return out
     return None
+
+
+def record_command(out: TrackedOutput) -> str:
+    return "dvc commit" if out.declared_in.name in ("dvc.yaml", "dvc.yml") else "dvc add"

@@ -43,7 +43,7 @@ def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:
         return
     target = shlex.quote(shown(result.dvc_out, base))
     if result.applied:
-        line = f"{target} is tracked by DVC: run `dvc add {target}` to record the fixes"
+        line = f"{target} is tracked by DVC: run `{result.dvc_record} {target}` to record the fixes"
     else:
-        line = f"{target} is tracked by DVC: after --fix, run `dvc add {target}`"
+        line = f"{target} is tracked by DVC: after --fix, run `{result.dvc_record} {target}`"
     out.write(printable(line) + "\n")
