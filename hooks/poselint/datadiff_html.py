@@ -11,7 +11,6 @@ page says how many more changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from poselint.htmlreport import (
     Pose,
     _coordinate,
     _edges,
-    _finalize,
     _Point,
     _points,
     _text,
@@ -44,6 +42,7 @@ from poselint.htmlreport import (
     draw_pose,
     image_extent,
     indexed_image_path,
+    load_template,
     open_picture,
     view_region,
 )
@@ -200,8 +199,6 @@ def render_diff_html(
     cwd: Path,
     limit: int,
 ) -> str:
-    import jinja2
-
     pictures = _Pictures()
     sections = []
     drawn = changed = 0
@@ -228,9 +225,7 @@ def render_diff_html(
         for r in roots
         for title in ("introduced", "fixed")
     ]
-    template = (resources.files("poselint") / "templates" / "diff.html.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
-    return env.from_string(template).render(
+    return load_template("diff.html.j2").render(
         version=__version__,
         csp=CSP,
         thumb_side=THUMB_SIDE,

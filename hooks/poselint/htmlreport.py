@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -32,6 +32,9 @@ from poselint.diagnostics import Diagnostic, display_path, totals
 from poselint.report import capped, printable
 from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 from poselint.tables import FloatArray
+
+if TYPE_CHECKING:
+    import jinja2
 
 MAX_FIGURES = 100  # drawn annotations per report; the rest are counted
 THUMB_SIDE = 360  # longest side of a drawn thumbnail, px
@@ -165,6 +168,15 @@ _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 200, 200
 def _text(value: object, limit: int = 200) -> str:
     text = value if isinstance(value, str) else _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def load_template(name: str) -> jinja2.Template:
+    """A page template: autoescaped, strict, every value through _finalize."""
+    import jinja2  # only the HTML pages need it: `poselint check` starts faster without
+
+    template = (resources.files("poselint") / "templates" / name).read_text("utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
+    return env.from_string(template)
 
 
 def _finalize(value: object) -> object:
@@ -667,7 +679,6 @@ def render_html(
     max_figures: int = MAX_FIGURES,
 ) -> str:
     """The whole report as one HTML string."""
-    import jinja2  # only the HTML report needs it; `poselint check` starts faster without
 
     from poselint.rules import rules_by_code
 
@@ -691,9 +702,7 @@ def render_html(
     listed, hidden = capped(rest, limit)
     found = totals(diagnostics)
     lookups, pictures = _Lookups(), _LastPicture()
-    template = (resources.files("poselint") / "templates" / "report.html.j2").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
-    return env.from_string(template).render(
+    return load_template("report.html.j2").render(
         version=__version__,
         bar_max=BAR_MAX,
         thumb_side=THUMB_SIDE,
