@@ -350,8 +350,9 @@ def run_check(args: argparse.Namespace) -> int:
         write_html_report(args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule)
     elif args.output is not None:
         from poselint.fsutil import atomic_write_bytes
-        from poselint.report import to_json
+        from poselint.report import located, to_json
 
+        diagnostics = located(diagnostics)  # once, for the file and the report below
         atomic_write_bytes(args.output, to_json(diagnostics, cwd))
     write_report(
         diagnostics,

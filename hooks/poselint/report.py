@@ -5,6 +5,7 @@ html goes to --output (htmlreport.py); the terminal then gets text.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -18,9 +19,34 @@ from poselint.diagnostics import Diagnostic, displayable
 FORMATS = ("text", "json", "github", "html")
 
 
+def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with the line and column of their pointers: each file named is read
+    once, for the diagnostics being reported only (not the capped-away ones)."""
+    from dataclasses import replace
+
+    from poselint.loader import read_bytes
+    from poselint.positions import locate
+
+    wanted: dict[Path, set[str]] = {}
+    for d in diagnostics:
+        if d.pointer is not None and d.line is None:
+            wanted.setdefault(d.path, set()).add(d.pointer)
+    found: dict[Path, dict[str, tuple[int, int]]] = {}
+    for path, pointers in wanted.items():
+        data = read_bytes(path, 1 << 40)
+        if not isinstance(data, str):  # unreadable now: the report goes on without lines
+            with contextlib.suppress(ValueError, IndexError):  # no longer the JSON linted
+                found[path] = locate(data, pointers)
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        where = found.get(d.path, {}).get(d.pointer) if d.pointer is not None else None
+        out.append(replace(d, line=where[0], column=where[1]) if where else d)
+    return out
+
+
 def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[str, object]]:
     records: list[dict[str, object]] = []
-    for d in diagnostics:
+    for d in located(diagnostics):
         record: dict[str, object] = {
             "code": d.code,
             "severity": d.severity,
@@ -30,6 +56,8 @@ def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[s
         }
         if d.pointer is not None:
             record["pointer"] = displayable(d.pointer)
+        if d.line is not None:
+            record["line"], record["column"] = d.line, d.column
         records.append(record)
     return records
 
@@ -74,6 +102,9 @@ def printable(text: str) -> str:
 
 
 def _location(d: Diagnostic, cwd: Path) -> str:
+    """`path:line:column` where the pointer landed (editors jump there), else `path:pointer`."""
+    if d.line is not None:
+        return printable(f"{d.display_path(cwd)}:{d.line}:{d.column}")
     return printable(d.display_path(cwd) + (f":{d.pointer}" if d.pointer else ""))
 
 
@@ -103,10 +134,12 @@ def write_report(
         out.write(rule_statistics(diagnostics))
         return
     shown, hidden = capped(diagnostics, limit)
-    for d in shown:
+    for d in located(shown):
         if fmt == "github":
             title = _escape_github(f"poselint {d.code}", prop=True)
             where = _escape_github(d.display_path(cwd), prop=True)
+            if d.line is not None:  # the annotation shows inline in the pull request's diff
+                where += f",line={d.line},col={d.column}"
             pointer = f" (at {displayable(d.pointer)})" if d.pointer else ""
             out.write(
                 f"::{d.severity} file={where},title={title}::"
@@ -115,7 +148,10 @@ def write_report(
         else:
             mark = " [*]" if d.fixable else ""
             level = "" if d.severity == "error" else " (warning)"
-            out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {printable(d.message)}\n")
+            pointer = f" (at {d.pointer})" if d.line is not None else ""
+            out.write(
+                f"{_location(d, cwd)}: {d.code}{level}{mark} {printable(d.message + pointer)}\n"
+            )
     for code, n in hidden.items():
         note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists them)"
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")

@@ -1,0 +1,58 @@
+"""Line and column in every output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_positions import reference
+
+
+def _rewrite(root: Path, indent: int | None) -> None:
+    """The export's annotation files re-written pretty-printed (indent) or compact."""
+    for f in (root / "annotations").glob("*.json"):
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        f.write_text(json.dumps(doc, indent=indent), encoding="utf-8")
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_every_pointer_diagnostic_carries_the_line_and_column_of_its_value(
+    make_cvat_export, cli, indent
+):
+    root = make_cvat_export()
+    _rewrite(root, indent)
+    records = cli("check", root, "--format", "json", cwd=root).json()
+    pointed = [r for r in records if "pointer" in r]
+    assert {r["code"] for r in pointed} == {"PL601"} and len(pointed) == 4
+    for r in pointed:
+        text = (root / str(r["path"])).read_text(encoding="utf-8")
+        assert (r["line"], r["column"]) == reference(text)[str(r["pointer"])], r
+        line = text.splitlines()[int(r["line"]) - 1]
+        # the value at that spot is the keypoint's x the message names
+        x = re.search(r"coordinates \((-?\d+),", str(r["message"]))
+        assert x and line[int(r["column"]) - 1 :].startswith(x.group(1)), (line, r)
+    assert all("line" not in r for r in records if "pointer" not in r)
+    if indent:  # one number per line: each finding on a line of its own
+        assert len({r["line"] for r in pointed}) == 4
+
+
+def test_text_and_github_output_name_the_line_and_column(make_cvat_export, cli):
+    root = make_cvat_export()
+    _rewrite(root, 2)
+    first = next(
+        r for r in cli("check", root, "--format", "json", cwd=root).json() if "pointer" in r
+    )
+    line, col, pointer = first["line"], first["column"], first["pointer"]
+    text = cli("check", root, cwd=root).out
+    assert (
+        f"annotations/person_keypoints_Train.json:{line}:{col}: PL601 [*] keypoint 2 (right_eye) "
+        f"is outside (v=0) but keeps coordinates (900, -20); set x=y=0 (at {pointer})\n"
+    ) in text
+    github = cli("check", root, "--format", "github", cwd=root).out
+    assert (
+        f"::error file=annotations/person_keypoints_Train.json,line={line},col={col},"
+        "title=poselint PL601::PL601 keypoint 2 (right_eye) is outside (v=0) but keeps "
+        f"coordinates (900, -20); set x=y=0 (at {pointer})\n"
+    ) in github
