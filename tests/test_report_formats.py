@@ -1,4 +1,4 @@
-"""Line and column in every output."""
+"""Line and column in every output, and the CI formats: SARIF."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 from test_positions import reference
+
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
 def _rewrite(root: Path, indent: int | None) -> None:
@@ -56,3 +59,40 @@ def test_text_and_github_output_name_the_line_and_column(make_cvat_export, cli):
         "title=poselint PL601::PL601 keypoint 2 (right_eye) is outside (v=0) but keeps "
         f"coordinates (900, -20); set x=y=0 (at {pointer})\n"
     ) in github
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(make_cvat_export, cli):
+    root = make_cvat_export()
+    result = cli("check", root, "--format", "sarif", cwd=root)
+    assert result.code == 1
+    log = json.loads(result.out)
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["PL601"]["help"]["text"] and by_id["PL601"]["properties"]["fixable"] is True
+    results = run["results"]
+    assert {r["ruleId"] for r in results} == {"PL201", "PL601"}
+    pl601 = [r for r in results if r["ruleId"] == "PL601"]
+    records = [
+        r for r in cli("check", root, "--format", "json", cwd=root).json() if r["code"] == "PL601"
+    ]
+    assert [r["locations"][0]["physicalLocation"]["region"] for r in pl601] == [
+        {"startLine": r["line"], "startColumn": r["column"]} for r in records
+    ]
+    for r in results:
+        assert r["level"] == "error" and r["properties"]["fixable"] is True
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+    where = pl601[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == "annotations/person_keypoints_Train.json"
+
+
+def test_sarif_of_a_clean_dataset_validates_and_has_no_results(make_dataset, cli):
+    root = make_dataset()
+    result = cli("check", root, "--format", "sarif", cwd=root)
+    assert result.code == 0
+    log = json.loads(result.out)
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    assert log["runs"][0]["results"] == []

@@ -1,4 +1,5 @@
-"""Print diagnostics: text (ruff style), json (one array), github (workflow commands).
+"""Print diagnostics: text (ruff style), json (one array), github (workflow commands), and
+the CI documents of formats.py (sarif).
 
 html goes to --output (htmlreport.py); the terminal then gets text.
 """
@@ -16,7 +17,7 @@ import orjson
 
 from poselint.diagnostics import Diagnostic, displayable
 
-FORMATS = ("text", "json", "github", "html")
+FORMATS = ("text", "json", "github", "html", "sarif")
 
 
 def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -125,6 +126,11 @@ def write_report(
 ) -> None:
     if fmt == "json":
         out.write(to_json(diagnostics, cwd).decode() + "\n")
+        return
+    if fmt == "sarif":
+        from poselint.formats import to_sarif
+
+        out.write(to_sarif(located(diagnostics), cwd).decode() + "\n")
         return
     if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
         fmt = "text"
