@@ -1,10 +1,11 @@
-"""Line and column in every output, and the CI formats: SARIF."""
+"""Line and column in every output, and the CI formats: SARIF, GitLab Code Quality, JUnit."""
 
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
@@ -96,3 +97,59 @@ def test_sarif_of_a_clean_dataset_validates_and_has_no_results(make_dataset, cli
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.validators.validator_for(schema)(schema).validate(log)
     assert log["runs"][0]["results"] == []
+
+
+def test_gitlab_code_quality_report(make_cvat_export, cli):
+    root = make_cvat_export()
+    result = cli("check", root, "--format", "gitlab", cwd=root)
+    assert result.code == 1
+    issues = json.loads(result.out)
+    records = cli("check", root, "--format", "json", cwd=root).json()
+    assert len(issues) == len(records) == 8
+    for issue, record in zip(issues, records, strict=True):
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["check_name"] == record["code"]
+        assert issue["severity"] == "major"
+        assert issue["location"] == {
+            "path": record["path"],
+            "lines": {"begin": record.get("line", 1)},
+        }
+        assert re.fullmatch(r"[0-9a-f]{64}", issue["fingerprint"])
+    assert len({i["fingerprint"] for i in issues}) == 8
+    again = json.loads(cli("check", root, "--format", "gitlab", cwd=root).out)
+    assert [i["fingerprint"] for i in again] == [i["fingerprint"] for i in issues]
+
+
+def test_junit_report_one_testcase_per_rule_per_file(make_cvat_export, cli, tmp_path):
+    root = make_cvat_export()
+    (tmp_path / "poselint.toml").write_text('[severity]\nPL201 = "warning"\n')
+    result = cli("check", root, "--format", "junit", "--config", tmp_path / "poselint.toml")
+    assert result.code == 1
+    suites = ET.fromstring(result.out.encode())
+    assert suites.tag == "testsuites"
+    cases = {(s.get("name"), c.get("name")): c for s in suites for c in s.iter("testcase")}
+    train = "export/annotations/person_keypoints_Train.json"
+    assert sorted(cases) == sorted(
+        [
+            ("export/images/Train", "PL201"),
+            ("export/images/Validation", "PL201"),
+            ("export/annotations/person_keypoints_Validation.json", "PL201"),
+            (train, "PL201"),
+            (train, "PL601"),
+        ]
+    )
+    failure = cases[(train, "PL601")].find("failure")
+    assert failure is not None and failure.get("message") == "4 PL601 finding(s)"
+    assert failure.text is not None and len(failure.text.splitlines()) == 4
+    # a warning does not fail its testcase
+    assert cases[(train, "PL201")].find("failure") is None
+    assert suites.get("tests") == "5" and suites.get("failures") == "1"
+
+
+def test_junit_of_a_clean_dataset_is_one_passing_testcase(make_dataset, cli):
+    result = cli("check", make_dataset(), "--format", "junit")
+    assert result.code == 0
+    suites = ET.fromstring(result.out.encode())
+    cases = list(suites.iter("testcase"))
+    assert [c.get("name") for c in cases] == ["check"] and not list(cases[0])
+    assert suites.get("tests") == "1" and suites.get("failures") == "0"

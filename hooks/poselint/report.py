@@ -1,5 +1,5 @@
 """Print diagnostics: text (ruff style), json (one array), github (workflow commands), and
-the CI documents of formats.py (sarif).
+the CI documents of formats.py (sarif, gitlab, junit).
 
 html goes to --output (htmlreport.py); the terminal then gets text.
 """
@@ -17,7 +17,7 @@ import orjson
 
 from poselint.diagnostics import Diagnostic, displayable
 
-FORMATS = ("text", "json", "github", "html", "sarif")
+FORMATS = ("text", "json", "github", "html", "sarif", "gitlab", "junit")
 
 
 def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -127,10 +127,11 @@ def write_report(
     if fmt == "json":
         out.write(to_json(diagnostics, cwd).decode() + "\n")
         return
-    if fmt == "sarif":
-        from poselint.formats import to_sarif
+    if fmt in ("sarif", "gitlab", "junit"):
+        from poselint import formats
 
-        out.write(to_sarif(located(diagnostics), cwd).decode() + "\n")
+        write = {"sarif": formats.to_sarif, "gitlab": formats.to_gitlab, "junit": formats.to_junit}
+        out.write(write[fmt](located(diagnostics), cwd).decode().rstrip("\n") + "\n")
         return
     if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
         fmt = "text"
