@@ -375,7 +375,8 @@ def run_check(args: argparse.Namespace) -> int:
         from poselint.fsutil import atomic_write_bytes
         from poselint.report import located, to_json
 
-        diagnostics = located(diagnostics)  # once, for the file and the report below
+        if not args.no_pull:  # once, for the file and the report below
+            diagnostics = located(diagnostics)
         atomic_write_bytes(args.output, to_json(diagnostics, cwd))
     write_report(
         diagnostics,
@@ -385,6 +386,7 @@ def run_check(args: argparse.Namespace) -> int:
         limit=config.max_per_rule,
         quiet=args.quiet,
         statistics=args.statistics,
+        positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
     )
     changed = any(f.changes or f.refusals for f in fixes)
     for fixed in fixes:

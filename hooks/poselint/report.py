@@ -47,7 +47,7 @@ def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
 
 def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[str, object]]:
     records: list[dict[str, object]] = []
-    for d in located(diagnostics):
+    for d in diagnostics:
         record: dict[str, object] = {
             "code": d.code,
             "severity": d.severity,
@@ -123,15 +123,19 @@ def write_report(
     limit: int,
     quiet: bool = False,
     statistics: bool = False,
+    positions: bool = False,
 ) -> None:
+    """positions: add line and column to pointer diagnostics, read from the files named, for
+    a report on the workspace as it is (not one about another git revision or DVC's copy)."""
+    locate = located if positions else list
     if fmt == "json":
-        out.write(to_json(diagnostics, cwd).decode() + "\n")
+        out.write(to_json(locate(diagnostics), cwd).decode() + "\n")
         return
     if fmt in ("sarif", "gitlab", "junit"):
         from poselint import formats
 
         write = {"sarif": formats.to_sarif, "gitlab": formats.to_gitlab, "junit": formats.to_junit}
-        out.write(write[fmt](located(diagnostics), cwd).decode().rstrip("\n") + "\n")
+        out.write(write[fmt](locate(diagnostics), cwd).decode().rstrip("\n") + "\n")
         return
     if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
         fmt = "text"
@@ -141,7 +145,7 @@ def write_report(
         out.write(rule_statistics(diagnostics))
         return
     shown, hidden = capped(diagnostics, limit)
-    for d in located(shown):
+    for d in locate(shown):
         if fmt == "github":
             title = _escape_github(f"poselint {d.code}", prop=True)
             where = _escape_github(d.display_path(cwd), prop=True)
