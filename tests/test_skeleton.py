@@ -330,7 +330,7 @@ def test_example_repo_walkthrough(repo: Path, cli: Any) -> None:
     result = cli("check", "data/pose", cwd=repo)
     assert result.code == 1
     assert (
-        "data/pose/annotations/person_keypoints_val.json:/categories/0/keypoints: PL701 "
+        "data/pose/annotations/person_keypoints_val.json:1:233: PL701 "
         "category 'person': keypoints reordered: 'right_eye' is keypoint 1, not 2; 'left_eye' "
-        "is keypoint 2, not 1\n"
+        "is keypoint 2, not 1 (at /categories/0/keypoints)\n"
     ) in result.out

@@ -52,7 +52,7 @@ def _codes(value: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="poselint", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"poselint {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"poselint {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = sub.add_parser("check", help="lint dataset roots (the pre-commit hooks run this)")
@@ -63,7 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="dataset roots, files or folders inside them, or .dvc files",
     )
-    check.add_argument("--format", choices=FORMATS, default="text", dest="output_format")
+    check.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        dest="output_format",
+        metavar="FORMAT",
+        help="text (default: path:line:col: CODE message), json (every diagnostic), github "
+        "(workflow commands), sarif (code scanning), gitlab (Code Quality), junit (JUnit XML), "
+        "html (a report to --output FILE); see docs/cli.md",
+    )
     check.add_argument(
         "--select",
         type=_codes,
@@ -78,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="rule codes or prefixes to skip (comma separated)",
     )
-    check.add_argument("--fix", action="store_true", help="apply the safe fixes")
-    check.add_argument(
+    fix_or_diff = check.add_mutually_exclusive_group()  # both: exit 2, not a silent choice
+    fix_or_diff.add_argument("--fix", action="store_true", help="apply the safe fixes")
+    fix_or_diff.add_argument(
         "--diff",
         "--dry-run",
         action="store_true",
@@ -87,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what --fix would change, and change nothing",
     )
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when errors are found (2 still means poselint could not run)",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
     check.add_argument(
         "--config",
@@ -135,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_parser(sub)
     add_pack_parser(sub)
     add_skeleton_parser(sub)
+    return parser
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
     return parser
 
 
@@ -366,8 +389,10 @@ def run_check(args: argparse.Namespace) -> int:
             )
         elif args.output is not None:
             from poselint.fsutil import atomic_write_bytes
-            from poselint.report import to_json
+            from poselint.report import located, to_json
 
+            if not args.no_pull:  # once, for the file and the report below
+                diagnostics = located(diagnostics)
             atomic_write_bytes(args.output, to_json(diagnostics, cwd))
     except OSError:  # a full disk: what --fix changed was said above; say what to record
         _print_dvc_hints(fixes, fix_out, cwd)
@@ -380,8 +405,11 @@ def run_check(args: argparse.Namespace) -> int:
         limit=config.max_per_rule,
         quiet=args.quiet,
         statistics=args.statistics,
+        positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
     )
     _print_dvc_hints(fixes, fix_out, cwd)
+    if args.exit_zero:
+        return EXIT_CLEAN
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
@@ -496,7 +524,9 @@ def run_rules(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # the subcommand's usage, not the top-level one, says what it takes
+            _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help/--version exit 0; bad options exit 2
         return int(exc.code or 0)
     try:

@@ -34,6 +34,8 @@ class Diagnostic:
     severity: Severity = "error"
     fixable: bool = False
     count: int = 1  # findings this stands for: N on the "... and N more" of a capped rule
+    line: int | None = None  # where the pointer lands in the file (report.located)
+    column: int | None = None
 
     def display_path(self, cwd: Path | None = None) -> str:
         """Relative to the cwd when below it, absolute otherwise (the CLI contract)."""

@@ -1,10 +1,12 @@
-"""Print diagnostics: text (ruff style), json (one array), github (workflow commands).
+"""Print diagnostics: text (ruff style), json (one array), github (workflow commands), and
+the CI documents of formats.py (sarif, gitlab, junit).
 
 html goes to --output (htmlreport.py); the terminal then gets text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections import Counter
@@ -16,7 +18,32 @@ import orjson
 
 from poselint.diagnostics import Diagnostic, displayable, totals
 
-FORMATS = ("text", "json", "github", "html")
+FORMATS = ("text", "json", "github", "html", "sarif", "gitlab", "junit")
+
+
+def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with the line and column of their pointers: each file named is read
+    once, for the diagnostics being reported only (not the capped-away ones)."""
+    from dataclasses import replace
+
+    from poselint.loader import read_identified
+    from poselint.positions import locate
+
+    wanted: dict[Path, set[str]] = {}
+    for d in diagnostics:
+        if d.pointer is not None and d.line is None:
+            wanted.setdefault(d.path, set()).add(d.pointer)
+    found: dict[Path, dict[str, tuple[int, int]]] = {}
+    for path, pointers in wanted.items():
+        read = read_identified(path, 1 << 40)  # the file was linted: it is within the bound
+        if not isinstance(read, str):  # unreadable now: the report goes on without lines
+            with contextlib.suppress(ValueError, IndexError):  # no longer the JSON linted
+                found[path] = locate(read[0], pointers)
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        where = found.get(d.path, {}).get(d.pointer) if d.pointer is not None else None
+        out.append(replace(d, line=where[0], column=where[1]) if where else d)
+    return out
 
 
 def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[str, object]]:
@@ -31,6 +58,8 @@ def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[s
         }
         if d.pointer is not None:
             record["pointer"] = displayable(d.pointer)
+        if d.line is not None:
+            record["line"], record["column"] = d.line, d.column
         records.append(record)
     return records
 
@@ -86,6 +115,9 @@ def printable(text: str) -> str:
 
 
 def _location(d: Diagnostic, cwd: Path) -> str:
+    """`path:line:column` where the pointer landed (editors jump there), else `path:pointer`."""
+    if d.line is not None:
+        return printable(f"{d.display_path(cwd)}:{d.line}:{d.column}")
     return printable(d.display_path(cwd) + (f":{d.pointer}" if d.pointer else ""))
 
 
@@ -103,9 +135,19 @@ def write_report(
     limit: int,
     quiet: bool = False,
     statistics: bool = False,
+    positions: bool = False,
 ) -> None:
+    """positions: add line and column to pointer diagnostics, read from the files named, for
+    a report on the workspace as it is (not one about another git revision or DVC's copy)."""
+    locate = located if positions else list
     if fmt == "json":
-        out.write(to_json(diagnostics, cwd).decode() + "\n")
+        out.write(to_json(locate(diagnostics), cwd).decode() + "\n")
+        return
+    if fmt in ("sarif", "gitlab", "junit"):
+        from poselint import formats
+
+        write = {"sarif": formats.to_sarif, "gitlab": formats.to_gitlab, "junit": formats.to_junit}
+        out.write(write[fmt](locate(diagnostics), cwd).decode().rstrip("\n") + "\n")
         return
     if fmt == "html":  # the HTML goes to --output (htmlreport.py); the terminal gets text
         fmt = "text"
@@ -115,10 +157,12 @@ def write_report(
         out.write(rule_statistics(diagnostics))
         return
     shown, hidden = capped(diagnostics, limit)
-    for d in shown:
+    for d in locate(shown):
         if fmt == "github":
             title = _escape_github(f"poselint {d.code}", prop=True)
             where = _escape_github(printable(d.display_path(cwd)), prop=True)
+            if d.line is not None:  # the annotation shows inline in the pull request's diff
+                where += f",line={d.line},col={d.column}"
             pointer = f" (at {d.pointer})" if d.pointer else ""
             out.write(
                 f"::{d.severity} file={where},title={title}::"
@@ -127,7 +171,10 @@ def write_report(
         else:
             mark = " [*]" if d.fixable else ""
             level = "" if d.severity == "error" else " (warning)"
-            out.write(f"{_location(d, cwd)}: {d.code}{level}{mark} {printable(d.message)}\n")
+            pointer = f" (at {d.pointer})" if d.line is not None else ""
+            out.write(
+                f"{_location(d, cwd)}: {d.code}{level}{mark} {printable(d.message + pointer)}\n"
+            )
     for code, n in hidden.items():
         note = f"{code}: {n} more not shown (max_per_rule={limit}; --format json lists them)"
         out.write(f"::notice title=poselint::{note}\n" if fmt == "github" else f"{note}\n")

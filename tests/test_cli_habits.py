@@ -1,0 +1,60 @@
+"""The CLI habits of ruff and pre-commit: --exit-zero, -V, exclusive options, usage, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from poselint import __version__
+
+
+def test_exit_zero_reports_the_errors_and_exits_0(make_cvat_export, cli):
+    root = make_cvat_export()
+    plain = cli("check", root, "--format", "json")
+    zero = cli("check", root, "--format", "json", "--exit-zero")
+    assert plain.code == 1 and zero.code == 0
+    assert json.loads(zero.out) == json.loads(plain.out) and len(zero.json()) == 8
+
+
+def test_exit_zero_still_exits_2_when_it_cannot_run(cli, tmp_path):
+    result = cli("check", tmp_path / "missing", "--exit-zero")
+    assert result.code == 2 and "missing" in result.err
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_version(flag):
+    result = subprocess.run(
+        [sys.executable, "-m", "poselint", flag], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"poselint {__version__}\n", "")
+
+
+@pytest.mark.parametrize("argv", [["--fix", "--diff"], ["--dry-run", "--fix"]])
+def test_fix_and_diff_together_are_refused_with_exit_2(make_cvat_export, cli, argv):
+    root = make_cvat_export()
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    result = cli("check", root, *argv)
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("usage: poselint check ")
+    assert "not allowed with argument" in result.err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing renamed
+
+
+def test_an_unknown_option_of_check_prints_the_check_usage(cli):
+    result = cli("check", "--bogus")
+    assert result.code == 2
+    assert result.err.startswith("usage: poselint check [-h] [--format FORMAT]")
+    assert result.err.endswith("poselint: error: unrecognized arguments: --bogus\n")
+
+
+def test_format_has_help_text_naming_every_format(cli):
+    result = cli("check", "--help")
+    assert result.code == 0
+    help_text = " ".join(result.out.split())
+    assert "--format FORMAT text (default: path:line:col: CODE message), json" in help_text
+    for fmt in ("github", "sarif", "gitlab", "junit", "html"):
+        assert f"{fmt} (" in help_text
+    assert "--exit-zero exit 0 even when errors are found" in help_text
