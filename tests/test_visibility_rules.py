@@ -108,8 +108,9 @@ def test_other_samples_have_no_false_visibility_errors(tmp_path, cli, sample):
     result = cli("check", root, "--format", "json")
     assert "PL000" not in result.codes()
     codes = {str(d["code"]) for d in result.json() if d["code"].startswith(("PL5", "PL6"))}
-    # the upstream Datumaro export keeps outside coordinates too, exactly like the fork
-    expected = {"PL601"} if "pypi" in sample else set()
+    # the upstream Datumaro export keeps outside coordinates too, exactly like the fork; and
+    # its Validation split's only person has every point outside: nobody labelled (PL608)
+    expected = {"PL601", "PL608"} if "pypi" in sample else set()
     assert codes == expected
 
 
@@ -392,3 +393,46 @@ def test_statistics_counts_every_finding_not_the_capped_list(make_dataset, cli):
     ], out
     listed = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL601"]
     assert len(listed) == 10_001  # 10,000 findings and the "... and 2,800 more" line
+
+
+# --- PL608: nobody to learn from -------------------------------------------------------------
+
+
+def test_pl608_a_split_with_no_annotations(make_dataset, cli):
+    """A CVAT export of Points labels: one category per point, no keypoint names, nothing in
+    annotations. pycocotools loads it; training sees nobody."""
+    docs = _docs([])
+    docs["train"]["categories"] = [
+        {"id": i + 1, "name": name, "supercategory": "", "keypoints": [], "skeleton": []}
+        for i, name in enumerate(["nose", "left_eye", "right_eye"])
+    ]
+    root = make_dataset(docs, images=False)
+    assert [(d["path"], d["pointer"], d["message"]) for d in _findings(cli, root, "PL608")] == [
+        (
+            f"{root.name}/annotations/person_keypoints_train.json",
+            "/annotations",
+            "the split has no annotations; no category names a keypoint (CVAT Points labels? "
+            "export a Skeleton): training sees nobody in this split",
+        )
+    ]
+
+
+def test_pl608_only_crowds_and_unlabelled_people(make_dataset, cli):
+    crowd = person(1, 1, [0, 0, 0] * 17, iscrowd=1)
+    unlabelled = person(2, 1, [0, 0, 0] * 17)
+    root = make_dataset(_docs([crowd, unlabelled]), images=False)
+    [d] = _findings(cli, root, "PL608")
+    assert d["message"] == (
+        "none of its 2 annotations is a person with a labelled keypoint: training sees nobody "
+        "in this split"
+    )
+    assert d["severity"] == "error"
+
+
+def test_pl608_quiet_with_one_labelled_person_or_keypoints_other_rules_own(make_dataset, cli):
+    labelled = person(2, 1, [10, 10, 2] + [0, 0, 0] * 16)
+    crowd = person(1, 1, [0, 0, 0] * 17, iscrowd=1)
+    assert _findings(cli, make_dataset(_docs([crowd, labelled]), images=False), "PL608") == []
+    pairs = {**person(3, 1, [0, 0, 0] * 17), "keypoints": [10, 10] * 17}  # PL407's, not "nobody"
+    assert _findings(cli, make_dataset(_docs([pairs]), images=False, name="pairs"), "PL608") == []
+    assert cli("check", make_dataset(name="clean"), "--format", "json").json() == []

@@ -319,3 +319,32 @@ def point_far_outside_bbox(split: Split) -> Findings:
             for _, a, k, px, py, _v in points.rows(rows)
         ),
     )
+
+
+@rule(
+    "PL608",
+    "no-labelled-people",
+    what="No annotation of the split is a person with a labelled keypoint (v > 0, iscrowd 0): "
+    "no annotations at all, or only crowds and people with every point unlabelled.",
+    why="Training on it sees nobody and evaluation on it scores nothing (COCOeval: -1), yet "
+    "loaders accept it silently. CVAT exports this when the task's labels are Points, not a "
+    "Skeleton: one category per point, no keypoint names, no keypoint annotations.",
+    scope="document",
+)
+def no_labelled_people(split: Split) -> Iterator[Finding]:
+    annotations = (split.document or {}).get("annotations")
+    if not isinstance(annotations, list):  # missing or mistyped: PL310's
+        return
+    t = split.tables
+    if not t.keypoints_ok.all():  # keypoints that are no triplets: PL310/PL407 say why
+        return
+    if np.any((t.iscrowd != 1) & (t.labelled_counts > 0)):  # NaN (no iscrowd) is PL310's
+        return
+    found = (
+        f"none of its {len(annotations)} annotations is a person with a labelled keypoint"
+        if annotations
+        else "the split has no annotations"
+    )
+    if not any(_keypoint_names(split).values()):
+        found += "; no category names a keypoint (CVAT Points labels? export a Skeleton)"
+    yield Finding(f"{found}: training sees nobody in this split", pointer="/annotations")
