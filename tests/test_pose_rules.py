@@ -125,7 +125,8 @@ def test_swap_and_limb_checks_are_opt_in(tmp_path: Path, cli: Any) -> None:
     kp[3 * w] = kp[3 * e] + 2.5 * (kp[3 * w] - kp[3 * e])
     kp[3 * w + 1] = kp[3 * e + 1] + 2.5 * (kp[3 * w + 1] - kp[3 * e + 1])
     root = _root(tmp_path, doc)
-    result = cli("check", root, "--format", "json")
+    # _root's val split holds nobody (PL608 would say so): the train people are under test
+    result = cli("check", root, "--format", "json", "--ignore", "PL608")
     assert result.code == 0 and result.json() == [], result
     assert cli("check", root, "--format", "json", "--select", PL7).codes() == {"PL704", "PL705"}
 

@@ -191,7 +191,8 @@ def test_every_dataset_poselint_passes_works_in_pycocotools(make_dataset, cli):
     for name, doc in all_documents().items():
         root = make_dataset({"train": doc, "val": _val_for(doc)}, images=False)
         _write_images(root, doc)
-        result = cli("check", root, "--format", "json")
+        # the stand-in val split holds nobody (PL608): the train document is under test
+        result = cli("check", root, "--format", "json", "--ignore", "PL608")
         assert result.code in (0, 1), (name, result)
         assert "PL000" not in result.codes(), (name, result)
         if result.code == 1:
