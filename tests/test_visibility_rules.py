@@ -412,7 +412,7 @@ def test_pl608_a_split_with_no_annotations(make_dataset, cli):
             f"{root.name}/annotations/person_keypoints_train.json",
             "/annotations",
             "the split has no annotations; no category names a keypoint (CVAT Points labels? "
-            "export a Skeleton): training sees nobody in this split",
+            "export a Skeleton): nobody to train or evaluate on in this split",
         )
     ]
 
@@ -423,8 +423,8 @@ def test_pl608_only_crowds_and_unlabelled_people(make_dataset, cli):
     root = make_dataset(_docs([crowd, unlabelled]), images=False)
     [d] = _findings(cli, root, "PL608")
     assert d["message"] == (
-        "none of its 2 annotations is a person with a labelled keypoint: training sees nobody "
-        "in this split"
+        "none of its 2 annotations is a person with a labelled keypoint: nobody to train or "
+        "evaluate on in this split"
     )
     assert d["severity"] == "error"
 

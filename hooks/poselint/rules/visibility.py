@@ -347,4 +347,4 @@ def no_labelled_people(split: Split) -> Iterator[Finding]:
     )
     if not any(_keypoint_names(split).values()):
         found += "; no category names a keypoint (CVAT Points labels? export a Skeleton)"
-    yield Finding(f"{found}: training sees nobody in this split", pointer="/annotations")
+    yield Finding(f"{found}: nobody to train or evaluate on in this split", pointer="/annotations")
