@@ -58,3 +58,28 @@ def test_format_has_help_text_naming_every_format(cli):
     for fmt in ("github", "sarif", "gitlab", "junit", "html"):
         assert f"{fmt} (" in help_text
     assert "--exit-zero exit 0 even when errors are found" in help_text
+
+
+def test_rule_explains_one_rule_as_the_reference_does(cli):
+    from poselint.cli import rules_reference
+
+    result = cli("rule", "pl601")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("### PL601 `outside-point-not-zeroed`\n\nerror · default · ")
+    assert "`--fix` repairs it" in result.out and "**Why it matters.** " in result.out
+    assert result.out in rules_reference()  # one source: the section of docs/rules.md
+
+
+def test_rule_of_an_opt_in_rule_says_so(cli):
+    from poselint.rules import REGISTRY
+
+    opt_in = next(r for r in REGISTRY if r.opt_in)
+    result = cli("rule", opt_in.code)
+    assert result.code == 0
+    assert f"opt-in: runs only with `--select {opt_in.code}`" in result.out
+
+
+def test_rule_of_an_unknown_code_exits_2_with_one_line(cli):
+    result = cli("rule", "PL999")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "poselint: error: no rule 'PL999' (`poselint rules` lists them)\n"

@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the rule reference of docs/rules.md instead: an index, then one section "
         "per rule",
     )
+    rule = sub.add_parser("rule", help="explain one rule: what it catches, why, its fix")
+    rule.add_argument("code", metavar="CODE", help="a rule code, such as PL601")
     add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
@@ -493,31 +495,50 @@ def rules_reference() -> str:
         link = f"[{r.code}]({anchor(r.code, r.name)})"
         lines.append(f"| {link} | `{r.name}` | {r.severity} | {runs} | {fix} |")
     for r in REGISTRY:
-        source = r.check.__module__.replace(".", "/") + ".py"
-        facts = [
-            r.severity,
-            f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
-            "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
-            if r.fixable
-            else "no automatic fix",
-            _SCOPES[r.scope],
-            f"[`hooks/{source}`](../hooks/{source})",
-        ]
-        lines += [
-            "",
-            f"### {r.code} `{r.name}`",
-            "",
-            " · ".join(facts),
-            "",
-            f"**What it catches.** {r.what}",
-            "",
-            f"**Why it matters.** {r.why}",
-        ]
+        lines += ["", *rule_section(r)]
     return "\n".join(lines) + "\n"
+
+
+def rule_section(r: Rule) -> list[str]:
+    """One rule's section of the reference: what `poselint rule CODE` prints, too."""
+    source = r.check.__module__.replace(".", "/") + ".py"
+    facts = [
+        r.severity,
+        f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
+        "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
+        if r.fixable
+        else "no automatic fix",
+        _SCOPES[r.scope],
+        f"[`hooks/{source}`](../hooks/{source})",
+    ]
+    return [
+        f"### {r.code} `{r.name}`",
+        "",
+        " · ".join(facts),
+        "",
+        f"**What it catches.** {r.what}",
+        "",
+        f"**Why it matters.** {r.why}",
+    ]
 
 
 def run_rules(args: argparse.Namespace) -> int:
     sys.stdout.write(rules_reference() if args.reference else rules_table())
+    return EXIT_CLEAN
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    from poselint.rules import REGISTRY
+
+    code = args.code.strip().upper()
+    found = next((r for r in REGISTRY if r.code == code), None)
+    if found is None:
+        print(
+            f"poselint: error: no rule {args.code!r} (`poselint rules` lists them)",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_RUN
+    sys.stdout.write("\n".join(rule_section(found)) + "\n")
     return EXIT_CLEAN
 
 
@@ -532,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rules":
             return run_rules(args)
+        if args.command == "rule":
+            return run_rule(args)
         if args.command == "ingest":
             from poselint.ingest import run_ingest
 
