@@ -83,3 +83,31 @@ def test_rule_of_an_unknown_code_exits_2_with_one_line(cli):
     result = cli("rule", "PL999")
     assert (result.code, result.out) == (2, "")
     assert result.err == "poselint: error: no rule 'PL999' (`poselint rules` lists them)\n"
+
+
+def test_rules_format_json_lists_the_registry(cli):
+    from poselint.rules import REGISTRY
+
+    result = cli("rules", "--format", "json")
+    assert (result.code, result.err) == (0, "")
+    rows = json.loads(result.out)
+    assert [r["code"] for r in rows] == [r.code for r in REGISTRY]
+    first = REGISTRY[0]
+    assert rows[0] == {
+        "code": first.code,
+        "name": first.name,
+        "severity": first.severity,
+        "opt_in": first.opt_in,
+        "fixable": first.fixable,
+        "what": first.what,
+        "why": first.why,
+    }
+    by_code = {r["code"]: r for r in rows}
+    assert by_code["PL601"]["fixable"] is True and by_code["PL601"]["severity"] == "error"
+    assert any(r["opt_in"] for r in rows) and any(r["severity"] == "warning" for r in rows)
+
+
+def test_rules_reference_with_format_json_is_refused(cli):
+    result = cli("rules", "--reference", "--format", "json")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "poselint: error: --reference is markdown; drop --format json\n"

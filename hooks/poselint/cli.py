@@ -146,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the rule reference of docs/rules.md instead: an index, then one section "
         "per rule",
     )
+    rules.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        dest="output_format",
+        help="json: a list of every rule (code, name, severity, opt_in, fixable, what, why)",
+    )
     rule = sub.add_parser("rule", help="explain one rule: what it catches, why, its fix")
     rule.add_argument("code", metavar="CODE", help="a rule code, such as PL601")
     add_diff_parser(sub)
@@ -522,8 +529,25 @@ def rule_section(r: Rule) -> list[str]:
     ]
 
 
+def rules_json() -> str:
+    """The registry for tools: what `poselint rules --format json` prints."""
+    import json
+
+    from poselint.rules import REGISTRY
+
+    fields = ("code", "name", "severity", "opt_in", "fixable", "what", "why")
+    rows = [{field: getattr(r, field) for field in fields} for r in REGISTRY]
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
 def run_rules(args: argparse.Namespace) -> int:
-    sys.stdout.write(rules_reference() if args.reference else rules_table())
+    if args.output_format == "json":
+        if args.reference:
+            print("poselint: error: --reference is markdown; drop --format json", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        sys.stdout.write(rules_json())
+    else:
+        sys.stdout.write(rules_reference() if args.reference else rules_table())
     return EXIT_CLEAN
 
 
