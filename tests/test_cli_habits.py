@@ -111,3 +111,36 @@ def test_rules_reference_with_format_json_is_refused(cli):
     result = cli("rules", "--reference", "--format", "json")
     assert (result.code, result.out) == (2, "")
     assert result.err == "poselint: error: --reference is markdown; drop --format json\n"
+
+
+def test_quiet_says_nothing_but_the_findings(make_cvat_export, cli, tmp_path):
+    root = make_cvat_export()
+    baseline = tmp_path / "baseline.json"
+    wrote = cli("check", root, "--write-baseline", baseline, "-q")
+    assert (wrote.code, wrote.out, wrote.err) == (0, "", "") and baseline.is_file()
+    known = cli("check", root, "--baseline", baseline, "-q")
+    assert (known.code, known.out, known.err) == (0, "", "")
+    loud = cli("check", root, "--baseline", baseline)
+    assert loud.err.startswith("poselint: baseline ")  # what -q silenced
+    findings = cli("check", root, "-q")
+    assert findings.code == 1 and findings.err == ""
+    assert findings.out.splitlines() == cli("check", root).out.splitlines()[:-1]  # no summary
+
+
+def test_verbose_says_which_roots_and_splits_are_checked(make_dataset, cli, tmp_path):
+    make_dataset(name="a")
+    make_dataset(name="b")
+    result = cli("check", "a", "b", "-v")
+    assert (result.code, result.out) == (0, "All checks passed!\n")
+    assert result.err == "".join(
+        f"poselint: checking {r}: train ({r}/annotations/person_keypoints_train.json), "
+        f"val ({r}/annotations/person_keypoints_val.json)\n"
+        for r in ("a", "b")
+    )
+    assert cli("check", "a").err == ""
+
+
+def test_quiet_and_verbose_together_are_refused(cli):
+    result = cli("check", "-q", "-v")
+    assert result.code == 2
+    assert result.err.endswith("argument -v/--verbose: not allowed with argument -q/--quiet\n")

@@ -102,7 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 even when errors are found (2 still means poselint could not run)",
     )
-    check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    loudness = check.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print the findings only: no summary, notes or progress (errors that make it exit "
+        "2 are still said)",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also say which dataset roots and splits are checked (on stderr)",
+    )
     check.add_argument(
         "--config",
         type=Path,
@@ -317,7 +330,7 @@ def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from poselint import dvcsupport  # no dvc import: it clears what a previous run cached
+    from poselint import console, dvcsupport  # no dvc import: it clears what a run cached
 
     dvcsupport.forget()
     if args.no_pull and (args.fix or args.diff):
@@ -353,6 +366,7 @@ def run_check(args: argparse.Namespace) -> int:
     for target, root_config in zip(targets, configs, strict=True):
         rules = select_rules(root_config, args.select, args.ignore)
         dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
+        console.verbose(_checking(dataset, cwd=Path.cwd()))
         linted = dataset
         if args.fix or args.diff:
             fixed = run_fixers(dataset, rules, args, progress)
@@ -380,7 +394,7 @@ def run_check(args: argparse.Namespace) -> int:
         print_fix_lines(fixed, fix_out, cwd)
     changed = any(f.changes or f.refusals for f in fixes)
     if baseline is not None:
-        kept = baseline.finish(sys.stderr)
+        kept = baseline.finish(console.info_stream())
         if kept is None:  # --write-baseline: the findings left are now accepted
             _print_dvc_hints(fixes, fix_out, cwd)
             return EXIT_VIOLATIONS if changed else EXIT_CLEAN
@@ -422,6 +436,21 @@ def run_check(args: argparse.Namespace) -> int:
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _checking(dataset: Dataset, cwd: Path) -> str:
+    """-v: the root and the splits found in it, each with its annotation file."""
+    from poselint.report import printable
+
+    splits = [
+        f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
+        if s.files.annotation_file is not None
+        else f"{s.name} (no annotation file)"
+        for s in dataset.splits
+    ]
+    source = " (read through DVC)" if dataset.remote is not None else ""
+    found = ", ".join(splits) if splits else "no splits"
+    return printable(f"checking {display_path(dataset.root, cwd)}{source}: {found}")
 
 
 def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
@@ -574,6 +603,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help/--version exit 0; bad options exit 2
         return int(exc.code or 0)
+    from poselint import console
+
+    if getattr(args, "quiet", False):
+        console.start(console.QUIET)
+    else:
+        console.start(console.VERBOSE if getattr(args, "verbose", False) else console.NORMAL)
     try:
         if args.command == "rules":
             return run_rules(args)
