@@ -144,3 +144,32 @@ def test_quiet_and_verbose_together_are_refused(cli):
     result = cli("check", "-q", "-v")
     assert result.code == 2
     assert result.err.endswith("argument -v/--verbose: not allowed with argument -q/--quiet\n")
+
+
+def test_metrics_writes_the_metrics_file(make_dataset, cli, tmp_path):
+    root = make_dataset(name="ds")
+    result = cli("check", root, "--metrics", tmp_path / "m" / "dataset.json")
+    assert (result.code, result.err) == (0, "")
+    [(key, splits)] = json.loads((tmp_path / "m" / "dataset.json").read_text()).items()
+    assert key == "ds" and splits["train"]["images"] == 3 and splits.keys() == {"train", "val"}
+
+
+def test_stats_is_a_deprecated_alias_of_metrics(make_dataset, cli, tmp_path):
+    root = make_dataset(name="ds")
+    cli("check", root, "--metrics", tmp_path / "new.json")
+    old = cli("check", root, "--stats", tmp_path / "old.json")
+    assert old.code == 0
+    assert old.err == (
+        "poselint: note: --stats is deprecated: use --metrics FILE (the same metrics file)\n"
+    )
+    assert (tmp_path / "old.json").read_bytes() == (tmp_path / "new.json").read_bytes()
+    quiet = cli("check", root, "--stats", tmp_path / "quiet.json", "-q")
+    assert (quiet.code, quiet.err) == (0, "") and (tmp_path / "quiet.json").is_file()
+    inside = cli("check", root, "--stats", root / "m.json", "-q")  # errors name what was typed
+    assert inside.code == 2
+    assert (
+        inside.err
+        == f"poselint: error: --stats {root / 'm.json'}: inside the dataset root ds being linted\n"
+    )
+    both = cli("check", root, "--metrics", tmp_path / "a.json", "--stats", tmp_path / "b.json")
+    assert both.code == 2 and "argument --stats: not allowed with argument --metrics" in both.err

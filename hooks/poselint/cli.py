@@ -46,6 +46,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_CANNOT_RUN)
 
 
+class _MetricsOption(argparse.Action):
+    """--metrics FILE, or its deprecated alias --stats: the name typed is kept, for errors
+    and the deprecation note."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.metrics_option = option_string
+
+
 def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
@@ -143,13 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="lint DVC-tracked datasets as DVC records them, from its cache or remote, "
         "without the images in the workspace (needs dvc; image sizes are not checked)",
     )
-    check.add_argument(
-        "--stats",
+    metrics = check.add_mutually_exclusive_group()
+    metrics.add_argument(
+        "--metrics",
         type=Path,
         metavar="FILE",
+        action=_MetricsOption,
         help="write dataset metrics (per split: images, annotations, keypoints by visibility) "
         "as JSON, for `dvc metrics diff`",
     )
+    metrics.add_argument(
+        "--stats",
+        type=Path,
+        metavar="FILE",
+        dest="metrics",
+        action=_MetricsOption,
+        help="deprecated: the old name of --metrics (not --statistics)",
+    )
+    check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
 
     rules = sub.add_parser("rules", help="print every rule as a markdown table")
@@ -350,7 +376,10 @@ def run_check(args: argparse.Namespace) -> int:
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
-    for option, path in (("--output", args.output), ("--stats", args.stats)):
+    metrics_option = args.metrics_option
+    if metrics_option == "--stats":
+        console.note("--stats is deprecated: use --metrics FILE (the same metrics file)")
+    for option, path in (("--output", args.output), (metrics_option, args.metrics)):
         problem = _destination_problem(path, targets) if path is not None else None
         if problem is not None:  # before any fix: a run that cannot report changes nothing
             print(f"poselint: error: {option} {path}: {problem}", file=sys.stderr)
@@ -362,7 +391,7 @@ def run_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
-    stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
+    stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
     for target, root_config in zip(targets, configs, strict=True):
         rules = select_rules(root_config, args.select, args.ignore)
         dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
@@ -381,7 +410,7 @@ def run_check(args: argparse.Namespace) -> int:
             baseline.add(linted, diagnostics[baseline.seen :])
         if html:
             datasets.append(linted)
-        if args.stats is not None:
+        if args.metrics is not None:
             from poselint.stats import dataset_stats
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
@@ -400,10 +429,10 @@ def run_check(args: argparse.Namespace) -> int:
             return EXIT_VIOLATIONS if changed else EXIT_CLEAN
         diagnostics = kept
     try:
-        if args.stats is not None:
+        if args.metrics is not None:
             from poselint.stats import write_stats
 
-            write_stats(args.stats, stats)
+            write_stats(args.metrics, stats)
         if html:
             from poselint.htmlreport import write_html_report
 
@@ -461,7 +490,7 @@ def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
 
 
 def _destination_problem(path: Path, targets: list[Target]) -> str | None:
-    """Why --output/--stats cannot be written there, checked before any work; makes its
+    """Why --output/--metrics cannot be written there, checked before any work; makes its
     folder (`dvc repro` does not create an output's folder)."""
     # The file itself is replaced, not followed, when it is a symlink: resolve its folder.
     real = os.path.join(os.path.realpath(path.absolute().parent), path.name)
