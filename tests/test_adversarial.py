@@ -327,7 +327,7 @@ def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where)
     assert result.code == (0 if clean else 1) and result.err == "", result
     assert shown in html.read_text(encoding="utf-8")
     stats = tmp_path / "stats.json"
-    result = cli("check", root, "--stats", stats, cwd=tmp_path)
+    result = cli("check", root, "--metrics", stats, cwd=tmp_path)
     assert result.code == (0 if clean else 1) and result.err == "", result
     [(key, splits)] = json.loads(stats.read_text(encoding="utf-8")).items()
     assert key == "pose\\xff" if clean else key.startswith("ds")

@@ -256,7 +256,7 @@ def test_output_file_is_the_json_report(make_dataset, cli, tmp_path):
     assert {d["code"] for d in json.loads((tmp_path / "report.json").read_text())} == {"PL201"}
 
 
-@pytest.mark.parametrize("option", ["--output", "--stats"])
+@pytest.mark.parametrize("option", ["--output", "--metrics"])
 def test_output_and_stats_are_never_written_inside_a_root_being_linted(
     make_dataset, cli, tmp_path, option
 ):

@@ -877,3 +877,17 @@ def test_a_folder_search_does_not_follow_a_link_out_of_where_it_started(repo, cl
     assert result.code == 0 and result.json() == [], result
     assert _snapshot(outside) == before
     assert cli("check", repo / "ds", "--format", "json").code == 1  # named: it is linted
+
+
+def test_quiet_silences_the_notes(repo, cli, tmp_path):
+    """-q: the findings only. A DVC config poselint will not read is a note, said once
+    without -q and not at all with it."""
+    build_dataset(repo / "data" / "pose")
+    outside = tmp_path / "elsewhere.cfg"
+    outside.write_text("[cache]\ndir = /tmp/x\n")
+    (repo / ".dvc" / "config").unlink(missing_ok=True)
+    (repo / ".dvc" / "config").symlink_to(outside)
+    loud = cli("check", "data/pose", cwd=repo)
+    assert loud.err.startswith("poselint: note: skipped a DVC config file: "), loud
+    quiet = cli("check", "data/pose", "-q", cwd=repo)
+    assert (quiet.code, quiet.err) == (loud.code, "")

@@ -23,7 +23,7 @@ def test_clean_dataset_passes(cli):
 
 def test_no_path_uses_the_configured_dataset(cli, tmp_path):
     copy = shutil.copytree(EXAMPLE, tmp_path / "example")
-    result = cli("check", "--format", "json", "--stats", "metrics/dataset.json", cwd=copy)
+    result = cli("check", "--format", "json", "--metrics", "metrics/dataset.json", cwd=copy)
     assert result.code == 0 and result.json() == [], result
     assert (copy / "metrics" / "dataset.json").is_file()  # only data/pose, not incoming/
     assert "incoming" not in (copy / "metrics" / "dataset.json").read_text()
@@ -88,7 +88,7 @@ def test_pre_commit_config_uses_this_repos_hook():
 def test_dvc_yaml_validation_stage():
     stage = yaml.safe_load((EXAMPLE / "dvc.yaml").read_text())["stages"]["validate"]
     assert stage["cmd"] == (
-        "poselint check data/pose --output reports/poselint.json --stats metrics/dataset.json"
+        "poselint check data/pose --output reports/poselint.json --metrics metrics/dataset.json"
     )
     assert "data/pose" in stage["deps"]
     assert stage["metrics"] == [{"metrics/dataset.json": {"cache": False}}]

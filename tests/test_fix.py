@@ -466,7 +466,7 @@ def test_dvc_file_argument_names_its_output(make_dataset, cli, tmp_path):
 @pytest.mark.parametrize(
     ("option", "where", "problem"),
     [
-        ("--stats", "folder", "is a folder"),
+        ("--metrics", "folder", "is a folder"),
         ("--output", "file/report.json", "file is not a folder"),
     ],
 )

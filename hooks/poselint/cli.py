@@ -46,6 +46,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_CANNOT_RUN)
 
 
+class _MetricsOption(argparse.Action):
+    """--metrics FILE, or its deprecated alias --stats: the name typed is kept, for errors
+    and the deprecation note."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.metrics_option = option_string
+
+
 def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
@@ -102,7 +117,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 even when errors are found (2 still means poselint could not run)",
     )
-    check.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
+    loudness = check.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print the findings only: no summary, notes or progress (errors that make it exit "
+        "2 are still said)",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also say which dataset roots and splits are checked (on stderr)",
+    )
     check.add_argument(
         "--config",
         type=Path,
@@ -130,13 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="lint DVC-tracked datasets as DVC records them, from its cache or remote, "
         "without the images in the workspace (needs dvc; image sizes are not checked)",
     )
-    check.add_argument(
-        "--stats",
+    metrics = check.add_mutually_exclusive_group()
+    metrics.add_argument(
+        "--metrics",
         type=Path,
         metavar="FILE",
+        action=_MetricsOption,
         help="write dataset metrics (per split: images, annotations, keypoints by visibility) "
         "as JSON, for `dvc metrics diff`",
     )
+    metrics.add_argument(
+        "--stats",
+        type=Path,
+        metavar="FILE",
+        dest="metrics",
+        action=_MetricsOption,
+        help="deprecated: the old name of --metrics (not --statistics)",
+    )
+    check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
 
     rules = sub.add_parser("rules", help="print every rule as a markdown table")
@@ -146,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the rule reference of docs/rules.md instead: an index, then one section "
         "per rule",
     )
+    rules.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        dest="output_format",
+        help="json: a list of every rule (code, name, severity, opt_in, fixable, what, why)",
+    )
+    rule = sub.add_parser("rule", help="explain one rule: what it catches, why, its fix")
+    rule.add_argument("code", metavar="CODE", help="a rule code, such as PL601")
     add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
@@ -308,7 +356,7 @@ def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from poselint import dvcsupport  # no dvc import: it clears what a previous run cached
+    from poselint import console, dvcsupport  # no dvc import: it clears what a run cached
 
     dvcsupport.forget()
     if args.no_pull and (args.fix or args.diff):
@@ -328,7 +376,10 @@ def run_check(args: argparse.Namespace) -> int:
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
-    for option, path in (("--output", args.output), ("--stats", args.stats)):
+    metrics_option = args.metrics_option
+    if metrics_option == "--stats":
+        console.note("--stats is deprecated: use --metrics FILE (the same metrics file)")
+    for option, path in (("--output", args.output), (metrics_option, args.metrics)):
         problem = _destination_problem(path, targets) if path is not None else None
         if problem is not None:  # before any fix: a run that cannot report changes nothing
             print(f"poselint: error: {option} {path}: {problem}", file=sys.stderr)
@@ -340,10 +391,11 @@ def run_check(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
-    stats: dict[str, object] = {}  # --stats: counted from the documents the rules parsed
+    stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
     for target, root_config in zip(targets, configs, strict=True):
         rules = select_rules(root_config, args.select, args.ignore)
         dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
+        console.verbose(_checking(dataset, cwd=Path.cwd()))
         linted = dataset
         if args.fix or args.diff:
             fixed = run_fixers(dataset, rules, args, progress)
@@ -358,7 +410,7 @@ def run_check(args: argparse.Namespace) -> int:
             baseline.add(linted, diagnostics[baseline.seen :])
         if html:
             datasets.append(linted)
-        if args.stats is not None:
+        if args.metrics is not None:
             from poselint.stats import dataset_stats
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
@@ -371,16 +423,16 @@ def run_check(args: argparse.Namespace) -> int:
         print_fix_lines(fixed, fix_out, cwd)
     changed = any(f.changes or f.refusals for f in fixes)
     if baseline is not None:
-        kept = baseline.finish(sys.stderr)
+        kept = baseline.finish(console.info_stream())
         if kept is None:  # --write-baseline: the findings left are now accepted
             _print_dvc_hints(fixes, fix_out, cwd)
             return EXIT_VIOLATIONS if changed else EXIT_CLEAN
         diagnostics = kept
     try:
-        if args.stats is not None:
+        if args.metrics is not None:
             from poselint.stats import write_stats
 
-            write_stats(args.stats, stats)
+            write_stats(args.metrics, stats)
         if html:
             from poselint.htmlreport import write_html_report
 
@@ -415,6 +467,21 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
 
 
+def _checking(dataset: Dataset, cwd: Path) -> str:
+    """-v: the root and the splits found in it, each with its annotation file."""
+    from poselint.report import printable
+
+    splits = [
+        f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
+        if s.files.annotation_file is not None
+        else f"{s.name} (no annotation file)"
+        for s in dataset.splits
+    ]
+    source = " (read through DVC)" if dataset.remote is not None else ""
+    found = ", ".join(splits) if splits else "no splits"
+    return printable(f"checking {display_path(dataset.root, cwd)}{source}: {found}")
+
+
 def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
     for fixed in fixes:
         from poselint.fix.output import print_dvc_hint
@@ -423,7 +490,7 @@ def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
 
 
 def _destination_problem(path: Path, targets: list[Target]) -> str | None:
-    """Why --output/--stats cannot be written there, checked before any work; makes its
+    """Why --output/--metrics cannot be written there, checked before any work; makes its
     folder (`dvc repro` does not create an output's folder)."""
     # The file itself is replaced, not followed, when it is a symlink: resolve its folder.
     real = os.path.join(os.path.realpath(path.absolute().parent), path.name)
@@ -493,31 +560,67 @@ def rules_reference() -> str:
         link = f"[{r.code}]({anchor(r.code, r.name)})"
         lines.append(f"| {link} | `{r.name}` | {r.severity} | {runs} | {fix} |")
     for r in REGISTRY:
-        source = r.check.__module__.replace(".", "/") + ".py"
-        facts = [
-            r.severity,
-            f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
-            "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
-            if r.fixable
-            else "no automatic fix",
-            _SCOPES[r.scope],
-            f"[`hooks/{source}`](../hooks/{source})",
-        ]
-        lines += [
-            "",
-            f"### {r.code} `{r.name}`",
-            "",
-            " · ".join(facts),
-            "",
-            f"**What it catches.** {r.what}",
-            "",
-            f"**Why it matters.** {r.why}",
-        ]
+        lines += ["", *rule_section(r)]
     return "\n".join(lines) + "\n"
 
 
+def rule_section(r: Rule) -> list[str]:
+    """One rule's section of the reference: what `poselint rule CODE` prints, too."""
+    source = r.check.__module__.replace(".", "/") + ".py"
+    facts = [
+        r.severity,
+        f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
+        "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
+        if r.fixable
+        else "no automatic fix",
+        _SCOPES[r.scope],
+        f"[`hooks/{source}`](../hooks/{source})",
+    ]
+    return [
+        f"### {r.code} `{r.name}`",
+        "",
+        " · ".join(facts),
+        "",
+        f"**What it catches.** {r.what}",
+        "",
+        f"**Why it matters.** {r.why}",
+    ]
+
+
+def rules_json() -> str:
+    """The registry for tools: what `poselint rules --format json` prints."""
+    import json
+
+    from poselint.rules import REGISTRY
+
+    fields = ("code", "name", "severity", "opt_in", "fixable", "what", "why")
+    rows = [{field: getattr(r, field) for field in fields} for r in REGISTRY]
+    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
 def run_rules(args: argparse.Namespace) -> int:
-    sys.stdout.write(rules_reference() if args.reference else rules_table())
+    if args.output_format == "json":
+        if args.reference:
+            print("poselint: error: --reference is markdown; drop --format json", file=sys.stderr)
+            return EXIT_CANNOT_RUN
+        sys.stdout.write(rules_json())
+    else:
+        sys.stdout.write(rules_reference() if args.reference else rules_table())
+    return EXIT_CLEAN
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    from poselint.rules import REGISTRY
+
+    code = args.code.strip().upper()
+    found = next((r for r in REGISTRY if r.code == code), None)
+    if found is None:
+        print(
+            f"poselint: error: no rule {args.code!r} (`poselint rules` lists them)",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_RUN
+    sys.stdout.write("\n".join(rule_section(found)) + "\n")
     return EXIT_CLEAN
 
 
@@ -529,9 +632,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help/--version exit 0; bad options exit 2
         return int(exc.code or 0)
+    from poselint import console
+
+    if getattr(args, "quiet", False):
+        console.start(console.QUIET)
+    else:
+        console.start(console.VERBOSE if getattr(args, "verbose", False) else console.NORMAL)
     try:
         if args.command == "rules":
             return run_rules(args)
+        if args.command == "rule":
+            return run_rule(args)
         if args.command == "ingest":
             from poselint.ingest import run_ingest
 

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
+from poselint import console
 from poselint.fsutil import Refused, inside, read_regular_file
 from poselint.imageindex import FileInfo, ImageIndex
 from poselint.layout import ANNOTATIONS, IMAGES, Entry
@@ -64,14 +65,7 @@ class TrackedOutput:
         return self.declared_in.name in ("dvc.yaml", "dvc.yml")
 
 
-_notes_seen: set[str] = set()
-
-
-def note(message: str) -> None:
-    """A one-time stderr line: things the report cannot carry (a check skipped, and why)."""
-    if message not in _notes_seen:
-        _notes_seen.add(message)
-        print(f"poselint: note: {message}", file=sys.stderr)
+note = console.note  # one place decides whether a note is said (-q: never)
 
 
 # --- reading DVC's files, without dvc -------------------------------------------------------
@@ -822,7 +816,7 @@ def forget() -> None:
     _repos.clear()
     _changes.clear()
     _readers.clear()
-    _notes_seen.clear()
+    console.forget()
 
 
 def reader_for(path: Path) -> DvcReader:
