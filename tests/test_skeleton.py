@@ -182,14 +182,7 @@ def _coco_category() -> dict[str, Any]:
 
 
 def test_export_ultralytics_matches_the_contract(tmp_path: Path, cli: Any) -> None:
-    kp = [float(v) for k in range(17) for v in (10 + k, 10 + k, 2)]
-    docs = {
-        split: coco([image(1, "img_001.jpg")], [person(1, 1, kp)], [_coco_category()])
-        for split in ("train", "val")
-    }
-    root = build_dataset(tmp_path / "data", docs)
-    (tmp_path / "poselint.toml").write_text('splits = ["train", "val"]\n')
-    assert cli("skeleton", "init", root, cwd=tmp_path).code == 0
+    _coco_contract(tmp_path, cli)
     result = cli("skeleton", "export", "--format", "ultralytics", cwd=tmp_path)
     assert result.code == 0, result
     cfg = yaml.safe_load(result.out)
