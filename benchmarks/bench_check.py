@@ -207,10 +207,10 @@ def _timed(label: str, fn: Any) -> Any:
 
 def stages(root: Path) -> None:
     from poselint.config import Config
-    from poselint.dataset import Dataset
     from poselint.engine import _run
-    from poselint.imageindex import scan_images
-    from poselint.loader import gc_paused, read_bytes
+    from poselint.load.dataset import Dataset
+    from poselint.load.document import gc_paused, read_bytes
+    from poselint.load.imageindex import scan_images
     from poselint.rules import REGISTRY
 
     train = root / "annotations" / "person_keypoints_train.json"

@@ -83,9 +83,9 @@ def main() -> None:
         )
     # The report's own cost, in-process, after the same lint.
     from poselint.config import Config
-    from poselint.dataset import Dataset
     from poselint.engine import lint_dataset, select_rules
-    from poselint.htmlreport import render_html
+    from poselint.load.dataset import Dataset
+    from poselint.report.html import render_html
 
     config = Config(image_size=False)
     dataset = Dataset(args.root, config)

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from poselint.config import Config
-from poselint.dataset import Dataset
+from poselint.load.dataset import Dataset
 from poselint.rules import rules_by_code
 
 COCO_NAMES = [
@@ -132,7 +132,7 @@ def main() -> None:
               f"({findings} findings)")  # fmt: skip
 
         if args.reference:
-            from poselint.schema import iter_errors_reference
+            from poselint.load.schema import iter_errors_reference
 
             start = time.perf_counter()
             n = sum(1 for _ in iter_errors_reference(train.document))

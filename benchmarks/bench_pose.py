@@ -45,11 +45,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "hooks"))
 
+from poselint.commands.skeleton import contracts_from_document, derive_flip_pairs  # noqa: E402
 from poselint.config import Config  # noqa: E402
-from poselint.dataset import Dataset  # noqa: E402
 from poselint.diagnostics import Diagnostic  # noqa: E402
 from poselint.engine import lint_dataset, select_rules  # noqa: E402
-from poselint.skeleton import contracts_from_document, derive_flip_pairs  # noqa: E402
+from poselint.load.dataset import Dataset  # noqa: E402
 
 CONFIG = Config(splits=("train", "val"), required_splits=("train",))
 PL7 = ["PL7", "PL704", "PL705"]  # PL704 and PL705 are opt-in: named by their codes

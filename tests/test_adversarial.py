@@ -17,7 +17,7 @@ import pytest
 from hostile import check_invariants
 
 from builders import clean_docs, image, person, write_image
-from poselint.filenames import unsafe_reason
+from poselint.load.filenames import unsafe_reason
 
 ANNOTATION = Path("annotations") / "person_keypoints_train.json"
 

@@ -536,7 +536,7 @@ def test_non_utf8_root_and_split_names_in_every_format(tmp_path, env, cli):
 def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
     """A .dvc file a revision records pointing out of the repository is refused; a huge one is
     not read."""
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     repo = _dvc_repo(tmp_path, env)
     dvc_file = repo / "data" / "pose.dvc"

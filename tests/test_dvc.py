@@ -433,7 +433,7 @@ _text: dict[str, Any] = {"capture_output": True, "text": True}
 
 def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
     """The fast path (the .dir object from the remote) and DVC's data-index walk agree."""
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     try:
         [output] = dvcsupport.outputs_of_dvc_file(pushed / "data" / "pose.dvc")

@@ -7,7 +7,7 @@ import posixpath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poselint.filenames import Reference, sort_file_names, unsafe_reason
+from poselint.load.filenames import Reference, sort_file_names, unsafe_reason
 
 SEGMENT = st.text(alphabet="ab-_. 0é\\/:\n\x00", min_size=0, max_size=6)
 NAMES = st.lists(st.one_of(SEGMENT, st.just("img/0001.jpg"), st.just("../x.jpg")), max_size=6)

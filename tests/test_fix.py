@@ -351,7 +351,7 @@ def test_duplicate_keys_over_the_report_bound_still_stop_a_rewrite(
 def test_the_fast_duplicate_key_proof_never_hides_one(text, expected):
     """--fix scans every file: the colon-count proof of "no duplicate key", then the stdlib
     parse when it cannot prove it. Both must give what the stdlib parse alone gives."""
-    from poselint.loader import duplicate_keys, find_duplicate_keys
+    from poselint.load.document import duplicate_keys, find_duplicate_keys
 
     data = text.encode()
     assert find_duplicate_keys(data) == expected
@@ -411,7 +411,7 @@ def _nested(depth: int) -> object:
 def test_deeply_nested_field_is_rewritten_like_any_other(make_dataset, cli, depth, indent):
     """`check` accepts 1024 levels; orjson writes 255, the stdlib ~1000 by default: the
     rewrite must write what check accepts, in the file's own layout."""
-    from poselint.loader import deep_recursion
+    from poselint.load.document import deep_recursion
 
     docs = outside_docs()
     root = make_dataset(docs)
@@ -505,10 +505,10 @@ def test_new_document_reads_back_like_a_fresh_coco_file(make_dataset, cli):
 
 def test_a_fix_already_running_on_the_dataset_is_a_refusal(make_cvat_export):
     from poselint.config import Config
-    from poselint.dataset import Dataset
     from poselint.engine import select_rules
     from poselint.fix import fix_dataset
     from poselint.fsutil import dataset_lock
+    from poselint.load.dataset import Dataset
 
     root = make_cvat_export()
     before = snapshot(root)
@@ -524,9 +524,9 @@ def test_a_fix_already_running_on_the_dataset_is_a_refusal(make_cvat_export):
 
 def test_the_fix_result_carries_the_dataset_its_diagnostics_come_from(make_cvat_export):
     from poselint.config import Config
-    from poselint.dataset import Dataset
     from poselint.engine import select_rules
     from poselint.fix import fix_dataset
+    from poselint.load.dataset import Dataset
 
     root = make_cvat_export()
     config = Config()

@@ -13,7 +13,7 @@ import pytest
 from hostile import check_invariants
 
 from builders import build_dataset
-from poselint.loader import parse_bytes
+from poselint.load.document import parse_bytes
 
 REGRESSIONS = Path(__file__).parent / "data" / "fuzz-regressions"
 ANNOTATION = Path("annotations") / "person_keypoints_train.json"

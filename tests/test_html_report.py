@@ -21,9 +21,9 @@ from PIL import Image
 from builders import coco, image, person, write_image
 from conftest import CliResult
 from poselint.config import Config
-from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
-from poselint.htmlreport import (
+from poselint.load.dataset import Dataset
+from poselint.report.html import (
     BBOX,
     BONE,
     CSP,
@@ -236,7 +236,7 @@ def test_report_path_is_written_atomically_next_to_the_target(
 def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() -> None:
     background = (10, 20, 30)
     picture_pixels = Image.new("RGB", (200, 200), background)
-    from poselint.htmlreport import Picture
+    from poselint.report.html import Picture
 
     # k0, k1 visible and joined; k2 outside with stale coordinates, named by a diagnostic;
     # k3 occluded, joined to nothing
@@ -273,7 +273,7 @@ def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() 
 
 
 def test_small_person_gets_a_close_up_and_far_stale_point_an_overview() -> None:
-    from poselint.htmlreport import views
+    from poselint.report.html import views
 
     keypoints = [100.5, 50.25, 2, 110.0, 45.0, 1, 900.0, -20.0, 0, 120.0, 60.0, 2]
     pose = Pose(_points(keypoints), [], {2}, None, False)
@@ -408,7 +408,7 @@ def test_wheel_ships_the_template_and_renders_installed(
     )
     [wheel] = (tmp_path / "dist").glob("poselint-*.whl")
     with zipfile.ZipFile(wheel) as zf:
-        assert "poselint/templates/report.html.j2" in zf.namelist()
+        assert "poselint/report/templates/report.html.j2" in zf.namelist()
         zf.extractall(tmp_path / "site")
     # Render from the unpacked wheel, with no checkout next to it.
     root, out = make_cvat_export(), tmp_path / "r.html"

@@ -15,8 +15,8 @@ from PIL import Image
 
 from builders import clean_docs, coco, image, person, write_image
 from conftest import codes_for
-from poselint.imageheader import read_header
-from poselint.imageindex import scan_images
+from poselint.load.imageheader import read_header
+from poselint.load.imageindex import scan_images
 
 KP4 = [10, 12, 2, 20, 10, 1, 30, 20, 2, 25, 15, 2]
 
@@ -410,7 +410,7 @@ def test_pl504_exif_rotated_jpeg(make_dataset, cli, orientation, stated, reporte
 
 
 def test_exif_orientation_big_endian():
-    from poselint.imageheader import _exif_orientation
+    from poselint.load.imageheader import _exif_orientation
 
     tiff = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01"
     assert _exif_orientation(b"Exif\0\0" + tiff + b"\x00\x08\x00\x00") == 8
@@ -429,7 +429,7 @@ def test_pl505_file_name_that_is_not_utf8(make_dataset, cli):
 
 def test_threaded_header_reads_keep_the_order(tmp_path, monkeypatch):
     """On a slow disk the reads go to a thread pool; results must still line up with paths."""
-    from poselint import imageheader
+    from poselint.load import imageheader
 
     paths = []
     for i in range(300):

@@ -12,7 +12,7 @@ import pytest
 from coco_corpus import all_documents, mutated_documents
 
 from builders import PERSON, SAMPLES, clean_docs, coco, image, person
-from poselint.polygons import polygon_table, store_polygons
+from poselint.load.polygons import polygon_table, store_polygons
 
 INTEGRITY = [f"PL4{n:02d}" for n in range(1, 13)]
 REAL = Path(__file__).parent / "data" / "real"

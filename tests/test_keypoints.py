@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poselint import keypoints
-from poselint.keypoints import STORED, KeypointStore
-from poselint.loader import parse_bytes
+from poselint.load import keypoints
+from poselint.load.document import parse_bytes
+from poselint.load.keypoints import STORED, KeypointStore
 
 # numbers as JSON writers spell them: ints, short decimals (CVAT), long ones (float32
 # artefacts), negatives, zeros, exponents
@@ -188,7 +188,7 @@ def _owner(array: np.ndarray) -> object:
 
 def test_numbers_are_written_into_the_files_own_buffer(tmp_path):
     """The parse reuses the pages the file was read into (fresh ones cost ~2 ms a MB)."""
-    from poselint.loader import load_annotation_file
+    from poselint.load.document import load_annotation_file
 
     doc = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}],
@@ -207,7 +207,7 @@ def test_numbers_are_written_into_the_files_own_buffer(tmp_path):
 
 
 def test_numbers_that_do_not_fit_the_buffer_get_their_own_array(tmp_path):
-    from poselint.loader import load_annotation_file
+    from poselint.load.document import load_annotation_file
 
     path = tmp_path / "a.json"
     path.write_text('{"annotations": [{"keypoints": [0,0,0,1,1,1,2,2,2]}]}')

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builders import clean_docs
-from poselint import schema
-from poselint.loader import parse_bytes
-from poselint.polygons import POLYGONS
+from poselint.load import schema
+from poselint.load.document import parse_bytes
+from poselint.load.polygons import POLYGONS
 
 POLYGON_VALUES = ["[]", "[[1, 2, 3, 4, 5, 6]]", "[[1.5,2.25,3,4,5,6],[0,0,1,1,2,2]]", "[ [ ] ]"]
 OTHER_VALUES = [
@@ -74,7 +74,7 @@ def test_the_schema_says_the_same_of_the_text_and_of_the_value(value):
 
 def test_pycocotools_gets_the_annotation_as_written(make_dataset):
     from poselint.config import Config
-    from poselint.dataset import Dataset
+    from poselint.load.dataset import Dataset
 
     root = make_dataset()
     split = next(s for s in Dataset(root, Config()).splits if s.name == "train")
@@ -105,7 +105,7 @@ def test_bracket_check_agrees_with_the_regular_expression(values):
     """_all_polygons (bracket positions, numpy) says of a batch what the regex says of each."""
     import numpy as np
 
-    from poselint.polygons import _POLYGONS, _all_polygons
+    from poselint.load.polygons import _POLYGONS, _all_polygons
 
     texts = [json.dumps(v, indent=indent).encode() for v, indent in values]
     text = b"\n".join(texts)

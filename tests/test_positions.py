@@ -11,7 +11,7 @@ import pytest
 
 from builders import SAMPLES, clean_docs, coco, image, person
 from poselint.diagnostics import json_pointer
-from poselint.positions import locate
+from poselint.report.positions import locate
 
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 
@@ -140,10 +140,10 @@ def test_the_real_line_of_a_pointer_in_a_pretty_printed_file(tmp_path: Path) -> 
 
 
 def test_strings_and_escapes_across_the_scan_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    import poselint.positions
+    import poselint.report.positions
 
     text = json.dumps(_hostile(), ensure_ascii=False)
     expected = reference(text)
     for chunk in (1, 2, 3, 7, 64):
-        monkeypatch.setattr(poselint.positions, "_CHUNK", chunk)
+        monkeypatch.setattr(poselint.report.positions, "_CHUNK", chunk)
         assert locate(text.encode(), expected) == expected

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import clean_docs, person
-from poselint import schema
+from poselint.load import schema
 from poselint.rules import schema_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,8 +83,8 @@ def test_fast_path_agrees_with_the_reference_validator(name):
 def _compact(doc):
     """The document as `poselint check` parses it from its JSON text; None when it did not
     take the compact path (not an object, or annotations not an array of objects)."""
-    from poselint.keypoints import STORED
-    from poselint.loader import parse_bytes
+    from poselint.load.document import parse_bytes
+    from poselint.load.keypoints import STORED
 
     if not isinstance(doc, dict):
         return None
@@ -129,7 +129,7 @@ def test_wheel_ships_the_schema_and_uses_it_installed(tmp_path):
     assert shipped == SCHEMA_FILE.read_bytes()
     # Import poselint from the unpacked wheel: no checkout schemas/ folder next to it.
     code = (
-        "import poselint.schema as s, json; "
+        "import poselint.load.schema as s, json; "
         "assert not s.CHECKOUT_SCHEMA.exists(), s.CHECKOUT_SCHEMA; "
         "print(s.__file__); print(len(s.load_schema()['$defs']))"
     )
@@ -146,7 +146,7 @@ def test_without_jsonschema_rs_the_reference_validator_runs(make_dataset, cli):
     expected = cli("check", root, "--format", "json", "--select", "PL310").json()
     code = (
         "import sys; sys.modules['jsonschema_rs'] = None\n"  # makes `import jsonschema_rs` fail
-        "from poselint import schema; assert schema.backend() == 'jsonschema', schema.backend()\n"
+        "from poselint.load import schema; assert schema.backend() == 'jsonschema', schema.backend()\n"
         "from poselint.cli import main\n"
         "sys.exit(main(['check', sys.argv[1], '--format', 'json', '--select', 'PL310']))\n"
     )

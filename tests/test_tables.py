@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from builders import clean_docs, coco, image, person
 from poselint.config import Config
-from poselint.dataset import Dataset
-from poselint.keypoints import store_from_lists
-from poselint.loader import parse_bytes
-from poselint.tables import Tables, build_tables, entries
+from poselint.load.dataset import Dataset
+from poselint.load.document import parse_bytes
+from poselint.load.keypoints import store_from_lists
+from poselint.load.tables import Tables, build_tables, entries
 
 FIELDS = (
     "image_id", "image_id_ok", "width", "height", "ann_image_id", "ann_image_id_ok",
@@ -168,7 +168,7 @@ def test_schema_checked_fast_path_builds_the_same_tables():
     import numpy as np
     from coco_corpus import all_documents
 
-    from poselint.schema import is_valid
+    from poselint.load.schema import is_valid
 
     checked = 0
     for name, doc in all_documents().items():

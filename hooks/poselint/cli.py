@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from poselint import __version__
+from poselint.commands.ingest import add_ingest_parser
+from poselint.commands.pack import add_pack_parser
+from poselint.commands.skeleton import add_skeleton_parser
 from poselint.config import Config, ConfigError, find_config, load_config_file
-from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic, display_path
 from poselint.discovery import (
     Discovered,
@@ -26,12 +28,10 @@ from poselint.discovery import (
 )
 from poselint.engine import lint_dataset, select_rules
 from poselint.fsutil import inside
-from poselint.ingest import add_ingest_parser
-from poselint.loader import gc_paused
-from poselint.pack import add_pack_parser
-from poselint.report import FORMATS, write_report
+from poselint.load.dataset import Dataset
+from poselint.load.document import gc_paused
+from poselint.report.text import FORMATS, write_report
 from poselint.rules import Rule
-from poselint.skeleton import add_skeleton_parser
 
 if TYPE_CHECKING:
     from poselint.fix import FixResult
@@ -256,9 +256,9 @@ def add_diff_parser(sub: Any) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from poselint.datadiff import run_diff as diff
-    from poselint.dvcsupport import DvcError
-    from poselint.revision import GitError
+    from poselint.commands.diff import run_diff as diff
+    from poselint.sources.dvc import DvcError
+    from poselint.sources.git import GitError
 
     if args.output_format == "html" and args.output is None:
         print("poselint: error: --format html needs --output FILE", file=sys.stderr)
@@ -308,7 +308,7 @@ def _root_config(
 def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
     manifests = None
     if args.no_pull:  # roots inside tracked folders come from DVC's manifest, not the disk
-        from poselint.dvcsupport import remote_manifest
+        from poselint.sources.dvc import remote_manifest
 
         manifests = remote_manifest
     if getattr(args, "staged", False):  # `check --staged` only; `diff` shares _targets
@@ -339,7 +339,7 @@ def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) ->
         return Dataset(target.root, config, dvc_file=target.dvc_file, exact=exact)
     from dataclasses import replace
 
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     try:
         remote = dvcsupport.open_remote(target.root, target.dvc_file)
@@ -356,7 +356,8 @@ def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from poselint import console, dvcsupport  # no dvc import: it clears what a run cached
+    from poselint import console
+    from poselint.sources import dvc as dvcsupport  # no dvc import: it clears what a run cached
 
     dvcsupport.forget()
     if args.no_pull and (args.fix or args.diff):
@@ -372,7 +373,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_RUN
     config = _load_config(args)  # the cwd's (or --config): which roots, with no PATH
     select_rules(config, args.select, args.ignore)  # a bad selector is exit 2 before any work
-    from poselint.baseline import BaselineRun
+    from poselint.report.baseline import BaselineRun
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     targets = _targets(args, config)
@@ -411,7 +412,7 @@ def run_check(args: argparse.Namespace) -> int:
         if html:
             datasets.append(linted)
         if args.metrics is not None:
-            from poselint.stats import dataset_stats
+            from poselint.report.metrics import dataset_stats
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
@@ -430,18 +431,18 @@ def run_check(args: argparse.Namespace) -> int:
         diagnostics = kept
     try:
         if args.metrics is not None:
-            from poselint.stats import write_stats
+            from poselint.report.metrics import write_stats
 
             write_stats(args.metrics, stats)
         if html:
-            from poselint.htmlreport import write_html_report
+            from poselint.report.html import write_html_report
 
             write_html_report(
                 args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
             )
         elif args.output is not None:
             from poselint.fsutil import atomic_write_bytes
-            from poselint.report import located, to_json
+            from poselint.report.text import located, to_json
 
             if not args.no_pull:  # once, for the file and the report below
                 diagnostics = located(diagnostics)
@@ -469,7 +470,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
     """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report import printable
+    from poselint.report.text import printable
 
     splits = [
         f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
@@ -644,18 +645,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rule":
             return run_rule(args)
         if args.command == "ingest":
-            from poselint.ingest import run_ingest
+            from poselint.commands.ingest import run_ingest
 
             return run_ingest(args, _load_config(args))
         if args.command == "diff":
             with gc_paused():
                 return run_diff(args)
         if args.command == "pack":
-            from poselint.pack import run_pack
+            from poselint.commands.pack import run_pack
 
             return run_pack(args, _load_config(args))
         if args.command == "skeleton":
-            from poselint.skeleton import run_skeleton
+            from poselint.commands.skeleton import run_skeleton
 
             return run_skeleton(args, _load_config(args))
         # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over

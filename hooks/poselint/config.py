@@ -90,7 +90,7 @@ _POSE_KEYS = ("skeleton", "duplicate_oks", "limb_factor")
 
 def _pose_setting(where: str, key: str, value: Any, base: Path) -> Any:
     if key == "skeleton":  # a table, or the name of a TOML file holding one
-        from poselint.skeleton import load_contracts
+        from poselint.commands.skeleton import load_contracts
 
         try:
             return load_contracts(value, base)

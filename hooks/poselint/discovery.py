@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from poselint.fsutil import inside
-from poselint.layout import ANNOTATIONS, IMAGES
+from poselint.load.layout import ANNOTATIONS, IMAGES
 
 if TYPE_CHECKING:
-    from poselint.dvcsupport import ManifestSource, TrackedOutput
+    from poselint.sources.dvc import ManifestSource, TrackedOutput
 
 SKIP_DIRS = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
 SEARCH_DEPTH = 4
@@ -89,7 +89,7 @@ def roots_below(folder: Path, depth: int = SEARCH_DEPTH, within: str | None = No
 def dvc_outputs(dvc_file: Path) -> list[Path]:
     """The `outs` paths a .dvc file tracks, resolved against its folder (dvcsupport reads and
     checks it: the same refusals as everywhere)."""
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     return [out.path for out in dvcsupport.outputs_of_dvc_file(dvc_file)]
 
@@ -102,7 +102,7 @@ def tracked_roots(out: TrackedOutput, manifests: ManifestSource | None = None) -
     folder without images/ or annotations/ is not a dataset. A folder whose manifest nobody
     has is reported as not pulled rather than passed.
     """
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     if manifests is None and out.path.exists():
         return roots_below(out.path) if out.path.is_dir() else []
@@ -127,7 +127,7 @@ def _declares_outputs(path: Path) -> bool:
 
 def discover_tracked(start: Path, manifests: ManifestSource | None = None) -> list[Target]:
     """Every dataset root a .dvc file or dvc.yaml output tracks in the repo holding start."""
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     top = dvcsupport.find_repo_root(start.resolve())
     if top is None:
@@ -140,7 +140,7 @@ def discover_tracked(start: Path, manifests: ManifestSource | None = None) -> li
 
 
 def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Discovered:
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     result = Discovered()
     for raw in paths:
@@ -232,7 +232,7 @@ def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
     """Each changed path -> the dataset root it is in (deleted paths through their nearest
     existing folder), or the roots a changed .dvc / dvc.yaml / dvc.lock tracks; each root once.
     Paths outside any dataset are ignored."""
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     result = Discovered()
     top = top.resolve()

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poselint.config import Config, ConfigError
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import Diagnostic
+from poselint.load.dataset import Dataset, Split
 from poselint.rules import REGISTRY, Finding, FindingBatch, Rule
 
 INTERNAL_ERROR = "PL000"

@@ -179,7 +179,7 @@ class Confinement:
 
     @classmethod
     def of(cls, root: Path) -> Confinement:
-        from poselint.dvcsupport import cache_dirs
+        from poselint.sources.dvc import cache_dirs
 
         return cls(os.path.realpath(root), tuple(os.path.realpath(c) for c in cache_dirs(root)))
 

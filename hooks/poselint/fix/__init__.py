@@ -17,10 +17,8 @@ from pathlib import Path
 
 import orjson
 
-from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import DiscoveryError
-from poselint.dvcsupport import TrackedOutput, outputs_declared_in
 from poselint.engine import lint_dataset
 from poselint.fix.document import (
     detect_style,
@@ -41,9 +39,11 @@ from poselint.fsutil import (
     durable_rename,
     fault_point,
 )
-from poselint.layout import ANNOTATIONS, IMAGES
-from poselint.loader import BOM, deep_recursion, gc_paused
+from poselint.load.dataset import Dataset
+from poselint.load.document import BOM, deep_recursion, gc_paused
+from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.rules import Rule
+from poselint.sources.dvc import TrackedOutput, outputs_declared_in
 
 __all__ = [
     "FIXERS",

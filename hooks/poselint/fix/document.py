@@ -21,10 +21,10 @@ from typing import Any
 
 import orjson
 
-from poselint.dataset import Split
 from poselint.diagnostics import Diagnostic
 from poselint.fix.plan import Change, FixContext
-from poselint.loader import BOM
+from poselint.load.dataset import Split
+from poselint.load.document import BOM
 
 HEAD = 65536  # bytes read to detect the layout of a file
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from poselint.dataset import Dataset, Split
 from poselint.fsutil import FileIdentity
+from poselint.load.dataset import Dataset, Split
 
 PAST = {"rename": "renamed", "fix": "fixed", "remove": "removed", "rewrite": "rewrote"}
 

@@ -15,13 +15,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from poselint.dataset import Split
 from poselint.diagnostics import Diagnostic
 from poselint.fix.document import strip_split_prefix
 from poselint.fix.plan import Change, FixContext, Note, Rename
 from poselint.fsutil import WRITE_TEMP_PREFIX, WRITE_TEMP_SUFFIX
-from poselint.layout import ANNOTATIONS, IMAGES
-from poselint.splitnames import annotation_file_name
+from poselint.load.dataset import Split
+from poselint.load.layout import ANNOTATIONS, IMAGES
+from poselint.load.splitnames import annotation_file_name
 
 TEMP_PREFIX = ".poselint-rename-to-"
 

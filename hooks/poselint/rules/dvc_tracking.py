@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from poselint.dataset import Dataset
+from poselint.load.dataset import Dataset
 from poselint.rules.base import Finding, rule
 
 SHOWN = 5  # changed files named in the message; the rest are counted
@@ -23,7 +23,7 @@ SHOWN = 5  # changed files named in the message; the rest are counted
 def dvc_workspace_stale(ds: Dataset) -> Iterator[Finding]:
     if ds.dvc_file is None or ds.remote is not None or not ds.exists:
         return  # not tracked, or --no-pull (which lints what DVC records, not the workspace)
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     changes = dvcsupport.workspace_changes(ds.root, ds.dvc_file)
     if changes is not None and changes.error is not None:

@@ -11,10 +11,10 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from poselint.dataset import Split
 from poselint.diagnostics import displayable, json_pointer
-from poselint.filenames import Reference
-from poselint.imageindex import ImageIndex
+from poselint.load.dataset import Split
+from poselint.load.filenames import Reference
+from poselint.load.imageindex import ImageIndex
 from poselint.rules.base import Finding, FindingBatch, rule
 
 

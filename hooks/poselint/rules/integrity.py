@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import json_pointer
-from poselint.keypoints import offsets_from_counts
-from poselint.polygons import PolygonTable, polygon_table
+from poselint.load.dataset import Dataset, Split
+from poselint.load.keypoints import offsets_from_counts
+from poselint.load.polygons import PolygonTable, polygon_table
+from poselint.load.tables import column, entries
 from poselint.rules.base import Finding, rule
-from poselint.tables import column, entries
 
 
 def _all_distinct(values: list[Any]) -> bool:

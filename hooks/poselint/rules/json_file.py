@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
+from poselint.load.dataset import Split
 from poselint.rules.base import Finding, rule
 
 

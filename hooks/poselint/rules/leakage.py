@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from poselint.dataset import Dataset, Split
+from poselint.load.dataset import Dataset, Split
 from poselint.rules.base import Finding, rule
 
 SHOWN = 4  # copies named in one message
@@ -25,7 +25,7 @@ def _known_md5s(ds: Dataset) -> dict[str, str] | None:
     """md5s DVC recorded for the unchanged workspace files (path under the root), if any."""
     if ds.dvc_file is None or ds.remote is not None or not ds.exists:
         return None
-    from poselint import dvcsupport
+    from poselint.sources import dvc as dvcsupport
 
     return dvcsupport.workspace_md5s(ds.root, ds.dvc_file)
 
@@ -35,7 +35,7 @@ def _hash_where_sizes_collide(
 ) -> dict[tuple[str, str], str | None]:
     """Fill in missing md5s by reading the files, but only files whose size is shared by a
     file of another split: a unique size cannot be a duplicate, so most files are never read."""
-    from poselint.dvcsupport import md5_of_file
+    from poselint.sources.dvc import md5_of_file
 
     def path(key: tuple[str, str]) -> Path:
         return ds.layout.images_dir / key[0] / key[1]

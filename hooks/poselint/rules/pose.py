@@ -19,10 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.dataset import Dataset, Split
-from poselint.diagnostics import json_pointer
-from poselint.rules.base import Finding, FindingBatch, rule
-from poselint.skeleton import (
+from poselint.commands.skeleton import (
     Contract,
     category_edges,
     derive_flip_pairs,
@@ -31,7 +28,10 @@ from poselint.skeleton import (
     keypoint_changes,
     sigmas_for,
 )
-from poselint.tables import _numbers, column, entries
+from poselint.diagnostics import json_pointer
+from poselint.load.dataset import Dataset, Split
+from poselint.load.tables import _numbers, column, entries
+from poselint.rules.base import Finding, FindingBatch, rule
 
 FloatArray = NDArray[np.float64]
 Float32Array = NDArray[np.float32]

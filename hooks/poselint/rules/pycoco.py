@@ -8,8 +8,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
+from poselint.load.dataset import Split
 from poselint.rules.base import Finding, rule
 
 COCO_KEYPOINTS = 17  # COCOeval's default kpt_oks_sigmas are for COCO's 17 person keypoints

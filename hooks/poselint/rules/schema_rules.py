@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import orjson
 
-from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
+from poselint.load.dataset import Split
+from poselint.load.schema import iter_errors
+from poselint.load.tables import column, entries
 from poselint.rules.base import Finding, rule
-from poselint.schema import iter_errors
-from poselint.tables import column, entries
 
 # A broken exporter can produce one error per number of a 100 MB file (millions). Past this
 # many, the entries with errors are counted, not listed: building each error costs ~40 us and

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from poselint.dataset import Dataset, Split
+from poselint.load.dataset import Dataset, Split
+from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name, variant_of
 from poselint.rules.base import Finding, rule
-from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name, variant_of
 
 
 def _shown(name: str, images: bool) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from poselint.dataset import Dataset
-from poselint.layout import ANNOTATIONS, IMAGES
+from poselint.load.dataset import Dataset
+from poselint.load.layout import ANNOTATIONS, IMAGES
+from poselint.load.splitnames import ANNOTATION_FILE, annotation_file_name
 from poselint.rules.base import Finding, rule
-from poselint.splitnames import ANNOTATION_FILE, annotation_file_name
 
 
 @rule(
@@ -21,7 +21,7 @@ def dataset_missing(ds: Dataset) -> Iterator[Finding]:
     if ds.exists:
         return
     if ds.dvc_file is not None:
-        from poselint.dvcsupport import not_pulled_hint
+        from poselint.sources.dvc import not_pulled_hint
 
         hint = not_pulled_hint(ds.root, ds.dvc_file, ds.remote)
     else:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.dataset import Split
 from poselint.diagnostics import json_pointer
+from poselint.load.dataset import Split
+from poselint.load.tables import Tables
 from poselint.rules.base import Finding, FindingBatch, rule
-from poselint.tables import Tables
 
 BoolArray = NDArray[np.bool_]
 

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.keypoints import NUMBER_TYPES, KeypointStore, as_float
-from poselint.loader import gc_paused
+from poselint.load.document import gc_paused
+from poselint.load.keypoints import NUMBER_TYPES, KeypointStore, as_float
 
 _INT64_MAX = 2**63 - 1
 

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from poselint.config import Config
-from poselint.dataset import Dataset, Split
 from poselint.discovery import DiscoveryError, discover
 from poselint.fix.output import shown
 from poselint.fsutil import fsync_dir
-from poselint.layout import ANNOTATIONS, IMAGES
-from poselint.splitnames import DEFAULT_SUBSET, annotation_file_name
+from poselint.load.dataset import Dataset, Split
+from poselint.load.layout import ANNOTATIONS, IMAGES
+from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name
 
 EXIT_CLEAN, EXIT_CANNOT_RUN = 0, 2
 CHUNK = 1 << 20

@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 
 from poselint.config import ConfigError
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import Diagnostic
-from poselint.tables import entries
+from poselint.load.dataset import Dataset, Split
+from poselint.load.tables import entries
 
 VERSION = 1
 FIELDS = ("code", "root", "split", "file", "image", "annotation", "keypoint", "where")

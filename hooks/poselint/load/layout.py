@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from poselint.fsutil import Confinement
-from poselint.splitnames import ANNOTATION_FILE
+from poselint.load.splitnames import ANNOTATION_FILE
 
 IMAGES = "images"
 ANNOTATIONS = "annotations"

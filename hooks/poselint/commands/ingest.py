@@ -33,16 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from poselint.config import Config
-from poselint.dataset import Dataset
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import looks_like_root
 from poselint.engine import select_rules
 from poselint.fix import FixResult, fix_dataset, record_command, tracked_by_dvc
 from poselint.fix.output import print_fix_lines, shown
 from poselint.fsutil import durable_rename
-from poselint.layout import ANNOTATIONS, IMAGES
-from poselint.report import FORMATS, printable, write_report
-from poselint.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
+from poselint.load.dataset import Dataset
+from poselint.load.layout import ANNOTATIONS, IMAGES
+from poselint.load.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
+from poselint.report.text import FORMATS, printable, write_report
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
 CHUNK = 1 << 20

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from poselint.tables import column
+from poselint.load.tables import column
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Zero-width joiners spell words (Persian, Indic scripts) and emoji: the only format

@@ -25,14 +25,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.baseline import Fingerprint, fingerprints
 from poselint.config import Config
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import Diagnostic, display_path, displayable
 from poselint.discovery import Target
 from poselint.engine import lint_dataset, select_rules
+from poselint.load.dataset import Dataset, Split
+from poselint.load.tables import column, entries
+from poselint.report.baseline import Fingerprint, fingerprints
 from poselint.rules import Rule
-from poselint.tables import column, entries
 
 # COCO's per-keypoint sigmas for its 17 body points; another skeleton gets their mean.
 COCO_SIGMAS = np.array(
@@ -609,7 +609,7 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
     """`poselint diff REV_A [REV_B] [PATH...]`; targets_of(paths) discovers the roots."""
     from dataclasses import replace
 
-    from poselint.revision import git_repo, open_at
+    from poselint.sources.git import git_repo, open_at
 
     git = git_repo(Path.cwd())
     commit_a = git.commit(args.rev_a)
@@ -635,7 +635,7 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
         if commit_b is not None:
             remote = open_at(target.root, target.dvc_file, git, commit_b)
         elif target.dvc_file is not None and not target.root.is_dir():
-            from poselint import dvcsupport
+            from poselint.sources import dvc as dvcsupport
 
             remote = dvcsupport.open_remote(target.root, target.dvc_file)  # not pulled
         else:
@@ -653,7 +653,7 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
     }
     cwd = Path.cwd()
     if fmt == "html":
-        from poselint.datadiff_html import render_diff_html
+        from poselint.commands.diff_html import render_diff_html
 
         text = render_diff_html(header, roots, sides, cwd, args.limit)
     else:
@@ -700,7 +700,7 @@ def _display(root: Path, cwd: Path) -> str:
 def to_json(header: dict[str, Any], roots: list[RootDiff], cwd: Path) -> str:
     import orjson
 
-    from poselint.report import as_json_records
+    from poselint.report.text import as_json_records
 
     data = dict(header)
     data["roots"] = [
@@ -777,7 +777,7 @@ def _capped(lines: list[str], limit: int) -> list[str]:
 
 
 def to_text(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int) -> str:
-    from poselint.report import write_report
+    from poselint.report.text import write_report
 
     out = io.StringIO()
     out.write(f"poselint diff {header['from']} -> {header['to']}\n")

@@ -26,8 +26,8 @@ def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     once, for the diagnostics being reported only (not the capped-away ones)."""
     from dataclasses import replace
 
-    from poselint.loader import read_identified
-    from poselint.positions import locate
+    from poselint.load.document import read_identified
+    from poselint.report.positions import locate
 
     wanted: dict[Path, set[str]] = {}
     for d in diagnostics:
@@ -144,7 +144,7 @@ def write_report(
         out.write(to_json(locate(diagnostics), cwd).decode() + "\n")
         return
     if fmt in ("sarif", "gitlab", "junit"):
-        from poselint import formats
+        from poselint.report import ci as formats
 
         write = {"sarif": formats.to_sarif, "gitlab": formats.to_gitlab, "junit": formats.to_junit}
         out.write(write[fmt](locate(diagnostics), cwd).decode().rstrip("\n") + "\n")
@@ -189,7 +189,7 @@ def write_report(
         f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)}"
     )
     if fixable:
-        from poselint.hints import fix_command
+        from poselint.report.hints import fix_command
 
         line += f" ({fixable} fixable: {fix_command()})"
     out.write(line + ".\n")

@@ -18,9 +18,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from poselint import dvcsupport
-from poselint.dvcsupport import DvcReader, RemoteDataset, TrackedOutput
-from poselint.imageindex import FileInfo, ImageIndex
+from poselint.load.imageindex import FileInfo, ImageIndex
+from poselint.sources import dvc as dvcsupport
+from poselint.sources.dvc import DvcReader, RemoteDataset, TrackedOutput
 
 _FILE = FileInfo("file")
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1, sha256
@@ -179,7 +179,7 @@ class RevisionDvcReader(DvcReader):
                 from dvc.fs.data import DataFileSystem
                 from dvc.repo import Repo
             except ImportError as exc:
-                from poselint.hints import dvc_install
+                from poselint.report.hints import dvc_install
 
                 raise dvcsupport.DvcError(f"poselint diff needs dvc: {dvc_install()}") from exc
             opened = Repo(os.fspath(self.dvc_root), rev=self.commit)

@@ -27,11 +27,11 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from poselint import __version__
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import Diagnostic, display_path, totals
-from poselint.report import capped, printable
+from poselint.load.dataset import Dataset, Split
+from poselint.load.tables import FloatArray
+from poselint.report.text import capped, printable
 from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
-from poselint.tables import FloatArray
 
 if TYPE_CHECKING:
     import jinja2
@@ -174,7 +174,7 @@ def load_template(name: str) -> jinja2.Template:
     """A page template: autoescaped, strict, every value through _finalize."""
     import jinja2  # only the HTML pages need it: `poselint check` starts faster without
 
-    template = (resources.files("poselint") / "templates" / name).read_text("utf-8")
+    template = (resources.files("poselint.report") / "templates" / name).read_text("utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
     return env.from_string(template)
 

@@ -26,8 +26,8 @@ from poselint.diagnostics import json_pointer
 from poselint.fsutil import FileIdentity
 
 if TYPE_CHECKING:
-    from poselint.keypoints import KeypointStore
-    from poselint.polygons import PolygonText
+    from poselint.load.keypoints import KeypointStore
+    from poselint.load.polygons import PolygonText
 
 BOM = b"\xef\xbb\xbf"
 MAX_DEPTH = 1024  # orjson's own bound; deeper documents are rejected, not recursed into
@@ -238,7 +238,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     `keypoints` and `segmentation` stay raw JSON text (for keypoints.py and polygons.py), and
     keys the schema does not name are skipped (no rule reads them; a rewrite parses the file
     in full)."""
-    from poselint.schema import load_schema
+    from poselint.load.schema import load_schema
 
     schema = load_schema()
     annotation_keys = schema["$defs"]["annotation"]["properties"]
@@ -275,8 +275,8 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
     tree of its own (~600 MB more at COCO-2017 scale, and slower). When msgspec refuses,
     orjson decides: its error names the position and the reason (JSONDecodeError)."""
-    from poselint.keypoints import OutOfRange, store_from_lists, store_from_raw
-    from poselint.polygons import store_polygons
+    from poselint.load.keypoints import OutOfRange, store_from_lists, store_from_raw
+    from poselint.load.polygons import store_polygons
 
     value: Any = None
     try:

@@ -480,8 +480,8 @@ def add_skeleton_parser(sub: Any) -> None:
 
 def _dataset_contracts(root: Path, config: Config) -> dict[str, Contract]:
     """The contract every split agrees on; a ConfigError naming the first disagreement."""
-    from poselint.dataset import Dataset
     from poselint.discovery import discover
+    from poselint.load.dataset import Dataset
 
     targets = discover([root]).targets
     if len(targets) != 1:

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from poselint.dataset import Dataset, Split
 from poselint.diagnostics import displayable
 from poselint.fsutil import atomic_write_bytes
+from poselint.load.dataset import Dataset, Split
 
 
 def split_stats(split: Split) -> dict[str, Any]:

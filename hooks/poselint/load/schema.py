@@ -26,7 +26,7 @@ from poselint.diagnostics import json_pointer
 
 SCHEMA_NAME = "coco-keypoints.schema.json"
 # An editable install (or a checkout on sys.path) has no package copy; the file is here.
-CHECKOUT_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_NAME
+CHECKOUT_SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / SCHEMA_NAME
 
 try:  # the fast path; optional so that a platform without a wheel still works
     import jsonschema_rs
@@ -63,8 +63,8 @@ def validation_schema() -> dict[str, Any]:
     kept as text: exactly what the schema's subschemas accept there (asserted below). Any
     other value meets the subschema unchanged, through if/else: same keywords, same instance
     paths, same messages as over the document as written."""
-    from poselint.keypoints import STORED
-    from poselint.polygons import POLYGONS
+    from poselint.load.keypoints import STORED
+    from poselint.load.polygons import POLYGONS
 
     schema = copy.deepcopy(load_schema())
     properties = schema["$defs"]["annotation"]["properties"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from poselint import __version__
-from poselint.datadiff import (
+from poselint.commands.diff import (
     MAX_DRAWN,
     Drawn,
     PoseAt,
@@ -26,8 +26,8 @@ from poselint.datadiff import (
     _split_key,
     _summary,
 )
-from poselint.dataset import Dataset
-from poselint.htmlreport import (
+from poselint.load.dataset import Dataset
+from poselint.report.html import (
     CSP,
     THUMB_SIDE,
     Picture,

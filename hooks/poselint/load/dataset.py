@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from poselint.config import Config
 from poselint.fsutil import Confinement
-from poselint.imageindex import ImageIndex, scan_images
-from poselint.layout import Layout, SplitFiles, scan_layout
-from poselint.loader import Loaded, load_annotation_file, parse_bytes
-from poselint.splitnames import canonical_split
+from poselint.load.document import Loaded, load_annotation_file, parse_bytes
+from poselint.load.imageindex import ImageIndex, scan_images
+from poselint.load.layout import Layout, SplitFiles, scan_layout
+from poselint.load.splitnames import canonical_split
 
 if TYPE_CHECKING:
-    from poselint.filenames import FileNames
-    from poselint.imageheader import Header
-    from poselint.keypoints import KeypointStore
-    from poselint.tables import Tables
+    from poselint.load.filenames import FileNames
+    from poselint.load.imageheader import Header
+    from poselint.load.keypoints import KeypointStore
+    from poselint.load.tables import Tables
 
 
 @dataclass(eq=False)
@@ -73,8 +73,8 @@ class Split:
 
     def keypoints_of(self, j: int) -> Any:
         """annotations[j].keypoints as the file has it (None when absent)."""
-        from poselint.keypoints import keypoints_of
-        from poselint.tables import entries
+        from poselint.load.keypoints import keypoints_of
+        from poselint.load.tables import entries
 
         annotations = entries(self.document, "annotations")
         return keypoints_of(annotations[j], j, self.keypoint_store)
@@ -82,8 +82,8 @@ class Split:
     def annotation_as_written(self, j: int) -> Any:
         """annotations[j] with its keypoints and polygons as the file has them (a copy when
         the compact parse held them elsewhere; unnamed keys are not in a compact parse)."""
-        from poselint.polygons import POLYGONS
-        from poselint.tables import entries
+        from poselint.load.polygons import POLYGONS
+        from poselint.load.tables import entries
 
         annotation = entries(self.document, "annotations")[j]
         if not isinstance(annotation, dict) or self.loaded is None or self.loaded.exact:
@@ -109,7 +109,7 @@ class Split:
     @cached_property
     def file_names(self) -> FileNames:
         """images[].file_name sorted into safe and unsafe names, once for the PL5xx rules."""
-        from poselint.filenames import sort_file_names
+        from poselint.load.filenames import sort_file_names
 
         return sort_file_names(self.document)
 
@@ -120,7 +120,7 @@ class Split:
         index = self.images
         if index is None or index.source != "disk" or not self.dataset.config.image_size:
             return {}
-        from poselint.imageheader import read_headers
+        from poselint.load.imageheader import read_headers
 
         present = {k for k, info in index.files.items() if info.kind == "file"}
         keys = sorted({r.key for r in self.file_names.safe} & present)
@@ -130,14 +130,14 @@ class Split:
     @cached_property
     def schema_valid(self) -> bool | None:
         """The whole document against the schema, asked once (None: not cheaply known)."""
-        from poselint.schema import is_valid
+        from poselint.load.schema import is_valid
 
         return is_valid(self.document) if self.document is not None else False
 
     @cached_property
     def tables(self) -> Tables:
         """numpy views of the document's big arrays, built once for all content rules."""
-        from poselint.tables import build_tables
+        from poselint.load.tables import build_tables
 
         assert self.document is not None and self.keypoint_store is not None
         return build_tables(

@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.keypoints import check_exponents, decode_exact, decode_strict, offsets_from_counts
+from poselint.load.keypoints import (
+    check_exponents,
+    decode_exact,
+    decode_strict,
+    offsets_from_counts,
+)
 
 POLYGONS = "\x00poselint:polygons-as-text"
 

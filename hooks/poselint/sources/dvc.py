@@ -26,8 +26,8 @@ import yaml
 
 from poselint import console
 from poselint.fsutil import Refused, inside, read_regular_file
-from poselint.imageindex import FileInfo, ImageIndex
-from poselint.layout import ANNOTATIONS, IMAGES, Entry
+from poselint.load.imageindex import FileInfo, ImageIndex
+from poselint.load.layout import ANNOTATIONS, IMAGES, Entry
 
 DVC_DIR = ".dvc"
 WALK_SKIP = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
@@ -557,7 +557,7 @@ def _open_repo(dvc_root: Path) -> Any:
     try:
         from dvc.repo import Repo
     except ImportError as exc:
-        from poselint.hints import dvc_install
+        from poselint.report.hints import dvc_install
 
         raise DvcError(f"dvc is not installed where poselint runs: {dvc_install()}") from exc
     return Repo(os.fspath(dvc_root))
@@ -712,7 +712,7 @@ class DvcReader:
             try:
                 from dvc.fs.data import DataFileSystem
             except ImportError as exc:
-                from poselint.hints import dvc_install
+                from poselint.report.hints import dvc_install
 
                 raise DvcError(f"--no-pull needs dvc: {dvc_install()}") from exc
             self._fs = DataFileSystem(index=repo(self.dvc_root).index.data["repo"])
