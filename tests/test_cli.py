@@ -12,7 +12,7 @@ import pytest
 from test_fix import snapshot
 
 from builders import clean_docs
-from poselint.cli import rules_reference, rules_table
+from poselint.commands.rules import rules_reference, rules_table
 from poselint.rules import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]

@@ -61,7 +61,7 @@ def test_format_has_help_text_naming_every_format(cli):
 
 
 def test_rule_explains_one_rule_as_the_reference_does(cli):
-    from poselint.cli import rules_reference
+    from poselint.commands.rules import rules_reference
 
     result = cli("rule", "pl601")
     assert (result.code, result.err) == (0, "")

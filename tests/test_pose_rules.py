@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from builders import PERSON, SAMPLES, build_dataset, coco, image, person
-from poselint.commands.skeleton import COCO_KEYPOINTS
+from poselint.contract import COCO_KEYPOINTS
 
 MMPOSE = Path(__file__).parent / "data" / "real" / "mmpose"
 REAL = [

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from builders import build_dataset, clean_docs
-from poselint.commands.skeleton import COCO_KEYPOINTS
+from poselint.contract import COCO_KEYPOINTS
 
 REAL = Path(__file__).parent / "data" / "real"
 

@@ -146,7 +146,8 @@ def test_without_jsonschema_rs_the_reference_validator_runs(make_dataset, cli):
     expected = cli("check", root, "--format", "json", "--select", "PL310").json()
     code = (
         "import sys; sys.modules['jsonschema_rs'] = None\n"  # makes `import jsonschema_rs` fail
-        "from poselint.load import schema; assert schema.backend() == 'jsonschema', schema.backend()\n"
+        "from poselint.load import schema\n"
+        "assert schema.backend() == 'jsonschema', schema.backend()\n"
         "from poselint.cli import main\n"
         "sys.exit(main(['check', sys.argv[1], '--format', 'json', '--select', 'PL310']))\n"
     )

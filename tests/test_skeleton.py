@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from builders import PERSON, build_dataset, clean_docs, coco, image, person
-from poselint.commands.skeleton import COCO_KEYPOINTS, side_of
+from poselint.contract import COCO_KEYPOINTS, side_of
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "example-repo"
@@ -166,9 +166,7 @@ def test_flip_pairs_inconsistent(repo: Path, cli: Any) -> None:
 
 def test_bad_contract_is_a_config_error(repo: Path, cli: Any) -> None:
     with (repo / "pyproject.toml").open("a") as f:
-        f.write(
-            '\n[tool.poselint.skeleton.person]\nkeypoints = ["a", "b"]\nedges = [["a", "c"]]\n'
-        )
+        f.write('\n[tool.poselint.skeleton.person]\nkeypoints = ["a", "b"]\nedges = [["a", "c"]]\n')
     result = cli("check", "data/pose", cwd=repo)
     assert result.code == 2
     assert "skeleton contract 'person': 'edges': ['a', 'c'] names 'c', which is not a keypoint" in (
@@ -329,3 +327,10 @@ def test_example_repo_walkthrough(repo: Path, cli: Any) -> None:
         "category 'person': keypoints reordered: 'right_eye' is keypoint 1, not 2; 'left_eye' "
         "is keypoint 2, not 1 (at /categories/0/keypoints)\n"
     ) in result.out
+
+
+def test_the_cli_offers_exactly_the_export_formats_there_are():
+    from poselint.cli import SKELETON_EXPORTS
+    from poselint.commands.skeleton import EXPORTS
+
+    assert SKELETON_EXPORTS == tuple(sorted(EXPORTS))

@@ -1,42 +1,26 @@
-"""poselint's command line: parse options, then discover -> load -> check -> report."""
+"""poselint's command line: every subcommand's options, and the dispatch to its module in
+poselint.commands, imported only when that subcommand runs (start-up time matters in a hook)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import gc
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from poselint import __version__
-from poselint.commands.ingest import add_ingest_parser
-from poselint.commands.pack import add_pack_parser
-from poselint.commands.skeleton import add_skeleton_parser
-from poselint.config import Config, ConfigError, find_config, load_config_file
-from poselint.diagnostics import Diagnostic, display_path
-from poselint.discovery import (
-    Discovered,
-    DiscoveryError,
-    Target,
-    changed_paths,
-    discover,
-    discover_tracked,
-    roots_of_changes,
-)
-from poselint.engine import lint_dataset, select_rules
-from poselint.fsutil import inside
-from poselint.load.dataset import Dataset
-from poselint.load.document import gc_paused
-from poselint.report.text import FORMATS, write_report
-from poselint.rules import Rule
+from poselint import __version__, console
+from poselint.config import ConfigError
+from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_VIOLATIONS
+from poselint.discovery import DiscoveryError
 
-if TYPE_CHECKING:
-    from poselint.fix import FixResult
-
-EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
+# Output formats of `check` (report/); the choices of other commands are listed at their parser.
+FORMATS = ("text", "json", "github", "html", "sarif", "gitlab", "junit")
+SKELETON_EXPORTS = ("detectron2", "mmpose", "ultralytics")  # commands/skeleton.EXPORTS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -201,14 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
-            found: argparse.ArgumentParser = action.choices[command]
-            return found
-    return parser
-
-
 def add_baseline_options(check: argparse.ArgumentParser) -> None:
     group = check.add_mutually_exclusive_group()
     group.add_argument(
@@ -255,374 +231,76 @@ def add_diff_parser(sub: Any) -> None:
     diff.set_defaults(no_pull=False, staged=False)  # what _targets reads of `check`
 
 
-def run_diff(args: argparse.Namespace) -> int:
-    from poselint.commands.diff import run_diff as diff
-    from poselint.sources.dvc import DvcError
-    from poselint.sources.git import GitError
-
-    if args.output_format == "html" and args.output is None:
-        print("poselint: error: --format html needs --output FILE", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    config = _load_config(args)
-
-    def targets_of(paths: list[Path]) -> list[Target]:
-        args.paths = paths
-        return _targets(args, config)
-
-    try:
-        return diff(args, config, targets_of)
-    except (GitError, DvcError) as exc:
-        print(f"poselint: error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-
-
-def _baseline_path(args: argparse.Namespace, config: Config) -> Path | None:
-    if getattr(args, "write_baseline", None) is not None:
-        return None
-    return getattr(args, "baseline", None) or config.baseline
-
-
-def _load_config(args: argparse.Namespace) -> Config:
-    if args.config is not None:
-        if not args.config.is_file():
-            raise ConfigError(f"{args.config}: no such config file")
-        return load_config_file(args.config)
-    return find_config(Path.cwd())
-
-
-def _root_config(
-    args: argparse.Namespace, config: Config, target: Target, baseline: bool = False
-) -> Config:
-    """--config for every root; else, ruff-style, the nearest configuration at or above the
-    root, so a dataset gets the same verdict from any working directory."""
-    from dataclasses import replace
-
-    found = config if args.config is not None else find_config(target.root)
-    if args.no_image_size:
-        found = replace(found, image_size=False)
-    if baseline:  # every finding fingerprinted: no "... and N more" for some
-        found = replace(found, max_findings_per_file=0)
-    return found
-
-
-def _targets(args: argparse.Namespace, config: Config) -> list[Target]:
-    manifests = None
-    if args.no_pull:  # roots inside tracked folders come from DVC's manifest, not the disk
-        from poselint.sources.dvc import remote_manifest
-
-        manifests = remote_manifest
-    if getattr(args, "staged", False):  # `check --staged` only; `diff` shares _targets
-        found = roots_of_changes(*changed_paths(Path.cwd()))
-        for target in discover(list(args.paths), manifests).targets if args.paths else []:
-            found.add(target)
-        return found.targets  # none: the commit touches no dataset
-    if args.paths:
-        return discover(list(args.paths), manifests).targets
-    # No PATH: every dataset DVC tracks in this repo, plus the configured ones.
-    found = Discovered()
-    for target in discover_tracked(Path.cwd(), manifests):
-        found.add(target)
-    for path in config.datasets:
-        if any(t.root == path for t in found.targets):
-            continue
-        if path.exists() or path.with_name(path.name + ".dvc").is_file():
-            for target in discover([path], manifests).targets:
-                found.add(target)
-        else:
-            found.add(Target(path))  # PL100 names it
-    return found.targets or discover([Path.cwd()], manifests).targets
-
-
-def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) -> Dataset:
-    """exact: parse documents as written, to rewrite them (--fix, --diff)."""
-    if not (no_pull and target.dvc_file is not None):
-        return Dataset(target.root, config, dvc_file=target.dvc_file, exact=exact)
-    from dataclasses import replace
-
-    from poselint.sources import dvc as dvcsupport
-
-    try:
-        remote = dvcsupport.open_remote(target.root, target.dvc_file)
-    except dvcsupport.DvcError as exc:
-        raise DiscoveryError(f"--no-pull: {exc}") from exc
-    if config.image_size:
-        dvcsupport.note(
-            f"--no-pull: {dvcsupport.display(target.root)} is read through DVC; image files are "
-            "listed from its manifest, not read, so image sizes (headers) are not checked"
-        )
-    return Dataset(
-        target.root, replace(config, image_size=False), dvc_file=target.dvc_file, remote=remote
+def add_ingest_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "ingest",
+        help="normalize a CVAT COCO Keypoints export (zip or folder) into a dataset root",
     )
-
-
-def run_check(args: argparse.Namespace) -> int:
-    from poselint import console
-    from poselint.sources import dvc as dvcsupport  # no dvc import: it clears what a run cached
-
-    dvcsupport.forget()
-    if args.no_pull and (args.fix or args.diff):
-        print(
-            "poselint: error: --fix/--diff change the workspace; --no-pull reads what DVC "
-            "records: `dvc pull` first, then fix",
-            file=sys.stderr,
-        )
-        return EXIT_CANNOT_RUN
-    html = args.output_format == "html"
-    if html and args.output is None:
-        print("poselint: error: --format html needs --output FILE", file=sys.stderr)
-        return EXIT_CANNOT_RUN
-    config = _load_config(args)  # the cwd's (or --config): which roots, with no PATH
-    select_rules(config, args.select, args.ignore)  # a bad selector is exit 2 before any work
-    from poselint.report.baseline import BaselineRun
-
-    baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
-    targets = _targets(args, config)
-    metrics_option = args.metrics_option
-    if metrics_option == "--stats":
-        console.note("--stats is deprecated: use --metrics FILE (the same metrics file)")
-    for option, path in (("--output", args.output), (metrics_option, args.metrics)):
-        problem = _destination_problem(path, targets) if path is not None else None
-        if problem is not None:  # before any fix: a run that cannot report changes nothing
-            print(f"poselint: error: {option} {path}: {problem}", file=sys.stderr)
-            return EXIT_CANNOT_RUN
-    configs = [_root_config(args, config, t, baseline is not None) for t in targets]
-    if configs and all(c == configs[0] for c in configs):
-        config = configs[0]  # report settings (max_per_rule) of the roots linted
-    progress = sys.stderr.isatty() and not args.quiet
-    diagnostics: list[Diagnostic] = []
-    datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
-    fixes: list[FixResult] = []
-    stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
-    for target, root_config in zip(targets, configs, strict=True):
-        rules = select_rules(root_config, args.select, args.ignore)
-        dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
-        console.verbose(_checking(dataset, cwd=Path.cwd()))
-        linted = dataset
-        if args.fix or args.diff:
-            fixed = run_fixers(dataset, rules, args, progress)
-            fixes.append(fixed)
-            diagnostics.extend(fixed.diagnostics)
-            # after --fix changed files, the root re-scanned: the report draws them as they are
-            linted = fixed.dataset or dataset
-            fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
-        else:
-            diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
-        if baseline is not None:
-            baseline.add(linted, diagnostics[baseline.seen :])
-        if html:
-            datasets.append(linted)
-        if args.metrics is not None:
-            from poselint.report.metrics import dataset_stats
-
-            # after --fix, the data as it now is: what the remaining diagnostics describe
-            stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
-    cwd = Path.cwd()
-    fix_out = sys.stdout if args.output_format == "text" else sys.stderr
-    for fixed in fixes:  # first: whatever follows, what --fix changed is said
-        from poselint.fix.output import print_fix_lines  # --fix only: ~15 ms of imports
-
-        print_fix_lines(fixed, fix_out, cwd)
-    changed = any(f.changes or f.refusals for f in fixes)
-    if baseline is not None:
-        kept = baseline.finish(console.info_stream())
-        if kept is None:  # --write-baseline: the findings left are now accepted
-            _print_dvc_hints(fixes, fix_out, cwd)
-            return EXIT_VIOLATIONS if changed else EXIT_CLEAN
-        diagnostics = kept
-    try:
-        if args.metrics is not None:
-            from poselint.report.metrics import write_stats
-
-            write_stats(args.metrics, stats)
-        if html:
-            from poselint.report.html import write_html_report
-
-            write_html_report(
-                args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
-            )
-        elif args.output is not None:
-            from poselint.fsutil import atomic_write_bytes
-            from poselint.report.text import located, to_json
-
-            if not args.no_pull:  # once, for the file and the report below
-                diagnostics = located(diagnostics)
-            atomic_write_bytes(args.output, to_json(diagnostics, cwd))
-    except OSError:  # a full disk: what --fix changed was said above; say what to record
-        _print_dvc_hints(fixes, fix_out, cwd)
-        raise
-    write_report(
-        diagnostics,
-        args.output_format,
-        sys.stdout,
-        cwd=cwd,
-        limit=config.max_per_rule,
-        quiet=args.quiet,
-        statistics=args.statistics,
-        positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
+    p.add_argument("export", type=Path, metavar="EXPORT", help="the export .zip or its folder")
+    p.add_argument(
+        "dest",
+        type=Path,
+        nargs="?",
+        metavar="DEST",
+        help="the dataset root to create (default: the one configured dataset, else ./<name>)",
     )
-    _print_dvc_hints(fixes, fix_out, cwd)
-    if args.exit_zero:
-        return EXIT_CLEAN
-    if changed:
-        return EXIT_VIOLATIONS
-    return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+    p.add_argument("--force", action="store_true", help="replace a non-empty DEST")
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        help="refuse exports larger than this uncompressed (default: 64 GiB)",
+    )
+    p.add_argument(
+        "--default-split",
+        metavar="SPLIT",
+        help="name CVAT's 'default' subset (a single-subset export) as this split",
+    )
+    p.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", dest="output_format"
+    )
+    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    p.add_argument("--no-image-size", action="store_true", help="skip image header reads")
+    p.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
 
 
-def _checking(dataset: Dataset, cwd: Path) -> str:
-    """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report.text import printable
-
-    splits = [
-        f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
-        if s.files.annotation_file is not None
-        else f"{s.name} (no annotation file)"
-        for s in dataset.splits
-    ]
-    source = " (read through DVC)" if dataset.remote is not None else ""
-    found = ", ".join(splits) if splits else "no splits"
-    return printable(f"checking {display_path(dataset.root, cwd)}{source}: {found}")
-
-
-def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
-    for fixed in fixes:
-        from poselint.fix.output import print_dvc_hint
-
-        print_dvc_hint(fixed, out, cwd)
+def add_pack_parser(sub: Any) -> None:
+    p = sub.add_parser("pack", help="zip splits the way CVAT's 'import dataset' expects")
+    p.add_argument("root", type=Path, metavar="ROOT", help="the dataset root (or a path in it)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.zip")
+    p.add_argument(
+        "--split",
+        action="append",
+        dest="splits",
+        metavar="S",
+        help="a split to pack (repeat for several; default: every split)",
+    )
+    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
 
 
-def _destination_problem(path: Path, targets: list[Target]) -> str | None:
-    """Why --output/--metrics cannot be written there, checked before any work; makes its
-    folder (`dvc repro` does not create an output's folder)."""
-    # The file itself is replaced, not followed, when it is a symlink: resolve its folder.
-    real = os.path.join(os.path.realpath(path.absolute().parent), path.name)
-    for target in targets:
-        root = os.path.realpath(target.root)
-        if inside(real, root):
-            return f"inside the dataset root {display_path(target.root, Path.cwd())} being linted"
-    if path.is_dir() and not path.is_symlink():
-        return "is a folder"
-    folder = path.absolute().parent
-    blocking = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
-    if blocking is not None and not blocking.is_dir():
-        return f"{display_path(blocking, Path.cwd())} is not a folder"
-    try:
-        path.absolute().parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot make its folder ({exc.strerror or exc})"
-    return None
+def add_skeleton_parser(sub: Any) -> None:
+    p = sub.add_parser("skeleton", help="pin the keypoint layout (init) and export it")
+    verbs = p.add_subparsers(dest="verb", required=True, parser_class=type(p))
+    init = verbs.add_parser("init", help="write the dataset's skeleton contract into the config")
+    init.add_argument("root", type=Path, nargs="?", metavar="ROOT", help="the dataset root")
+    init.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
+    init.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help='write the contract to this TOML file instead (point `skeleton = "FILE"` at it)',
+    )
+    export = verbs.add_parser("export", help="print the contract as a framework's config")
+    export.add_argument("--format", choices=SKELETON_EXPORTS, required=True, dest="export_format")
+    export.add_argument("--category", help="the category to export (default: the only one)")
+    export.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
 
 
-def run_fixers(
-    dataset: Dataset, rules: list[Rule], args: argparse.Namespace, progress: bool
-) -> FixResult:
-    from poselint.fix import fix_dataset
-
-    return fix_dataset(dataset, rules, apply=args.fix and not args.diff, progress=progress)
-
-
-def rules_table() -> str:
-    """Every rule as one markdown table row: what `poselint rules` prints."""
-    from poselint.rules import REGISTRY
-
-    lines = [
-        "| code | name | what it catches | why it matters | fixable |",
-        "|---|---|---|---|---|",
-    ]
-    for r in REGISTRY:
-        name = f"`{r.name}`" + (" (opt-in)" if r.opt_in else "")
-        severity = "" if r.severity == "error" else " (warning)"
-        fixable = "yes" if r.fixable else "no"
-        lines.append(f"| {r.code} | {name}{severity} | {r.what} | {r.why} | {fixable} |")
-    return "\n".join(lines) + "\n"
-
-
-_SCOPES = {
-    "dataset": "runs once per dataset root",
-    "file": "runs once per annotation file",
-    "document": "runs once per annotation file that parsed to a JSON object",
-}
-
-
-def rules_reference() -> str:
-    """docs/rules.md's generated part, from the registry (a test keeps them equal): an index
-    table linking to one section per rule."""
-    from poselint.rules import REGISTRY
-
-    def anchor(code: str, name: str) -> str:  # GitHub's heading anchor of "### CODE `name`"
-        return f"#{code.lower()}-{name}"
-
-    lines = [
-        "| code | name | severity | runs | `--fix` |",
-        "|---|---|---|---|---|",
-    ]
-    for r in REGISTRY:
-        runs = "opt-in" if r.opt_in else "default"
-        fix = "yes" if r.fixable else ""
-        link = f"[{r.code}]({anchor(r.code, r.name)})"
-        lines.append(f"| {link} | `{r.name}` | {r.severity} | {runs} | {fix} |")
-    for r in REGISTRY:
-        lines += ["", *rule_section(r)]
-    return "\n".join(lines) + "\n"
-
-
-def rule_section(r: Rule) -> list[str]:
-    """One rule's section of the reference: what `poselint rule CODE` prints, too."""
-    source = r.check.__module__.replace(".", "/") + ".py"
-    facts = [
-        r.severity,
-        f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
-        "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
-        if r.fixable
-        else "no automatic fix",
-        _SCOPES[r.scope],
-        f"[`hooks/{source}`](../hooks/{source})",
-    ]
-    return [
-        f"### {r.code} `{r.name}`",
-        "",
-        " · ".join(facts),
-        "",
-        f"**What it catches.** {r.what}",
-        "",
-        f"**Why it matters.** {r.why}",
-    ]
-
-
-def rules_json() -> str:
-    """The registry for tools: what `poselint rules --format json` prints."""
-    import json
-
-    from poselint.rules import REGISTRY
-
-    fields = ("code", "name", "severity", "opt_in", "fixable", "what", "why")
-    rows = [{field: getattr(r, field) for field in fields} for r in REGISTRY]
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
-
-
-def run_rules(args: argparse.Namespace) -> int:
-    if args.output_format == "json":
-        if args.reference:
-            print("poselint: error: --reference is markdown; drop --format json", file=sys.stderr)
-            return EXIT_CANNOT_RUN
-        sys.stdout.write(rules_json())
-    else:
-        sys.stdout.write(rules_reference() if args.reference else rules_table())
-    return EXIT_CLEAN
-
-
-def run_rule(args: argparse.Namespace) -> int:
-    from poselint.rules import REGISTRY
-
-    code = args.code.strip().upper()
-    found = next((r for r in REGISTRY if r.code == code), None)
-    if found is None:
-        print(
-            f"poselint: error: no rule {args.code!r} (`poselint rules` lists them)",
-            file=sys.stderr,
-        )
-        return EXIT_CANNOT_RUN
-    sys.stdout.write("\n".join(rule_section(found)) + "\n")
-    return EXIT_CLEAN
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -633,36 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help/--version exit 0; bad options exit 2
         return int(exc.code or 0)
-    from poselint import console
-
     if getattr(args, "quiet", False):
         console.start(console.QUIET)
     else:
         console.start(console.VERBOSE if getattr(args, "verbose", False) else console.NORMAL)
+    module, function = COMMANDS[args.command]
     try:
-        if args.command == "rules":
-            return run_rules(args)
-        if args.command == "rule":
-            return run_rule(args)
-        if args.command == "ingest":
-            from poselint.commands.ingest import run_ingest
-
-            return run_ingest(args, _load_config(args))
-        if args.command == "diff":
-            with gc_paused():
-                return run_diff(args)
-        if args.command == "pack":
-            from poselint.commands.pack import run_pack
-
-            return run_pack(args, _load_config(args))
-        if args.command == "skeleton":
-            from poselint.commands.skeleton import run_skeleton
-
-            return run_skeleton(args, _load_config(args))
-        # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
-        # them costs seconds at COCO-2017 scale and frees nothing.
-        with gc_paused():
-            return run_check(args)
+        run = getattr(importlib.import_module(f"poselint.commands.{module}"), function)
+        code: int = run(args)
+        return code
     except (ConfigError, DiscoveryError) as exc:
         print(f"poselint: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
@@ -679,6 +336,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_RUN
+
+
+# subcommand -> (module in poselint.commands, its function taking the parsed options)
+COMMANDS = {
+    "check": ("check", "run"),
+    "diff": ("diff", "run"),
+    "rules": ("rules", "run_table"),
+    "rule": ("rules", "run_one"),
+    "ingest": ("ingest", "run"),
+    "pack": ("pack", "run"),
+    "skeleton": ("skeleton", "run"),
+}
 
 
 def entry() -> NoReturn:

@@ -12,6 +12,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+from poselint.contract import Contract, ContractError, load_contracts
 from poselint.diagnostics import Severity
 
 DEFAULT_SPLITS = ("train", "val", "test")
@@ -48,9 +49,9 @@ class Config:
     # PL413 split leakage uses the md5s DVC already recorded. Without DVC it needs to hash
     # the images (only files whose sizes collide across splits): opt in with true.
     leakage_hash_images: bool = False
-    # Pose checks (PL7xx): the skeleton contract, by category name (skeleton.py), and the
+    # Pose checks (PL7xx): the skeleton contract, by category name (contract.py), and the
     # thresholds of the duplicate-person and limb-length checks.
-    skeleton: dict[str, Any] = field(default_factory=dict)
+    skeleton: dict[str, Contract] = field(default_factory=dict)
     duplicate_oks: float = 0.95
     limb_factor: float = 1.6
     # A baseline file (`check --write-baseline`): its findings are accepted, new ones fail.
@@ -90,11 +91,9 @@ _POSE_KEYS = ("skeleton", "duplicate_oks", "limb_factor")
 
 def _pose_setting(where: str, key: str, value: Any, base: Path) -> Any:
     if key == "skeleton":  # a table, or the name of a TOML file holding one
-        from poselint.commands.skeleton import load_contracts
-
         try:
             return load_contracts(value, base)
-        except ConfigError as exc:  # name the file, as every other config error does
+        except ContractError as exc:  # name the file, as every other config error does
             raise ConfigError(f"{where}{exc}") from None
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ConfigError(f"{where}'{key}' must be a number")
@@ -198,3 +197,12 @@ def find_config(start: Path) -> Config:
         if candidate.is_file() and _tool_table(_read_toml(candidate), candidate) is not None:
             return load_config_file(candidate)
     return Config()
+
+
+def load_config(path: Path | None) -> Config:
+    """`--config FILE` when given, else the configuration found from the working directory."""
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        return load_config_file(path)
+    return find_config(Path.cwd())

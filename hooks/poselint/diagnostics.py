@@ -12,6 +12,10 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
+# poselint's exit codes: 0 no error, 1 an error found (or --fix changed something), 2 could
+# not run (bad options or configuration, unreadable input it was pointed at).
+EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
+
 
 def json_pointer(*parts: str | int) -> str:
     """RFC 6901 pointer from parts: ("annotations", 17) -> "/annotations/17"."""

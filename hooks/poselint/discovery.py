@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -257,3 +258,35 @@ def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
             tracked_by = found.with_name(found.name + ".dvc")
             result.add(Target(found, tracked_by if tracked_by.is_file() else None))
     return result
+
+
+def targets_of(
+    paths: Sequence[Path], datasets: Sequence[Path], staged: bool = False, no_pull: bool = False
+) -> list[Target]:
+    """The roots a run lints: those the PATHs name; with `staged`, also those the staged
+    changes touch; with no PATH, every dataset DVC tracks in this repo plus the configured
+    `datasets`. no_pull: roots inside tracked folders come from DVC's manifest, not the disk."""
+    manifests = None
+    if no_pull:
+        from poselint.sources.dvc import remote_manifest  # yaml and DVC: --no-pull only
+
+        manifests = remote_manifest
+    if staged:
+        found = roots_of_changes(*changed_paths(Path.cwd()))
+        for target in discover(list(paths), manifests).targets if paths else []:
+            found.add(target)
+        return found.targets  # none: the commit touches no dataset
+    if paths:
+        return discover(list(paths), manifests).targets
+    found = Discovered()
+    for target in discover_tracked(Path.cwd(), manifests):
+        found.add(target)
+    for path in datasets:
+        if any(t.root == path for t in found.targets):
+            continue
+        if path.exists() or path.with_name(path.name + ".dvc").is_file():
+            for target in discover([path], manifests).targets:
+                found.add(target)
+        else:
+            found.add(Target(path))  # PL100 names it
+    return found.targets or discover([Path.cwd()], manifests).targets

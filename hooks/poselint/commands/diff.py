@@ -12,6 +12,7 @@ The matching works on the split's numpy tables (tables.py), built once for the r
 
 from __future__ import annotations
 
+import argparse
 import html
 import io
 import itertools
@@ -25,11 +26,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.config import Config
-from poselint.diagnostics import Diagnostic, display_path, displayable
-from poselint.discovery import Target
+from poselint.config import Config, load_config
+from poselint.diagnostics import EXIT_CANNOT_RUN, Diagnostic, display_path, displayable
+from poselint.discovery import Target, targets_of
 from poselint.engine import lint_dataset, select_rules
 from poselint.load.dataset import Dataset, Split
+from poselint.load.document import gc_paused
 from poselint.load.tables import column, entries
 from poselint.report.baseline import Fingerprint, fingerprints
 from poselint.rules import Rule
@@ -605,8 +607,24 @@ def diff_root(
 SOURCE_DEPENDENT = ("PL108", "PL413")
 
 
-def run_diff(args: Any, config: Config, targets_of: Any) -> int:
-    """`poselint diff REV_A [REV_B] [PATH...]`; targets_of(paths) discovers the roots."""
+def run(args: argparse.Namespace) -> int:
+    """`poselint diff REV_A [REV_B] [PATH...]`."""
+    from poselint.sources.dvc import DvcError
+    from poselint.sources.git import GitError
+
+    if args.output_format == "html" and args.output is None:
+        print("poselint: error: --format html needs --output FILE", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    config = load_config(args.config)
+    try:
+        with gc_paused():
+            return _diff(args, config)
+    except (GitError, DvcError) as exc:
+        print(f"poselint: error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+def _diff(args: argparse.Namespace, config: Config) -> int:
     from dataclasses import replace
 
     from poselint.sources.git import git_repo, open_at
@@ -627,7 +645,7 @@ def run_diff(args: Any, config: Config, targets_of: Any) -> int:
     sides: list[tuple[Dataset, Dataset]] = []  # to read the images drawn (--format html)
     fmt = args.output_format
     draw = MAX_DRAWN if fmt == "html" else 0
-    for target in targets_of(paths):
+    for target in targets_of(paths, config.datasets):
         before = Dataset(
             target.root, config, dvc_file=target.dvc_file,
             remote=open_at(target.root, target.dvc_file, git, commit_a),

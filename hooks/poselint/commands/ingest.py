@@ -30,10 +30,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from poselint.config import Config
-from poselint.diagnostics import Diagnostic
+from poselint.config import Config, load_config
+from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_VIOLATIONS, Diagnostic
 from poselint.discovery import looks_like_root
 from poselint.engine import select_rules
 from poselint.fix import FixResult, fix_dataset, record_command, tracked_by_dvc
@@ -42,12 +41,11 @@ from poselint.fsutil import durable_rename
 from poselint.load.dataset import Dataset
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
-from poselint.report.text import FORMATS, printable, write_report
+from poselint.report.text import printable, write_report
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
 CHUNK = 1 << 20
 JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db"}  # archive and desktop litter, never data
-EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_CANNOT_RUN = 0, 1, 2
 
 
 class IngestError(Exception):
@@ -476,37 +474,6 @@ def _moved(d: Diagnostic, old: Path, new: Path) -> Diagnostic:
 # --- command line ---------------------------------------------------------------------
 
 
-def add_ingest_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "ingest",
-        help="normalize a CVAT COCO Keypoints export (zip or folder) into a dataset root",
-    )
-    p.add_argument("export", type=Path, metavar="EXPORT", help="the export .zip or its folder")
-    p.add_argument(
-        "dest",
-        type=Path,
-        nargs="?",
-        metavar="DEST",
-        help="the dataset root to create (default: the one configured dataset, else ./<name>)",
-    )
-    p.add_argument("--force", action="store_true", help="replace a non-empty DEST")
-    p.add_argument(
-        "--max-bytes",
-        type=int,
-        default=DEFAULT_MAX_BYTES,
-        help=f"refuse exports larger than this uncompressed (default {DEFAULT_MAX_BYTES:,})",
-    )
-    p.add_argument(
-        "--default-split",
-        metavar="SPLIT",
-        help="name CVAT's 'default' subset (a single-subset export) as this split",
-    )
-    p.add_argument("--format", choices=FORMATS, default="text", dest="output_format")
-    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
-    p.add_argument("--no-image-size", action="store_true", help="skip image header reads")
-    p.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only")
-
-
 def default_dest(export: Path, config: Config) -> Path:
     if len(config.datasets) == 1:
         return config.datasets[0]
@@ -517,7 +484,8 @@ def default_dest(export: Path, config: Config) -> Path:
     return Path.cwd() / name
 
 
-def run_ingest(args: argparse.Namespace, config: Config) -> int:
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
     if args.no_image_size:
         config = replace(config, image_size=False)
     cwd = Path.cwd()  # before ingest() runs: shown paths are relative to it
@@ -528,7 +496,7 @@ def run_ingest(args: argparse.Namespace, config: Config) -> int:
             dest,
             config,
             force=args.force,
-            max_bytes=args.max_bytes,
+            max_bytes=DEFAULT_MAX_BYTES if args.max_bytes is None else args.max_bytes,
             default_split=args.default_split,
         )
     except IngestError as exc:

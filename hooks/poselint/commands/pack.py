@@ -18,9 +18,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from poselint.config import Config
+from poselint.config import Config, load_config
+from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN
 from poselint.discovery import DiscoveryError, discover
 from poselint.fix.output import shown
 from poselint.fsutil import fsync_dir
@@ -28,7 +28,6 @@ from poselint.load.dataset import Dataset, Split
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name
 
-EXIT_CLEAN, EXIT_CANNOT_RUN = 0, 2
 CHUNK = 1 << 20
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip epoch: the same data always packs the same bytes
 STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed: deflate wastes time
@@ -152,21 +151,8 @@ def pack(root: Path, output: Path, splits: list[str] | None, config: Config) -> 
     return entries
 
 
-def add_pack_parser(sub: Any) -> None:
-    p = sub.add_parser("pack", help="zip splits the way CVAT's 'import dataset' expects")
-    p.add_argument("root", type=Path, metavar="ROOT", help="the dataset root (or a path in it)")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.zip")
-    p.add_argument(
-        "--split",
-        action="append",
-        dest="splits",
-        metavar="S",
-        help="a split to pack (repeat for several; default: every split)",
-    )
-    p.add_argument("--config", type=Path, help="a pyproject.toml or poselint.toml to use")
-
-
-def run_pack(args: argparse.Namespace, config: Config) -> int:
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
     try:
         targets = discover([args.root]).targets
         if len(targets) != 1:

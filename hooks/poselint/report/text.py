@@ -18,8 +18,6 @@ import orjson
 
 from poselint.diagnostics import Diagnostic, displayable, totals
 
-FORMATS = ("text", "json", "github", "html", "sarif", "gitlab", "junit")
-
 
 def located(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     """The diagnostics with the line and column of their pointers: each file named is read

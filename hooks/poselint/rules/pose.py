@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.commands.skeleton import (
+from poselint.contract import (
     Contract,
     category_edges,
     derive_flip_pairs,
