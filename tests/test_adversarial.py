@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -341,39 +342,60 @@ def test_non_utf8_file_names_in_every_format(make_dataset, cli, tmp_path, where)
 DATA = Path(__file__).parent / "data"
 
 
-def _corpus_datasets(base: Path) -> list[Path]:
-    """Every dataset-shaped input in tests/data: each folder holding annotations/, as it is,
-    and each JSON file there as the train annotation file of a dataset of its own."""
-    roots = []
+SNAPSHOT = Path(__file__).parent / "snapshots" / "corpus_findings.json"
+
+
+def _corpus_datasets(base: Path) -> dict[str, Path]:
+    """Every dataset-shaped input in tests/data, by its path there: each folder holding
+    annotations/, as it is, and each JSON file as the train annotation file of a dataset."""
+    roots = {}
     for i, folder in enumerate(sorted(p.parent for p in DATA.rglob("annotations"))):
-        roots.append(shutil.copytree(folder, base / f"root{i}"))
+        roots[f"{folder.relative_to(DATA)}/"] = shutil.copytree(folder, base / f"root{i}")
     for i, file in enumerate(sorted(DATA.rglob("*.json"))):
         root = base / f"file{i}"
         (root / "images" / "train").mkdir(parents=True)
         (root / "annotations").mkdir()
         shutil.copyfile(file, root / ANNOTATION)
-        roots.append(root)
+        roots[str(file.relative_to(DATA))] = root
     return roots
 
 
-def test_no_input_in_the_test_corpora_gives_an_internal_error(tmp_path, cli):
+def _findings(records: list[dict[str, object]]) -> dict[str, int]:
+    return dict(sorted(Counter(str(r["code"]) for r in records).items()))
+
+
+def test_every_input_in_the_test_corpora_gets_exactly_its_recorded_findings(tmp_path, cli):
+    """No input gives an internal error, and each gets the findings recorded in
+    tests/snapshots/corpus_findings.json, before and after --fix: a rule change that moves
+    any of them shows here (POSELINT_UPDATE_SNAPSHOT=1 rewrites the record; review its diff)."""
     roots = _corpus_datasets(tmp_path / "corpus")
     assert len(roots) >= 16
-    for root in roots:
+    seen: dict[str, object] = {}
+    for name, root in roots.items():
         copy = shutil.copytree(root, tmp_path / "fixed" / root.name)
-        for argv in (
-            [root],
-            [root, "--format", "json"],
-            [copy, "--fix"],
-            [copy, "--format", "json"],  # what the fix left
+        runs = {}
+        for label, argv in (
+            ("check", [root]),
+            ("json", [root, "--format", "json"]),
+            ("fix", [copy, "--fix"]),
+            ("after fix", [copy, "--format", "json"]),
         ):
             result = cli("check", *argv)
-            assert result.code in (0, 1), (argv, result)
+            assert result.code in (0, 1), (name, argv, result)
             text = result.out + result.err
-            assert "internal error" not in text and "Traceback" not in text, (argv, result)
-            assert "PL000" not in text, (argv, result)
-            if "json" in argv:
-                assert isinstance(result.json(), list)
+            assert "internal error" not in text and "Traceback" not in text, (name, argv, result)
+            assert "PL000" not in text, (name, argv, result)
+            runs[label] = result
+        seen[name] = {
+            "exit": runs["json"].code,
+            "findings": _findings(runs["json"].json()),
+            "after --fix": _findings(runs["after fix"].json()),
+        }
+        assert runs["check"].code == runs["json"].code, name
+    if os.environ.get("POSELINT_UPDATE_SNAPSHOT"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(seen, indent=1) + "\n", encoding="utf-8")
+    assert seen == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
 
 
 # --- links out of the dataset root (fsutil.Confinement) -----------------------------------

@@ -30,7 +30,7 @@ from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name
 
 CHUNK = 1 << 20
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip epoch: the same data always packs the same bytes
-STORED = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed: deflate wastes time
+ALREADY_COMPRESSED = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # deflate only wastes time
 
 
 class PackError(Exception):
@@ -115,7 +115,7 @@ def write_zip(output: Path, entries: list[Member]) -> int:
                 for member in entries:
                     info = zipfile.ZipInfo(member.arcname, date_time=FIXED_TIME)
                     info.external_attr = (stat.S_IFREG | 0o644) << 16
-                    stored = member.source.suffix.lower() in STORED
+                    stored = member.source.suffix.lower() in ALREADY_COMPRESSED
                     info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                     size = member.source.stat().st_size
                     with (
