@@ -91,8 +91,14 @@ _POSE_KEYS = ("skeleton", "duplicate_oks", "limb_factor")
 
 def _pose_setting(where: str, key: str, value: Any, base: Path) -> Any:
     if key == "skeleton":  # a table, or the name of a TOML file holding one
+        if isinstance(value, str):  # [skeleton] (or top-level) tables of that file
+            path = (base / value).resolve()
+            if not path.is_file():
+                raise ConfigError(f"{where}skeleton = {value!r}: no such file {path}")
+            data = _read_toml(path)
+            value = data.get("tool", {}).get("poselint", data).get("skeleton", data)
         try:
-            return load_contracts(value, base)
+            return load_contracts(value)
         except ContractError as exc:  # name the file, as every other config error does
             raise ConfigError(f"{where}{exc}") from None
     if not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -8,7 +8,6 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -176,17 +175,8 @@ def parse_contract(category: str, table: Any) -> Contract:
     )
 
 
-def load_contracts(value: Any, base: Path) -> dict[str, Contract]:
-    """[tool.poselint.skeleton]: category name -> table, or the name of a TOML file whose
-    [skeleton] (or top-level) tables are that."""
-    if isinstance(value, str):
-        from poselint.config import _read_toml
-
-        path = (base / value).resolve()
-        if not path.is_file():
-            raise ContractError(f"skeleton = {value!r}: no such file {path}")
-        data = _read_toml(path)
-        value = data.get("tool", {}).get("poselint", data).get("skeleton", data)
+def load_contracts(value: Any) -> dict[str, Contract]:
+    """[tool.poselint.skeleton]: category name -> table (config.py reads a named file)."""
     if not isinstance(value, dict):
         raise ContractError("'skeleton' must be a table of categories or a file name")
     return {str(name): parse_contract(str(name), table) for name, table in value.items()}

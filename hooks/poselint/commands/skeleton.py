@@ -20,6 +20,10 @@ from poselint.contract import (
     keypoint_changes,
     load_contracts,
 )
+from poselint.diagnostics import display_path
+from poselint.discovery import discover
+from poselint.fsutil import atomic_write_bytes
+from poselint.load.dataset import Dataset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -103,8 +107,6 @@ def _without_skeleton(data: dict[str, Any], pyproject: bool) -> dict[str, Any]:
 def write_contracts(path: Path, contracts: dict[str, Contract]) -> str:
     """Write the contract into `path` (pyproject.toml: [tool.poselint.skeleton...]; any other
     file: [skeleton...]), leaving the rest of the file byte for byte; returns the prefix."""
-    from poselint.fsutil import atomic_write_bytes
-
     pyproject = path.name == "pyproject.toml"
     prefix = "tool.poselint.skeleton" if pyproject else "skeleton"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -122,7 +124,7 @@ def write_contracts(path: Path, contracts: dict[str, Contract]) -> str:
     if _without_skeleton(before, pyproject) != _without_skeleton(after, pyproject):
         raise ConfigError(f"{path}: could not place the skeleton tables safely; edit it by hand")
     table = after.get("tool", {}).get("poselint", {}) if pyproject else after
-    got = load_contracts(table.get("skeleton", {}), path.parent)
+    got = load_contracts(table.get("skeleton", {}))
     if got != contracts:
         raise ConfigError(f"{path}: an existing 'skeleton' key defeats the rewrite; remove it")
     atomic_write_bytes(path, new.encode("utf-8"))
@@ -211,9 +213,6 @@ EXPORTS = {
 
 def _dataset_contracts(root: Path, config: Config) -> dict[str, Contract]:
     """The contract every split agrees on; a ConfigError naming the first disagreement."""
-    from poselint.discovery import discover
-    from poselint.load.dataset import Dataset
-
     targets = discover([root]).targets
     if len(targets) != 1:
         raise ConfigError(f"{root}: give one dataset root ({len(targets)} found)")
@@ -254,8 +253,6 @@ def _config_file(args: argparse.Namespace, config: Config) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    from poselint.diagnostics import display_path
-
     if args.verb == "init":
         root = args.root or (config.datasets[0] if config.datasets else Path.cwd())
         contracts = _dataset_contracts(root, config)
