@@ -45,8 +45,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "hooks"))
 
-from poselint.commands.skeleton import contracts_from_document, derive_flip_pairs  # noqa: E402
 from poselint.config import Config  # noqa: E402
+from poselint.contract import contracts_from_document, derive_flip_pairs  # noqa: E402
 from poselint.diagnostics import Diagnostic  # noqa: E402
 from poselint.engine import lint_dataset, select_rules  # noqa: E402
 from poselint.load.dataset import Dataset  # noqa: E402
