@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.load.jsonvalues import is_number
+from poselint.load.jsonvalues import as_float, is_number
 from poselint.load.keypoints import offsets_from_counts
 from poselint.load.numbers import check_exponents, decode_exact, decode_strict
 
@@ -166,8 +166,10 @@ def polygon_table(annotations: list[Any], text: PolygonText | None) -> PolygonTa
         if not isinstance(segmentation, list):
             continue
         for polygon in segmentation:
+            # as_float: an integer beyond float range (an exact parse keeps it) is NaN, left
+            # out like any value that is not a finite number, never an OverflowError
             if isinstance(polygon, list) and all(
-                is_number(v) and math.isfinite(v) for v in polygon
+                is_number(v) and math.isfinite(as_float(v)) for v in polygon
             ):
                 ann.append(j)
                 length.append(len(polygon))
