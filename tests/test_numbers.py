@@ -8,6 +8,7 @@ on every array of numbers in the real files of tests/data/real/.
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -95,11 +96,7 @@ def _real_arrays(path: Path) -> list[bytes]:
     skeleton pairs, RLE counts."""
     arrays = []
     for match in _NUMBER_ARRAY.finditer(path.read_bytes()):
-        try:
-            value = msgspec.json.decode(match.group())
-        except msgspec.DecodeError:  # number characters in a string, not an array
-            continue
-        if all(type(v) in (int, float) for v in value):
+        if _is_number_array(match.group()):  # not number characters inside a string
             arrays.append(match.group())
     return arrays
 
@@ -113,3 +110,35 @@ def test_every_number_array_of_the_real_corpus(path):
 
 def test_the_real_corpus_is_there():
     assert len(REAL_FILES) >= 20
+
+
+def _is_number_array(text: bytes) -> bool:
+    try:
+        value = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return False
+    return isinstance(value, list) and all(type(v) in (int, float) for v in value)
+
+
+def test_byte_mutations_of_real_arrays():
+    """Real arrays with number characters inserted, replaced or dropped at random: every
+    mutant that is still a JSON array of numbers parses to what the reference gives."""
+    rng = random.Random(14)
+    alphabet = b"0123456789.-+eE, \n"
+    sources = [a for path in REAL_FILES for a in _real_arrays(path) if len(a) > 2]
+    mutants = []
+    for _ in range(3000):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randrange(1, 4)):
+            i = rng.randrange(1, len(data) - 1)  # keep the brackets
+            kind = rng.randrange(3)
+            if kind == 0:
+                data[i:i] = bytes([rng.choice(alphabet)])
+            elif kind == 1:
+                data[i] = rng.choice(alphabet)
+            else:
+                del data[i]
+        if _is_number_array(bytes(data)):
+            mutants.append(bytes(data))
+    assert len(mutants) > 500
+    _assert_same(mutants)
