@@ -233,6 +233,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     `keypoints` and `segmentation` stay raw JSON text (for keypoints.py and polygons.py), and
     keys the schema does not name are skipped (no rule reads them; a rewrite parses the file
     in full)."""
+    # here: schema.py imports the validators, which the parse does not need
     from poselint.load.schema import load_schema
 
     schema = load_schema()

@@ -57,12 +57,13 @@ def load_schema() -> dict[str, Any]:
 
 @cache
 def validation_schema() -> dict[str, Any]:
-    """The schema as both validators apply it to a compact parse (loader.py): an annotation's
+    """The schema as both validators apply it to a compact parse (document.py): an annotation's
     `keypoints` may be keypoints.STORED, which stands for an array of JSON numbers held in the
     keypoint store, and its `segmentation` polygons.POLYGONS, an array of arrays of numbers
     kept as text: exactly what the schema's subschemas accept there (asserted below). Any
     other value meets the subschema unchanged, through if/else: same keywords, same instance
     paths, same messages as over the document as written."""
+    # here: keypoints.py and polygons.py import numpy, which load_schema()'s callers do not need
     from poselint.load.keypoints import STORED
     from poselint.load.polygons import POLYGONS
 
