@@ -209,7 +209,7 @@ def stages(root: Path) -> None:
     from poselint.config import Config
     from poselint.engine import _run
     from poselint.load.dataset import Dataset
-    from poselint.load.document import gc_paused, read_bytes
+    from poselint.load.document import gc_paused, read_identified
     from poselint.load.imageindex import scan_images
     from poselint.rules import REGISTRY
 
@@ -217,7 +217,7 @@ def stages(root: Path) -> None:
     print(f"stages of the train split, in-process, GC paused as in the CLI "
           f"({train.stat().st_size / 1e6:.0f} MB file):")  # fmt: skip
     with gc_paused():
-        raw: list[Any] = [_timed("read bytes", lambda: read_bytes(train, 2**34))]
+        raw: list[Any] = [_timed("read bytes", lambda: read_identified(train, 2**34)[0])]
         raw.append(_timed("orjson parse", lambda: orjson.loads(raw[0])))
         _timed("image index (one scandir walk)", lambda: scan_images(root / "images" / "train"))
         raw.clear()  # free the document before the pipeline loads its own

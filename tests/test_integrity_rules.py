@@ -466,6 +466,22 @@ def test_polygon_table_from_text_equals_the_one_from_lists():
         assert a.values[-7:-1].tolist() == [-1.5, 0.002, 3, 4.25, 100, 6]
 
 
+def test_pl417_an_integer_beyond_float_range_is_no_internal_error(make_dataset, cli):
+    """The exact parse (--fix, --diff) keeps a 400-digit integer as a Python int: its polygon
+    is left out like one holding any other value that is no finite number, not an
+    OverflowError reported as PL000."""
+    assert polygon_table(
+        [{"segmentation": [[10**400, 1, 2, 3, 4, 5], SQUARE]}], None
+    ).length.tolist() == [8]
+    doc = clean_docs()["train"]
+    doc["annotations"][0]["segmentation"] = [["HUGE", 10, 30, 10, 30, 30]]
+    root = _train(make_dataset, doc)
+    path = root / "annotations" / "person_keypoints_train.json"
+    path.write_text(path.read_text().replace('"HUGE"', "1" * 400))
+    result = cli("check", root, "--fix", "--format", "json", "--select", "PL417")
+    assert (result.code, result.json()) == (0, [])
+
+
 def test_pl417_a_short_polygon_does_not_stretch_its_neighbours(make_dataset, cli):
     """Each polygon's extent is its own, also next to a 2-point one far outside."""
     doc = clean_docs()["train"]

@@ -1,6 +1,7 @@
 """keypoints.py: keypoint arrays parsed from their JSON text straight into numpy.
 
-The word-at-a-time parser must give, for every array of JSON numbers, exactly the float64
+The word-at-a-time parser (numbers.py; tests/test_numbers.py compares it with its reference)
+must give, for every array of JSON numbers, exactly the float64
 values msgspec (and so Python's float()) gives; every other value must stay in the document
 as the file has it.
 """
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poselint.load import keypoints
+from poselint.load import numbers
 from poselint.load.document import parse_bytes
 from poselint.load.keypoints import STORED, KeypointStore
 
@@ -97,7 +98,7 @@ def test_arrays_of_numbers_parse_to_exactly_what_msgspec_gives(arrays):
 
 def test_the_word_parser_is_what_runs_on_coco_and_cvat_numbers(monkeypatch):
     """No exponent, no number over 8 characters: nothing falls back to msgspec."""
-    monkeypatch.setattr(keypoints._Chunk, "_parse_slow", _refuse)
+    monkeypatch.setattr(numbers._Chunk, "_parse_slow", _refuse)
     rng = np.random.default_rng(7)
     ints = [_array([str(v) for v in row], "") for row in rng.integers(0, 640, (300, 51))]
     decimals = [_array([f"{v:.2f}" for v in row], " ") for row in rng.uniform(-10, 1000, (300, 51))]
@@ -117,7 +118,7 @@ def test_the_text_is_let_go_once_parsed():
 
 
 def test_many_chunks_and_long_numbers(monkeypatch):
-    monkeypatch.setattr(keypoints, "_CHUNK_BYTES", 64)  # every few arrays a new numpy pass
+    monkeypatch.setattr(numbers, "_CHUNK_BYTES", 64)  # every few arrays a new numpy pass
     rng = np.random.default_rng(3)
     arrays = [
         _array([repr(float(v)) for v in rng.normal(300, 200, int(n))], "")
@@ -186,9 +187,12 @@ def _owner(array: np.ndarray) -> object:
     return base.obj if isinstance(base, memoryview) else base
 
 
-def test_numbers_are_written_into_the_files_own_buffer(tmp_path):
-    """The parse reuses the pages the file was read into (fresh ones cost ~2 ms a MB)."""
-    from poselint.load.document import load_annotation_file
+def test_the_numbers_never_share_memory_with_the_files_bytes(tmp_path):
+    """The loader leaves the bytes it read as they were, whatever runs first afterwards: the
+    lazy keypoint parse, the duplicate-key check or another parse of the same bytes (the
+    numbers were once written into the file's own buffer, which the msgspec.Raw views of the
+    same document still pointed into)."""
+    from poselint.load.document import find_duplicate_keys, parse_bytes, read_identified
 
     doc = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}],
@@ -199,11 +203,20 @@ def test_numbers_are_written_into_the_files_own_buffer(tmp_path):
     }
     path = tmp_path / "a.json"
     path.write_text(json.dumps(doc))
-    store = load_annotation_file(path, 1 << 30).keypoints
+    read = read_identified(path, 1 << 30)
+    assert not isinstance(read, str)
+    data = read[0]
+    before = bytes(data)
+    loaded = parse_bytes(path, data)
+    store = loaded.keypoints
     assert store is not None
-    assert isinstance(_owner(store.values), bytearray)
     assert store.values.tolist() == [v for a in doc["annotations"] for v in a["keypoints"]]
     assert [store.exact(j) for j in range(50)] == [a["keypoints"] for a in doc["annotations"]]
+    assert data == before
+    assert not isinstance(_owner(store.values), bytearray | bytes)
+    assert find_duplicate_keys(data) == []
+    again = parse_bytes(path, data).keypoints
+    assert again is not None and again.values.tolist() == store.values.tolist()
 
 
 def test_numbers_that_do_not_fit_the_buffer_get_their_own_array(tmp_path):

@@ -19,6 +19,7 @@ import pytest
 from coco_corpus import all_documents, mutated_documents
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schema_reference import iter_errors_fast, iter_errors_reference
 
 from builders import clean_docs, person
 from poselint.load import schema
@@ -54,7 +55,7 @@ def test_meta_schema_check_can_fail():
 
 
 def test_the_corpus_has_both_valid_and_invalid_documents():
-    valid = [n for n, d in CORPUS.items() if not _errors(d, schema.iter_errors_reference)]
+    valid = [n for n, d in CORPUS.items() if not _errors(d, iter_errors_reference)]
     assert len(valid) >= 20 and len(CORPUS) - len(valid) >= 60
 
 
@@ -62,21 +63,21 @@ def test_the_corpus_has_both_valid_and_invalid_documents():
 def test_fast_path_agrees_with_the_reference_validator(name):
     doc = {**CORPUS, **ODD_VALUES}[name]
     # PL310's path: jsonschema-rs, entry by entry once the document is known to be invalid
-    fast = _errors(doc, schema.iter_errors_fast)
+    fast = _errors(doc, iter_errors_fast)
     # the reference: python-jsonschema, one call over the whole document
-    reference = _errors(doc, schema.iter_errors_reference)
+    reference = _errors(doc, iter_errors_reference)
     assert fast == reference
     # and the entry-by-entry walk is exact for the reference validator too
     assert _errors(doc, lambda d: schema.iter_errors(d, validator=schema.REFERENCE)) == reference
     # the same messages too, so a user cannot tell which validator ran
-    messages = sorted(e.message for e in schema.iter_errors_reference(doc))
-    assert sorted(e.message for e in schema.iter_errors_fast(doc)) == messages
+    messages = sorted(e.message for e in iter_errors_reference(doc))
+    assert sorted(e.message for e in iter_errors_fast(doc)) == messages
     # and the same over the compact parse PL310 sees (keypoints arrays in the numpy store,
     # keypoints.STORED in the document; the schema's validation variant accepts it)
     compact = _compact(doc)
     if compact is not None:
-        assert _errors(compact, schema.iter_errors_fast) == reference
-        assert sorted(e.message for e in schema.iter_errors_fast(compact)) == messages
+        assert _errors(compact, iter_errors_fast) == reference
+        assert sorted(e.message for e in iter_errors_fast(compact)) == messages
         assert schema.is_valid(compact) is (not reference)
 
 
@@ -104,7 +105,7 @@ def test_the_compact_parse_is_checked_on_most_of_the_corpus():
 
 @pytest.mark.parametrize("name", [n for n in CORPUS if n.startswith(("sample:", "clean:"))])
 def test_samples_and_clean_documents_are_schema_valid(name):
-    assert _errors(CORPUS[name], schema.iter_errors_reference) == []
+    assert _errors(CORPUS[name], iter_errors_reference) == []
 
 
 def test_the_fast_path_is_what_runs():
@@ -390,6 +391,6 @@ def _mutated(draw):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=_mutated())
 def test_fast_path_agrees_with_the_reference_on_random_mutations(doc):
-    fast = sorted((e.pointer, e.keyword, e.message) for e in schema.iter_errors_fast(doc))
-    reference = sorted((e.pointer, e.keyword, e.message) for e in schema.iter_errors_reference(doc))
+    fast = sorted((e.pointer, e.keyword, e.message) for e in iter_errors_fast(doc))
+    reference = sorted((e.pointer, e.keyword, e.message) for e in iter_errors_reference(doc))
     assert fast == reference

@@ -20,8 +20,13 @@ from poselint.load.tables import Tables, build_tables, entries
 FIELDS = (
     "image_id", "image_id_ok", "width", "height", "ann_image_id", "ann_image_id_ok",
     "category_id", "category_id_ok", "iscrowd", "num_keypoints", "bbox", "ann_image_row",
-    "keypoints_ok", "kp", "kp_ann", "kp_start", "kp_index",
+    "keypoints_ok", "kp", "kp_ann", "kp_start",
 )  # fmt: skip
+
+
+def kp_index(t: Tables) -> list[int]:
+    """Tables.keypoint_index of every triplet row."""
+    return [t.keypoint_index(row) for row in range(len(t.kp_ann))]
 
 
 def tables_of(doc: dict[str, Any], numbers_checked: bool = False) -> Tables:
@@ -55,12 +60,13 @@ def test_rows_follow_document_positions_past_malformed_entries():
     )
     t = tables_of(doc)
     assert t.n_images == 3 and t.n_annotations == 4
-    assert t.image_row == {7: 0, 9: 2}
+    assert np.flatnonzero(t.image_id_ok).tolist() == [0, 2]
+    assert t.image_id[t.image_id_ok].tolist() == [7, 9]
     np.testing.assert_array_equal(t.width, [640, np.nan, 320])
     np.testing.assert_array_equal(t.ann_image_row, [2, -1, -1, 0])
     np.testing.assert_array_equal(t.keypoints_ok, [True, False, False, True])
     np.testing.assert_array_equal(t.kp_ann, [0, 0, 3, 3, 3])
-    np.testing.assert_array_equal(t.kp_index, [0, 1, 0, 1, 2])
+    assert kp_index(t) == [0, 1, 0, 1, 2]
     np.testing.assert_array_equal(t.kp[4], [9, 10, 0])  # annotations/3/keypoints/6..8
     np.testing.assert_array_equal(t.num_keypoints, [1, np.nan, np.nan, 2])
     np.testing.assert_array_equal(t.bbox[0], [1, 2, 0, 0])
@@ -89,7 +95,7 @@ def test_bools_strings_and_bad_lengths_are_not_numbers():
 
 def test_first_row_wins_for_a_duplicated_image_id():
     t = tables_of(coco([image(5, "a.jpg"), image(5, "b.jpg", 10, 10)], [person(1, 5, [])]))
-    assert t.image_row == {5: 0} and t.ann_image_row.tolist() == [0]
+    assert t.ann_image_row.tolist() == [0]  # the annotation resolves to the first row
 
 
 def test_empty_and_missing_arrays():
@@ -156,7 +162,7 @@ def test_any_document_gives_consistent_tables(annotations, images):
         if good:
             expected += [(row, k, *kps[3 * k : 3 * k + 3]) for k in range(len(kps) // 3)]
     got = [(a, k, x, y, v) for (a, k), (x, y, v) in zip(
-        zip(t.kp_ann.tolist(), t.kp_index.tolist(), strict=True), t.kp.tolist(), strict=True
+        zip(t.kp_ann.tolist(), kp_index(t), strict=True), t.kp.tolist(), strict=True
     )]  # fmt: skip
     assert got == [(a, k, float(x), float(y), float(v)) for a, k, x, y, v in expected]
     for row in t.ann_image_row.tolist():
@@ -175,7 +181,7 @@ def test_schema_checked_fast_path_builds_the_same_tables():
         if not isinstance(doc, dict) or not is_valid(doc):
             continue
         fast, careful = tables_of(doc, numbers_checked=True), tables_of(doc)
-        for field in ("kp", "kp_ann", "kp_index", "keypoints_ok", "bbox", "width"):
+        for field in ("kp", "kp_ann", "kp_start", "keypoints_ok", "bbox", "width"):
             assert np.array_equal(getattr(fast, field), getattr(careful, field), equal_nan=True), (
                 name,
                 field,

@@ -75,7 +75,8 @@ class Loaded:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Parsing allocates millions of containers; pausing the cyclic GC halves the time."""
+    """Parsing allocates millions of containers, none of them cyclic: the cyclic GC would
+    scan them again and again for nothing."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -85,12 +86,8 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_identified(path: Path, max_bytes: int) -> tuple[bytearray, FileIdentity] | str:
-    """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device.
-
-    A bytearray, not bytes: once parsed, the keypoint store writes its numbers into these
-    already-mapped pages (keypoints.py), where a fresh 100 MB array costs ~0.2 s of page
-    faults on the CI machine."""
+def read_identified(path: Path, max_bytes: int) -> tuple[bytes, FileIdentity] | str:
+    """The file's bytes, or a reason it cannot be read. Never blocks on a FIFO or device."""
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
@@ -102,11 +99,9 @@ def read_identified(path: Path, max_bytes: int) -> tuple[bytearray, FileIdentity
                 f"it is {st.st_size:,} bytes, over the max_annotation_bytes bound of {max_bytes:,}"
             )
         with open(path, "rb") as f:
-            identity = FileIdentity.of(os.fstat(f.fileno()))  # before reading: a write during
-            data = bytearray(st.st_size)  # the read changes the file's later identity
-            data[f.readinto(data) :] = b""  # the file shrank since the stat
-            data += f.read()  # or grew
-            return data, identity
+            # the identity before reading: a write during the read changes the file's later one
+            identity = FileIdentity.of(os.fstat(f.fileno()))
+            return f.read(), identity  # to the end, whether the file shrank or grew since
     except OSError as exc:
         return exc.strerror or str(exc)
 
@@ -238,6 +233,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     `keypoints` and `segmentation` stay raw JSON text (for keypoints.py and polygons.py), and
     keys the schema does not name are skipped (no rule reads them; a rewrite parses the file
     in full)."""
+    # here: schema.py imports the validators, which the parse does not need
     from poselint.load.schema import load_schema
 
     schema = load_schema()
@@ -253,7 +249,7 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
 
 def _is_utf8(data: bytes | bytearray) -> bool:
     """Valid UTF-8, checked a megabyte at a time (no copy of the whole file as a str)."""
-    if data.isascii():  # nearly every annotation file; ~10 ms at COCO scale
+    if data.isascii():  # nearly every annotation file: one C pass
         return True
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
@@ -275,7 +271,9 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
     tree of its own (~600 MB more at COCO-2017 scale, and slower). When msgspec refuses,
     orjson decides: its error names the position and the reason (JSONDecodeError)."""
-    from poselint.load.keypoints import OutOfRange, store_from_lists, store_from_raw
+    # here, not at the top: numpy's import is paid only by commands that parse a file
+    from poselint.load.keypoints import store_from_lists, store_from_raw
+    from poselint.load.numbers import OutOfRange
     from poselint.load.polygons import store_polygons
 
     value: Any = None
@@ -284,11 +282,11 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
             if not exact and _is_utf8(data):  # msgspec skips unnamed keys unchecked
                 try:
                     value = _compact_decoder().decode(data)
-                    # a bytearray is ours: its pages take the numbers once msgspec is done
-                    spare = data if isinstance(data, bytearray) else None
                     annotations = value.get("annotations", [])
+                    # both copy their texts out of the Raw views into `data`: the document
+                    # and the stores refer to nothing of the file's bytes once they return
                     polygons = store_polygons(annotations)
-                    return value, store_from_raw(annotations, spare), polygons
+                    return value, store_from_raw(annotations), polygons
                 except (msgspec.ValidationError, OutOfRange):
                     pass  # not an object, annotations not objects, a number out of range
             value = _DECODER.decode(data)

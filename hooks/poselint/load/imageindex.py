@@ -24,7 +24,6 @@ _MAX_ENTRIES = 20_000_000  # symlinked aliases multiply a walk; stop far beyond 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     kind: FileKind
-    size: int | None = None
     md5: str | None = None  # known without reading when the index comes from DVC
 
 

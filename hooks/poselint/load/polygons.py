@@ -2,13 +2,13 @@
 
 No rule reads polygons: the schema types them (an array of arrays of numbers) and pycocotools
 gets them back as written. At COCO-2017 scale they are millions of numbers: as Python floats
-in lists they would be ~200 MB of the document and ~0.15 s of its parse. So the loader leaves
-each `segmentation` as raw JSON text (msgspec.Raw, validated as JSON by msgspec); one regular
-expression over all of them proves they are arrays of arrays of numbers (given valid JSON,
-only number characters can sit inside the inner brackets); the document holds the POLYGONS
-marker in their place, which schema.validation_schema() accepts exactly where the schema's
-`polygons` definition would. Anything else (an RLE object on a crowd annotation, a malformed
-value) is decoded into the document as usual.
+in lists they would be ~200 MB of the document and a good part of its parse. So the loader
+leaves each `segmentation` as raw JSON text (msgspec.Raw, validated as JSON by msgspec); one
+regular expression over all of them proves they are arrays of arrays of numbers (given valid
+JSON, only number characters can sit inside the inner brackets); the document holds the
+POLYGONS marker in their place, which schema.validation_schema() accepts exactly where the
+schema's `polygons` definition would. Anything else (an RLE object on a crowd annotation, a
+malformed value) is decoded into the document as usual.
 """
 
 from __future__ import annotations
@@ -21,12 +21,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from poselint.load.keypoints import (
-    check_exponents,
-    decode_exact,
-    decode_strict,
-    offsets_from_counts,
-)
+from poselint.load.jsonvalues import as_float, is_number
+from poselint.load.keypoints import offsets_from_counts
+from poselint.load.numbers import check_exponents, decode_exact, decode_strict
 
 POLYGONS = "\x00poselint:polygons-as-text"
 
@@ -169,8 +166,10 @@ def polygon_table(annotations: list[Any], text: PolygonText | None) -> PolygonTa
         if not isinstance(segmentation, list):
             continue
         for polygon in segmentation:
+            # as_float: an integer beyond float range (an exact parse keeps it) is NaN, left
+            # out like any value that is not a finite number, never an OverflowError
             if isinstance(polygon, list) and all(
-                type(v) in (int, float) and math.isfinite(v) for v in polygon
+                is_number(v) and math.isfinite(as_float(v)) for v in polygon
             ):
                 ann.append(j)
                 length.append(len(polygon))

@@ -1,8 +1,8 @@
 """schemas/coco-keypoints.schema.json: loading it, and validating a parsed document against it.
 
 The schema file is the single source of truth. Two validators read that same file:
-jsonschema-rs (compiled; ~0.2 s on a COCO-2017-size document) is the fast path, and
-python-jsonschema (~80 s on the same document) is the reference. tests/test_schema.py proves
+jsonschema-rs (compiled) is the fast path, and python-jsonschema (a pure-Python walk,
+hundreds of times slower at COCO scale) is the reference. tests/test_schema.py proves
 they report the same failing instance paths on every document of the test suite; when
 jsonschema-rs cannot be imported, python-jsonschema does the work.
 """
@@ -57,12 +57,13 @@ def load_schema() -> dict[str, Any]:
 
 @cache
 def validation_schema() -> dict[str, Any]:
-    """The schema as both validators apply it to a compact parse (loader.py): an annotation's
+    """The schema as both validators apply it to a compact parse (document.py): an annotation's
     `keypoints` may be keypoints.STORED, which stands for an array of JSON numbers held in the
     keypoint store, and its `segmentation` polygons.POLYGONS, an array of arrays of numbers
     kept as text: exactly what the schema's subschemas accept there (asserted below). Any
     other value meets the subschema unchanged, through if/else: same keywords, same instance
     paths, same messages as over the document as written."""
+    # here: keypoints.py and polygons.py import numpy, which load_schema()'s callers do not need
     from poselint.load.keypoints import STORED
     from poselint.load.polygons import POLYGONS
 
@@ -84,7 +85,7 @@ FAST, REFERENCE = "jsonschema-rs", "jsonschema"
 
 # The top-level arrays holding one entry per image, person or category. An invalid document is
 # validated entry by entry, so errors stream and memory stays bounded: one jsonschema-rs call
-# builds all of its errors before returning the first (850,000 errors: 31 s and 2.3 GB).
+# builds all of its errors before returning the first (gigabytes for a broken exporter's file).
 ENTRY_ARRAYS = ("images", "annotations", "categories")
 
 
@@ -94,8 +95,8 @@ def backend() -> str:
 
 
 def is_valid(document: Any) -> bool | None:
-    """Whether the whole document matches the schema, in one compiled call (~0.3 s at COCO
-    scale); None when only the reference validator is installed (minutes at that scale)."""
+    """Whether the whole document matches the schema, in one compiled call; None when only
+    the reference validator is installed (minutes at COCO scale)."""
     return _is_valid(FAST, None, document) if backend() == FAST else None
 
 
@@ -111,8 +112,8 @@ def iter_errors(
     counts the entries with errors left unlisted.
     """
     validator = validator or backend()
-    # A clean document costs one compiled call (~0.3 s at COCO-2017 scale); python-jsonschema
-    # would take minutes for the same answer, so it goes straight to the walk.
+    # A clean document costs one compiled call; python-jsonschema would take minutes for the
+    # same answer, so it goes straight to the walk.
     if validator == FAST and not known_invalid and _is_valid(FAST, None, document):
         return
     position: tuple[str, int] | None = None
@@ -211,20 +212,6 @@ def _errors(
         yield SchemaError(
             json_pointer(*prefix), "depth", "nested too deeply to check against the schema"
         )
-
-
-def iter_errors_fast(document: Any) -> Iterator[SchemaError]:
-    """jsonschema-rs, as PL310 runs it."""
-    return iter_errors(document, validator=FAST)
-
-
-def iter_errors_reference(document: Any) -> Iterator[SchemaError]:
-    """python-jsonschema in one call over the whole document, with the schema file exactly as
-    shipped (no STORED variant): the reference, for documents parsed exactly."""
-    import jsonschema
-
-    for error in jsonschema.Draft202012Validator(load_schema()).iter_errors(document):
-        yield _from_reference(error, ())
 
 
 def _from_fast(error: Any, prefix: tuple[str | int, ...]) -> SchemaError:

@@ -20,9 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from poselint.load.document import gc_paused
-from poselint.load.keypoints import NUMBER_TYPES, KeypointStore, as_float
-
-_INT64_MAX = 2**63 - 1
+from poselint.load.jsonvalues import NUMBER_TYPES, as_float, is_int_id
+from poselint.load.keypoints import KeypointStore
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -60,19 +59,9 @@ class Tables:
     def n_annotations(self) -> int:
         return len(self.iscrowd)
 
-    @cached_property
-    def image_row(self) -> dict[int, int]:
-        """image id -> first row holding it; built only when asked (no rule needs it)."""
-        return _first_rows(self.image_id, self.image_id_ok)
-
     def keypoint_index(self, row: int) -> int:
         """k of triplet `row` in its annotation: x is keypoints[3k], v is keypoints[3k+2]."""
         return row - int(self.kp_start[self.kp_ann[row]])
-
-    @property
-    def kp_index(self) -> NDArray[np.int32]:
-        """keypoint_index of every row (tests; the rules ask row by row, for what they flag)."""
-        return (np.arange(len(self.kp_ann)) - self.kp_start[self.kp_ann]).astype(np.int32)
 
     @cached_property
     def labelled_counts(self) -> IntArray:
@@ -130,7 +119,8 @@ def _integers(values: list[Any]) -> tuple[IntArray, BoolArray]:
             )
         except OverflowError:
             pass
-    ok = [type(v) is int and -_INT64_MAX - 1 <= v <= _INT64_MAX for v in values]
+    # is_int_id, not is_id: an int64 column holds no 1.0 (the rules look at such an id closer)
+    ok = list(map(is_int_id, values))
     ints = np.fromiter(
         (v if good else 0 for v, good in zip(values, ok, strict=True)),
         dtype=np.int64,
@@ -156,12 +146,6 @@ def _bboxes(values: list[Any], checked: bool = False) -> FloatArray:
         if type(b) is list and len(b) == 4 and _all_numbers(b):
             out[row] = [as_float(v) for v in b]
     return out
-
-
-def _first_rows(ids: IntArray, ok: BoolArray) -> dict[int, int]:
-    rows = np.flatnonzero(ok)
-    # reversed, so the first row of a duplicated id wins
-    return dict(zip(ids[rows][::-1].tolist(), rows[::-1].tolist(), strict=True))
 
 
 def _rows_of(ids: IntArray, ok: BoolArray, keys: IntArray, keys_ok: BoolArray) -> IntArray:

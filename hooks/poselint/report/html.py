@@ -29,9 +29,9 @@ from PIL import Image, ImageDraw
 from poselint import __version__
 from poselint.diagnostics import Diagnostic, display_path, totals
 from poselint.load.dataset import Dataset, Split
+from poselint.load.jsonvalues import is_id  # the ids the PL4xx rules compare (1.0 is one)
 from poselint.load.tables import FloatArray
 from poselint.report.text import capped, printable
-from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 
 if TYPE_CHECKING:
     import jinja2

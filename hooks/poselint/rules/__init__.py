@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from poselint.rules import (
+    categories,
     dvc_tracking,
+    geometry,
+    ids,
     images,
-    integrity,
     json_file,
     leakage,
     pose,
@@ -24,7 +26,9 @@ _MODULES = [
     split_names,
     json_file,
     schema_rules,
-    integrity,
+    ids,
+    categories,
+    geometry,
     pycoco,
     images,
     visibility,

@@ -15,6 +15,7 @@ from poselint.diagnostics import displayable, json_pointer
 from poselint.load.dataset import Split
 from poselint.load.filenames import Reference
 from poselint.load.imageindex import ImageIndex
+from poselint.load.jsonvalues import is_number
 from poselint.rules.base import Finding, FindingBatch, rule
 
 
@@ -133,7 +134,7 @@ def image_unreadable(split: Split) -> Iterator[Finding]:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if type(value) in (int, float) else None
+    return float(value) if is_number(value) else None
 
 
 @rule(

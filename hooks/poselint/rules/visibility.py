@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from poselint.diagnostics import json_pointer
 from poselint.load.dataset import Split
+from poselint.load.jsonvalues import is_int_id
 from poselint.load.tables import Tables
 from poselint.rules.base import Finding, FindingBatch, rule
 
@@ -24,7 +25,8 @@ def _keypoint_names(split: Split) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     categories = (split.document or {}).get("categories")
     for cat in categories if isinstance(categories, list) else []:
-        if isinstance(cat, dict) and type(cat.get("id")) is int:
+        # is_int_id, not is_id (1.0): names are looked up by the tables' int64 category_id
+        if isinstance(cat, dict) and is_int_id(cat.get("id")):
             kps = cat.get("keypoints")
             if isinstance(kps, list):
                 names.setdefault(cat["id"], [str(k) for k in kps])
