@@ -428,7 +428,9 @@ def ingest(
         if default_split is not None:
             result.notes += name_default_subset(root, default_split)
         dataset = Dataset(root, config)
-        result.fix = fix_dataset(dataset, rules, apply=True)
+        # the unsafe fixes too: PL601 zeroes outside points, whose drawn positions the
+        # export itself still holds
+        result.fix = fix_dataset(dataset, rules, apply=True, unsafe_fixes=True)
         made = _missing_parents(dest)
         try:
             for folder in reversed(made):
