@@ -24,6 +24,7 @@ from poselint.discovery import DiscoveryError
 from poselint.engine import lint_dataset
 from poselint.fix.document import detect_style, serialize_like, unsafe_to_rewrite
 from poselint.fix.plan import Change, FixContext, Note, Plan, Rename
+from poselint.fix.preview import FileDiff, file_diff
 from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, names_in
 from poselint.fsutil import (
     ChangedOnDisk,
@@ -63,6 +64,7 @@ class FixResult:
     refusals: list[Note] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
+    diffs: list[FileDiff] = field(default_factory=list)  # --diff: each rewrite, as a diff
     # The dataset those diagnostics come from: a re-scan of the root once files changed.
     dataset: Dataset | None = None
     dvc_out: Path | None = None  # the DVC-tracked path holding the root
@@ -76,9 +78,10 @@ def make_plan(
     diagnostics: list[Diagnostic],
     rules: Sequence[Rule],
     unsafe_fixes: bool = False,
+    preview: bool = False,
 ) -> Plan:
     """Each selected rule's fixer plans, in code order (renames last: see plan.py)."""
-    plan = Plan(dataset.root)
+    plan = Plan(dataset.root, preview=preview)
     ctx = FixContext(dataset, plan)
     for rule in rules:
         if rule.fix is None or not rule.fix_applies(unsafe_fixes):
@@ -112,6 +115,8 @@ def finalize(plan: Plan) -> None:
             )
             continue
         rewrite.identity = identity
+        if plan.preview:
+            rewrite.old_bytes = data
         if not rewrite.document_changed:
             rewrite.new_bytes = data[len(BOM) :] if data.startswith(BOM) else data
             continue
@@ -130,6 +135,19 @@ def finalize(plan: Plan) -> None:
                 continue
             reason = reason or "it would not read back equal"
         plan.notes.append(Note(f"{{0}} not rewritten: {reason}", (rewrite.path,)))
+
+
+def previews(plan: Plan) -> list[FileDiff]:
+    """--diff: each rewrite as a unified diff from the file as it is to what --fix writes."""
+    out = []
+    for rewrite in plan.rewrites.values():
+        if rewrite.new_bytes is None or rewrite.old_bytes is None:
+            continue
+        old, rewrite.old_bytes = rewrite.old_bytes, None  # the diff is all that is kept
+        diff = file_diff(rewrite.path, plan.renamed(rewrite.path), old, rewrite.new_bytes)
+        if diff.changed or diff.error:  # a BOM removed alone changes no line
+            out.append(diff)
+    return out
 
 
 def _rename(rename: Rename) -> None:
@@ -254,7 +272,7 @@ def _fix_locked(
             return
         dataset = result.dataset = _fresh(dataset, exact=True)  # the fixers edit this one
     diagnostics = lint_dataset(dataset, rules, progress=progress)
-    plan = make_plan(dataset, diagnostics, rules, result.unsafe_fixes)
+    plan = make_plan(dataset, diagnostics, rules, result.unsafe_fixes, preview=not apply)
     result.notes += plan.notes
     if apply and not plan.refusals:
         plan.refusals += unwritable(plan.folders())
@@ -262,6 +280,7 @@ def _fix_locked(
         result.refusals += plan.refusals
     elif not apply:
         result.changes += plan.changes()
+        result.diffs = previews(plan)
     elif not plan.empty:
         try:
             execute(plan, result.changes)
