@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--unsafe-fixes",
         action="store_true",
         help="with --fix or --diff, apply the unsafe fixes too (they discard data someone may "
-        "want back, e.g. PL601's stale positions; `poselint rules` says which)",
+        "want back, e.g. PL601's stale positions; `poselint rules` says which); alone, count "
+        "them as fixable in the report",
     )
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument(
