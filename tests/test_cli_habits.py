@@ -66,7 +66,9 @@ def test_rule_explains_one_rule_as_the_reference_does(cli):
     result = cli("rule", "pl601")
     assert (result.code, result.err) == (0, "")
     assert result.out.startswith("### PL601 `outside-point-not-zeroed`\n\nerror · default · ")
-    assert "`--fix` repairs it" in result.out and "**Why it matters.** " in result.out
+    assert "unsafe fix: `--fix --unsafe-fixes` repairs it" in result.out
+    assert "**Why it matters.** " in result.out
+    assert "**Why its fix is unsafe.** Zeroing discards the positions CVAT drew" in result.out
     assert result.out in rules_reference()  # one source: the section of docs/rules.md
 
 
@@ -101,9 +103,12 @@ def test_rules_format_json_lists_the_registry(cli):
         "fixable": first.fixable,
         "what": first.what,
         "why": first.why,
+        "fix": None if first.fix is None else {"applicability": first.fix.applicability},
     }
     by_code = {r["code"]: r for r in rows}
     assert by_code["PL601"]["fixable"] is True and by_code["PL601"]["severity"] == "error"
+    assert by_code["PL601"]["fix"] == {"applicability": "unsafe"}
+    assert by_code["PL201"]["fix"] == {"applicability": "safe"} and by_code["PL101"]["fix"] is None
     assert any(r["opt_in"] for r in rows) and any(r["severity"] == "warning" for r in rows)
 
 

@@ -163,7 +163,7 @@ def test_text_and_github_output(git_repo, cli):
         "  val: no label changes",
         "  findings introduced (1):",
         "    data/pose/annotations/person_keypoints_train.json:/annotations/2/keypoints/9: "
-        "PL601 [*] keypoint 3 (left_ear) is outside (v=0) but keeps coordinates (50, 60); "
+        "PL601 keypoint 3 (left_ear) is outside (v=0) but keeps coordinates (50, 60); "
         "set x=y=0",
     ]
     github = cli("diff", "HEAD~1", "--format", "github").out

@@ -59,7 +59,7 @@ def test_incoming_annotations_are_the_real_exporter_output():
 
 def test_fix_turns_the_export_into_a_passing_dataset(cli, tmp_path):
     export = shutil.copytree(EXAMPLE / "incoming", tmp_path / "export")
-    assert cli("check", "--fix", export).code == 1  # changed something
+    assert cli("check", "--fix", "--unsafe-fixes", export).code == 1  # changed something
     result = cli("check", export, "--format", "json")
     assert result.code == 0 and result.json() == [], result
 

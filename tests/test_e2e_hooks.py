@@ -9,6 +9,7 @@ whole session (conftest.py: hook_env, hooks_repo).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -199,3 +200,36 @@ def test_scenario_4_the_fix_hook(tmp_path, hook_env, hooks_repo):
     git("add", "-A", cwd=repo, env=env)
     again = run([str(BIN / "pre-commit"), "run", "--all-files"], repo, env, check=False)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_scenario_4b_the_fix_hook_applies_unsafe_fixes_only_when_told(
+    tmp_path, hook_env, hooks_repo
+):
+    """PL601's fix is unsafe (zeroing discards the positions CVAT drew): the poselint-fix hook
+    leaves it and says how to opt in; with `args: [--unsafe-fixes]` it zeroes them."""
+    env = hook_env
+    repo = _git_dataset_repo(tmp_path / "ds", env, hooks_repo, "poselint-fix")
+    ann = repo / "data" / "pose" / "annotations" / "person_keypoints_train.json"
+    doc = json.loads(ann.read_text())
+    assert doc["annotations"][0]["keypoints"][6:9] == [0, 0, 0]  # an outside point
+    doc["annotations"][0]["keypoints"][6:8] = [71, 33]  # where CVAT drew it
+    ann.write_text(json.dumps(doc))
+    stale = ann.read_bytes()
+    pre_commit = [str(BIN / "pre-commit"), "run", "poselint-fix", "--all-files"]
+    kept = run(pre_commit, repo, env, check=False)
+    output = kept.stdout + kept.stderr
+    assert kept.returncode == 1 and "PL601" in output and "fixed" not in output, output
+    assert (
+        "1 fixable with --unsafe-fixes: add `args: [--unsafe-fixes]` to the `poselint-fix` hook"
+        in output
+    )
+    assert ann.read_bytes() == stale
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    config["repos"][0]["hooks"][0]["args"] = ["--unsafe-fixes"]
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    fixed = run(pre_commit, repo, env, check=False)
+    output = fixed.stdout + fixed.stderr
+    assert fixed.returncode == 1, output  # it changed something: the fixer convention
+    assert "fixed 1 outside point in data/pose/annotations/person_keypoints_train.json" in output
+    assert json.loads(ann.read_text())["annotations"][0]["keypoints"][6:9] == [0, 0, 0]
+    assert run(pre_commit, repo, env, check=False).returncode == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,7 +56,7 @@ def outside_docs() -> dict[str, dict]:
 
 def test_cvat_export_is_fixed_and_then_clean(make_cvat_export, cli):
     root = make_cvat_export()
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.code == 1, result
     lines = result.out.splitlines()
     assert lines[:5] == [
@@ -68,7 +70,7 @@ def test_cvat_export_is_fixed_and_then_clean(make_cvat_export, cli):
     ]
     assert sorted(os.listdir(root / "images")) == ["train", "val"]
     assert cli("check", root).code == 0
-    again = cli("check", root, "--fix")
+    again = cli("check", root, "--fix", "--unsafe-fixes")
     assert again.code == 0 and "renamed" not in again.out and "fixed" not in again.out
 
 
@@ -76,7 +78,7 @@ def test_diff_and_dry_run_change_nothing(make_cvat_export, cli):
     root = make_cvat_export()
     before = snapshot(root)
     for flag in ("--diff", "--dry-run"):
-        result = cli("check", root, flag, cwd=root)
+        result = cli("check", root, flag, "--unsafe-fixes", cwd=root)
         assert result.code == 1
         assert "would rename images/Train -> images/train" in result.out
         assert "would fix 4 outside points in annotations/person_keypoints_Train.json" in result.out
@@ -86,7 +88,7 @@ def test_diff_and_dry_run_change_nothing(make_cvat_export, cli):
 def test_nothing_to_fix_is_exit_0_and_untouched(make_dataset, cli):
     root = make_dataset()
     before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
-    result = cli("check", root, "--fix")
+    result = cli("check", root, "--fix", "--unsafe-fixes")
     assert result.code == 0 and "All checks passed!" in result.out
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
     assert cli("check", root, "--diff").code == 0
@@ -95,14 +97,14 @@ def test_nothing_to_fix_is_exit_0_and_untouched(make_dataset, cli):
 def test_unfixable_error_remains_exit_1(make_dataset, cli):
     root = make_dataset()
     (root / "stray.txt").write_text("")
-    result = cli("check", root, "--fix", "--format", "json")
+    result = cli("check", root, "--fix", "--unsafe-fixes", "--format", "json")
     assert result.code == 1 and result.codes() == {"PL101"}
 
 
 def test_case_only_rename(make_dataset, cli):
     docs = clean_docs()
     root = make_dataset({"TRAIN": docs["train"], "val": docs["val"]})
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert "renamed images/TRAIN -> images/train" in result.out
     # Exact names from the listing: right on case-insensitive filesystems too.
     assert sorted(os.listdir(root / "images")) == ["train", "val"]
@@ -114,7 +116,7 @@ def test_case_only_rename(make_dataset, cli):
 def test_interrupted_case_only_rename_is_completed(make_dataset, cli):
     root = make_dataset()
     os.rename(root / "images" / "train", root / "images" / ".poselint-rename-to-train")
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert (
         "renamed images/.poselint-rename-to-train -> images/train "
         "(completing an interrupted rename)" in result.out
@@ -126,7 +128,7 @@ def test_leftover_temp_file_of_a_write_is_removed(make_dataset, cli):
     root = make_dataset()
     temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
     temp.write_text('{"half": ')
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.code == 1 and not temp.exists()
     assert result.out.splitlines()[0] == (
         "removed annotations/.poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp "
@@ -139,7 +141,7 @@ def test_leftovers_stay_when_no_selected_rule_has_a_fixer(make_dataset, cli):
     temp = root / "annotations" / ".poselint-tmp-person_keypoints_train.json.k2j4h1z_.tmp"
     temp.write_text('{"half": ')
     before = snapshot(root)
-    result = cli("check", root, "--fix", "--select", "PL305", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", "--select", "PL305", cwd=root)
     assert (result.code, result.out) == (0, "All checks passed!\n")
     assert snapshot(root) == before
 
@@ -151,7 +153,7 @@ def test_a_users_temp_named_file_is_never_removed(make_dataset, cli, select):
     backup = root / "annotations" / ".person_keypoints_train.json.before-relabel.tmp"
     backup.write_bytes(ann_file(root, "train").read_bytes())
     before = snapshot(root)
-    result = cli("check", root, "--fix", *select, cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", *select, cwd=root)
     assert snapshot(root) == before
     assert "removed" not in result.out
     # PL104 reports the stray file when it is selected; nothing else is wrong
@@ -164,7 +166,7 @@ def test_target_exists_refuses_and_changes_nothing(make_dataset, cli):
     raw = ann_file(root, "val").read_bytes()
     ann_file(root, "val").write_bytes(BOM + raw)  # another fixable problem: must stay too
     before = snapshot(root)
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.code == 1
     assert (
         "refused to fix .: images/train already exists next to images/Train: merge them or "
@@ -177,7 +179,7 @@ def test_two_variants_of_one_split_refuse(make_dataset, cli):
     docs = clean_docs()
     root = make_dataset({"Train": docs["train"], "Training": docs["train"], "val": docs["val"]})
     before = snapshot(root)
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.code == 1 and "would become" in result.out
     assert snapshot(root) == before
 
@@ -187,7 +189,7 @@ def test_bom_is_stripped_and_nothing_else_changes(make_dataset, cli):
     path = ann_file(root, "val")
     original = path.read_bytes()
     path.write_bytes(BOM + original)
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.code == 1
     assert "removed the UTF-8 BOM from annotations/person_keypoints_val.json" in result.out
     assert path.read_bytes() == original
@@ -201,7 +203,7 @@ def test_file_name_prefix_of_the_old_folder_is_rewritten(make_dataset, cli):
     for img in train["images"]:
         img["file_name"] = "Train/" + img["file_name"]
     write_json(ann_file(root, "Train"), train)
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert (
         "rewrote 3 file_name values in annotations/person_keypoints_Train.json "
         "(dropped the 'Train/' prefix)" in result.out
@@ -220,7 +222,7 @@ def test_key_order_unknown_fields_and_number_types_are_kept(make_dataset, cli):
     root = make_dataset(docs)
     path = ann_file(root, "train")
     before = json.loads(path.read_text())
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert "fixed 2 outside points in annotations/person_keypoints_train.json" in result.out
     after = json.loads(path.read_text())
 
@@ -252,7 +254,7 @@ def test_layout_of_the_file_is_kept(make_dataset, cli, style):
     path = ann_file(root, "train")
     options = {"ensure_ascii": False, **STYLES[style]}
     path.write_text(json.dumps(docs["train"], **options) + "\n", encoding="utf-8")
-    assert cli("check", root, "--fix").code == 1
+    assert cli("check", root, "--fix", "--unsafe-fixes").code == 1
     expected = json.loads(json.dumps(docs["train"]))
     expected["annotations"][0]["keypoints"][6:8] = [0, 0]
     expected["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]
@@ -264,7 +266,7 @@ def test_crlf_indented_file_keeps_its_line_endings(make_dataset, cli):
     root = make_dataset(docs)
     path = ann_file(root, "train")
     path.write_bytes(json.dumps(docs["train"], indent=2).replace("\n", "\r\n").encode())
-    assert cli("check", root, "--fix").code == 1
+    assert cli("check", root, "--fix", "--unsafe-fixes").code == 1
     data = path.read_bytes()
     assert data.count(b"\r\n") == data.count(b"\n") > 10
     assert json.loads(data)["annotations"][0]["keypoints"][6:8] == [0, 0]
@@ -274,7 +276,7 @@ def test_num_keypoints_is_recounted(make_dataset, cli):
     docs = clean_docs()
     docs["train"]["annotations"][0]["num_keypoints"] = 4  # the triplets have 3 with v > 0
     root = make_dataset(docs)
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert "fixed num_keypoints of 1 annotation in annotations/person_keypoints_train.json" in (
         result.out
     )
@@ -286,14 +288,14 @@ def test_zero_outside_keypoints_false_keeps_coordinates(make_dataset, cli, tmp_p
     root = make_dataset(outside_docs())
     (tmp_path / "poselint.toml").write_text("zero_outside_keypoints = false\n")
     before = snapshot(root)
-    result = cli("check", root, "--fix")
+    result = cli("check", root, "--fix", "--unsafe-fixes")
     assert result.code == 0 and snapshot(root) == before
 
 
 def test_ignored_code_is_not_fixed(make_dataset, cli):
     root = make_dataset(outside_docs())
     before = snapshot(root)
-    assert cli("check", root, "--fix", "--ignore", "PL601").code == 0
+    assert cli("check", root, "--fix", "--unsafe-fixes", "--ignore", "PL601").code == 0
     assert snapshot(root) == before
 
 
@@ -303,7 +305,7 @@ def test_duplicate_keys_file_is_not_rewritten(make_dataset, cli):
     text = path.read_text()
     path.write_text(text.replace('"licenses":', '"info": {}, "licenses":', 1))
     before = path.read_bytes()
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert "not rewritten: it has duplicate keys" in result.out
     assert path.read_bytes() == before and result.code == 1
 
@@ -325,7 +327,7 @@ def test_duplicate_keys_over_the_report_bound_still_stop_a_rewrite(
     before = snapshot(root)
     assert "PL305" not in cli("check", root, "--format", "json").codes()  # over the bound
     for flag in ("--diff", "--fix"):
-        result = cli("check", root, flag, cwd=root)
+        result = cli("check", root, flag, "--unsafe-fixes", cwd=root)
         assert (
             "note: annotations/person_keypoints_train.json not rewritten: "
             "it has duplicate keys (PL305); resolve them first" in result.out.splitlines()
@@ -363,7 +365,7 @@ def test_huge_integer_file_is_not_rewritten(make_dataset, cli):
     docs["train"]["x_big"] = 123456789012345678901234567890
     root = make_dataset(docs)
     before = ann_file(root, "train").read_bytes()
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert "integer beyond 64 bits" in result.out
     assert ann_file(root, "train").read_bytes() == before
 
@@ -379,7 +381,7 @@ def test_integer_below_int64_is_a_note_not_an_internal_error(make_dataset, cli, 
     separators = (",", ":") if indent is None else (",", ": ")  # as CVAT lays it out
     path.write_text(json.dumps(docs["train"], indent=indent, separators=separators))
     before = snapshot(root)
-    result = cli("check", root, flag, "--select", "PL6", cwd=root)
+    result = cli("check", root, flag, "--unsafe-fixes", "--select", "PL6", cwd=root)
     assert result.out.splitlines()[0] == (
         "note: annotations/person_keypoints_train.json not rewritten: it holds an integer "
         "beyond 64 bits, which a rewrite would turn into a float"
@@ -392,7 +394,7 @@ def test_integers_of_the_64_bit_range_are_rewritten(make_dataset, cli):
     docs = outside_docs()
     docs["train"]["x_range"] = [-(2**63), 2**64 - 1, 10**19]
     root = make_dataset(docs)
-    result = cli("check", root, "--fix", "--select", "PL6", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", "--select", "PL6", cwd=root)
     assert result.out.splitlines()[0] == (
         "fixed 2 outside points in annotations/person_keypoints_train.json"
     ), result
@@ -424,7 +426,7 @@ def test_deeply_nested_field_is_rewritten_like_any_other(make_dataset, cli, dept
         train["annotations"][0]["keypoints"][6:8] = [0, 0]
         train["annotations"][1]["keypoints"][3:5] = [0.0, 0.0]
         expected = json.dumps(train, indent=indent, separators=separators).encode()
-    result = cli("check", root, "--fix", cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
     assert result.out.splitlines() == [
         "fixed 2 outside points in annotations/person_keypoints_train.json",
         "All checks passed!",
@@ -434,7 +436,7 @@ def test_deeply_nested_field_is_rewritten_like_any_other(make_dataset, cli, dept
 
 def test_json_format_keeps_stdout_a_json_array(make_cvat_export, cli):
     root = make_cvat_export()
-    result = cli("check", root, "--fix", "--format", "json")
+    result = cli("check", root, "--fix", "--unsafe-fixes", "--format", "json")
     assert result.code == 1
     assert isinstance(result.json(), list)  # the report still parses
     assert "renamed" in result.err
@@ -446,7 +448,7 @@ def test_dvc_tracked_root_ends_with_dvc_add(make_dataset, cli, tmp_path):
     (tmp_path / "pose.dvc").write_text(
         "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: pose\n"
     )
-    result = cli("check", root, "--fix")
+    result = cli("check", root, "--fix", "--unsafe-fixes")
     assert result.code == 1
     assert result.out.splitlines()[-1] == (
         "pose is tracked by DVC: run `dvc add pose` to record the fixes"
@@ -458,7 +460,7 @@ def test_dvc_file_argument_names_its_output(make_dataset, cli, tmp_path):
     data = tmp_path / "data"
     make_dataset({"Train": docs["train"], "val": docs["val"]}, name="data/pose")
     (tmp_path / "data.dvc").write_text("outs:\n- path: data\n")
-    result = cli("check", tmp_path / "data.dvc", "--fix")
+    result = cli("check", tmp_path / "data.dvc", "--fix", "--unsafe-fixes")
     assert "run `dvc add data`" in result.out.splitlines()[-1]
     assert (data / "pose" / "images" / "train").is_dir()
 
@@ -480,7 +482,7 @@ def test_fix_changes_nothing_when_its_output_cannot_be_written(
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("")
     before = snapshot(root)
-    result = cli("check", root, "--fix", option, where)
+    result = cli("check", root, "--fix", "--unsafe-fixes", option, where)
     assert result.code == 2, result
     assert result.err == f"poselint: error: {option} {where}: {problem}\n"
     assert snapshot(root) == before
@@ -489,7 +491,7 @@ def test_fix_changes_nothing_when_its_output_cannot_be_written(
 def test_untracked_root_has_no_dvc_line(make_dataset, cli):
     docs = clean_docs()
     root = make_dataset({"Train": docs["train"], "val": docs["val"]})
-    assert "dvc add" not in cli("check", root, "--fix").out
+    assert "dvc add" not in cli("check", root, "--fix", "--unsafe-fixes").out
 
 
 def test_new_document_reads_back_like_a_fresh_coco_file(make_dataset, cli):
@@ -498,7 +500,7 @@ def test_new_document_reads_back_like_a_fresh_coco_file(make_dataset, cli):
     docs["val"] = coco([image(9, "a.jpg")], [person(1, 9, [1, 2, 2, 3, 4, 0, 5, 6, 2, 7, 8, 2])])
     root = make_dataset(docs)
     before = ann_file(root, "train").read_bytes()
-    assert cli("check", root, "--fix").code == 1
+    assert cli("check", root, "--fix", "--unsafe-fixes").code == 1
     assert ann_file(root, "train").read_bytes() == before  # only val needed a fix
     assert load(root, "val")["annotations"][0]["keypoints"][3:6] == [0, 0, 0]
 
@@ -539,11 +541,106 @@ def test_the_fix_result_carries_the_dataset_its_diagnostics_come_from(make_cvat_
     assert [s.name for s in result.dataset.splits] == ["train", "val"]  # renamed on disk
 
 
-def test_every_fixable_rule_has_a_fixer_and_back():
-    from poselint.fix import FIXERS
+def test_each_rule_declares_its_fix_and_its_applicability():
+    """One place: the rule's @rule(fix=Fix(...)); every declared fixer resolves."""
     from poselint.rules import REGISTRY
 
-    assert {r.code for r in REGISTRY if r.fixable} == set(FIXERS)
+    fixes = {r.code: r.fix.applicability for r in REGISTRY if r.fix is not None}
+    assert fixes == {"PL201": "safe", "PL302": "safe", "PL601": "unsafe", "PL603": "safe"}
+    for r in REGISTRY:
+        if r.fix is not None:
+            assert callable(r.fix.load()) and r.fix.why.endswith(".")
+
+
+def test_linting_never_imports_the_fix_code(make_cvat_export):
+    """The fixers are named as "module:function" and imported only when a fix runs."""
+    root = make_cvat_export()
+    code = (
+        "import sys; from poselint.cli import main; code = main(['check', sys.argv[1], '-q']); "
+        "print(code, sorted(m for m in sys.modules if m.startswith('poselint.fix')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.splitlines()[-1] == "1 []"
+
+
+def test_fix_applies_the_safe_fixes_only(make_cvat_export, cli):
+    """PL601's fix is unsafe (it discards the positions CVAT drew): --fix renames the splits
+    and leaves the outside points, saying once how to zero them."""
+    root = make_cvat_export()
+    before = ann_file(root, "Train").read_bytes()
+    result = cli("check", root, "--fix", cwd=root)
+    assert result.code == 1, result
+    lines = result.out.splitlines()
+    assert lines[:4] == [
+        "renamed annotations/person_keypoints_Train.json -> "
+        "annotations/person_keypoints_train.json",
+        "renamed annotations/person_keypoints_Validation.json -> "
+        "annotations/person_keypoints_val.json",
+        "renamed images/Train -> images/train",
+        "renamed images/Validation -> images/val",
+    ]
+    assert [line.split(": ")[1].split(" ")[0] for line in lines[4:-1]] == ["PL601"] * 4
+    assert " [*] " not in result.out  # --fix as run does not repair them
+    assert lines[-1] == (
+        "Found 4 errors and 0 warnings (4 fixable with --unsafe-fixes: "
+        "run `poselint check --fix --unsafe-fixes`)."
+    )
+    assert ann_file(root, "train").read_bytes() == before  # renamed, not rewritten
+    again = cli("check", root, "--fix", "--unsafe-fixes", cwd=root)
+    assert again.out.splitlines()[0] == (
+        "fixed 4 outside points in annotations/person_keypoints_train.json"
+    )
+    assert again.code == 1 and cli("check", root).code == 0
+
+
+def test_summary_and_marks_say_which_fixes_are_unsafe(make_cvat_export, cli):
+    root = make_cvat_export()
+    result = cli("check", root, cwd=root)
+    assert result.out.splitlines()[-1] == (
+        "Found 8 errors and 0 warnings (4 fixable: run `poselint check --fix`; "
+        "4 more fixable with --unsafe-fixes)."
+    )
+    marks = {
+        line.split(": ")[1].split(" split ")[0].split(" keypoint ")[0]
+        for line in result.out.splitlines()[:-1]
+    }
+    assert marks == {"PL201 [*]", "PL601"}  # [*]: what `--fix` as run repairs, as ruff marks
+    unsafe = cli("check", root, "--unsafe-fixes", cwd=root)
+    assert unsafe.out.count(" PL601 [*] ") == 4
+    assert unsafe.out.splitlines()[-1] == (
+        "Found 8 errors and 0 warnings (8 fixable: run `poselint check --fix --unsafe-fixes`)."
+    )
+    stats = cli("check", root, "--statistics", cwd=root).out.splitlines()
+    assert stats == [
+        "      4\tPL201\t[*] split-name-variant\terror",
+        "      4\tPL601\toutside-point-not-zeroed\terror",
+    ]
+
+
+def test_under_pre_commit_the_unsafe_fixes_are_named_as_hook_args(
+    make_cvat_export, cli, monkeypatch
+):
+    """The poselint-fix hook applies the safe fixes only: the summary says how to opt in."""
+    root = make_cvat_export()
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    assert cli("check", root, "--select", "PL601", cwd=root).out.splitlines()[-1] == (
+        "Found 4 errors and 0 warnings (4 fixable with --unsafe-fixes: "
+        "add `args: [--unsafe-fixes]` to the `poselint-fix` hook)."
+    )
+
+
+def test_json_shows_each_fix_applicability(make_cvat_export, cli):
+    root = make_cvat_export()
+    (root / "images" / "Train" / "stray.jpg").write_bytes(b"")  # PL505: no fix
+    records = json.loads(cli("check", root, "--format", "json", cwd=root).out)
+    fixes = {(r["code"], r["fixable"], json.dumps(r["fix"])) for r in records}
+    assert fixes == {
+        ("PL201", True, '{"applicability": "safe"}'),
+        ("PL601", True, '{"applicability": "unsafe"}'),
+        ("PL505", False, "null"),
+    }
 
 
 def test_fix_with_write_baseline_says_what_it_changed_and_exits_1(make_cvat_export, cli, tmp_path):
@@ -551,7 +648,7 @@ def test_fix_with_write_baseline_says_what_it_changed_and_exits_1(make_cvat_expo
     the baseline holds only what is left after fixing."""
     root = make_cvat_export()
     baseline = tmp_path / "baseline.json"
-    result = cli("check", root, "--fix", "--write-baseline", baseline, cwd=root)
+    result = cli("check", root, "--fix", "--unsafe-fixes", "--write-baseline", baseline, cwd=root)
     assert result.code == 1, result
     assert result.out.splitlines()[:2] == [
         "fixed 4 outside points in annotations/person_keypoints_Train.json",

@@ -63,7 +63,7 @@ def reference(make_dataset, cli, tmp_path):
     """Old and new state of an uninterrupted run."""
     root = build(make_dataset)
     old_root = shutil.copytree(root, tmp_path / "old")
-    assert cli("check", root, "--fix").code == 1
+    assert cli("check", root, "--fix", "--unsafe-fixes").code == 1
     assert cli("check", root).code == 0
     return old_root, root
 
@@ -73,7 +73,7 @@ def test_fault_injection_is_live(make_dataset, tmp_path):
     before = snapshot(root)
     env = {**os.environ, "POSELINT_FAULT_AFTER": str(STEPS + 1)}  # after the last step
     run = subprocess.run(
-        [sys.executable, "-m", "poselint", "check", str(root), "--fix"],
+        [sys.executable, "-m", "poselint", "check", str(root), "--fix", "--unsafe-fixes"],
         env=env,
         capture_output=True,
         cwd=tmp_path,
@@ -88,7 +88,7 @@ def test_sigkill_at_each_step_then_fix_again(make_dataset, cli, reference, tmp_p
     root = shutil.copytree(old_root, tmp_path / f"killed{kill_at}")
     env = {**os.environ, "POSELINT_FAULT_AFTER": str(kill_at)}
     run = subprocess.run(
-        [sys.executable, "-m", "poselint", "check", str(root), "--fix"],
+        [sys.executable, "-m", "poselint", "check", str(root), "--fix", "--unsafe-fixes"],
         env=env,
         capture_output=True,
         cwd=tmp_path,
@@ -107,6 +107,6 @@ def test_sigkill_at_each_step_then_fix_again(make_dataset, cli, reference, tmp_p
         assert data in (old[split], new[split]), split
 
     # A second --fix completes the job: the result is exactly the uninterrupted run's.
-    assert cli("check", root, "--fix").code in (0, 1)
+    assert cli("check", root, "--fix", "--unsafe-fixes").code in (0, 1)
     assert snapshot(root) == snapshot(new_root)
     assert cli("check", root).code == 0

@@ -83,7 +83,7 @@ def test_enospc_during_fix_leaves_the_dataset_unchanged(tmp_path):
         annotation_kib = (root / ANNOTATION).stat().st_size // 1024
         _fill(disk, leave_kib=annotation_kib // 2)  # the rewrite cannot fit
         before = _snapshot(root)
-        proc = _poselint("check", root, "--fix", cwd=tmp_path)
+        proc = _poselint("check", root, "--fix", "--unsafe-fixes", cwd=tmp_path)
         assert proc.returncode == 1, proc.stderr
         assert "No space left on device" in proc.stdout + proc.stderr
         assert "Traceback" not in proc.stderr
@@ -117,6 +117,7 @@ def test_eacces_during_fix_leaves_the_dataset_unchanged():
             "check",
             root,
             "--fix",
+            "--unsafe-fixes",
             cwd=base,
             prefix=(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"),
         )
@@ -149,6 +150,7 @@ def test_read_only_images_folder_is_found_before_the_first_change():
             "check",
             root,
             "--fix",
+            "--unsafe-fixes",
             "--select",
             "PL2",
             cwd=base,
@@ -176,7 +178,7 @@ def test_a_step_failing_half_way_says_what_did_change(tmp_path):
         val_before = val.read_bytes()
         _fill(disk, leave_kib=val.stat().st_size // 1024 // 2)
         assert shutil.disk_usage(disk).free > 4 * train.stat().st_size
-        proc = _poselint("check", root, "--fix", "--select", "PL601", cwd=root)
+        proc = _poselint("check", root, "--fix", "--unsafe-fixes", "--select", "PL601", cwd=root)
         lines = proc.stdout.splitlines()
         assert (proc.returncode, proc.stderr) == (1, ""), proc
         assert lines[:2] == [
@@ -234,7 +236,17 @@ def test_fix_never_overwrites_an_edit_saved_while_it_ran(tmp_path, when):
     root = build_dataset(tmp_path / "ds", _raw_export_docs(people=2))
     path = root / ANNOTATION
     proc = subprocess.run(
-        [sys.executable, "-c", CONCURRENT_SAVE, str(path), when, "check", "--fix", "ds"],
+        [
+            sys.executable,
+            "-c",
+            CONCURRENT_SAVE,
+            str(path),
+            when,
+            "check",
+            "--fix",
+            "--unsafe-fixes",
+            "ds",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -192,7 +192,8 @@ def test_after_fix_the_report_draws_the_files_as_they_are_now(
     root, report = make_cvat_export(), tmp_path / "fixed.html"
     # PL606 is opt-in: selected here so that a finding remains to be drawn after the fix
     select = ("--select", "PL2,PL6,PL606")
-    assert cli("check", root, "--fix", *select, "--format", "html", "--output", report).code == 1
+    fix = ("--fix", "--unsafe-fixes")
+    assert cli("check", root, *fix, *select, "--format", "html", "--output", report).code == 1
     html = report.read_text("utf-8")
     page = parse(html)
     # Renamed splits, zeroed outside points: what remains (PL606) is drawn from the new file.

@@ -96,7 +96,7 @@ def test_the_second_of_two_concurrent_fixes_finds_nothing_left_to_do(tmp_path):
     try:
         runs = [
             subprocess.Popen(
-                [sys.executable, "-m", "poselint", "check", str(root), "--fix"],
+                [sys.executable, "-m", "poselint", "check", str(root), "--fix", "--unsafe-fixes"],
                 cwd=root,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

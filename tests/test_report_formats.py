@@ -51,7 +51,7 @@ def test_text_and_github_output_name_the_line_and_column(make_cvat_export, cli):
     line, col, pointer = first["line"], first["column"], first["pointer"]
     text = cli("check", root, cwd=root).out
     assert (
-        f"annotations/person_keypoints_Train.json:{line}:{col}: PL601 [*] keypoint 2 (right_eye) "
+        f"annotations/person_keypoints_Train.json:{line}:{col}: PL601 keypoint 2 (right_eye) "
         f"is outside (v=0) but keeps coordinates (900, -20); set x=y=0 (at {pointer})\n"
     ) in text
     github = cli("check", root, "--format", "github", cwd=root).out

@@ -367,13 +367,15 @@ def test_every_summary_counts_the_findings_past_the_cap(make_dataset, cli, tmp_p
     out = cli("check", root, "--select", "PL601").out.splitlines()
     assert out[-2:] == [
         "PL601: 18 more not shown (max_per_rule=2; --format json lists them)",
-        "Found 20 errors and 0 warnings (20 fixable: run `poselint check --fix`).",
+        "Found 20 errors and 0 warnings (20 fixable with --unsafe-fixes: "
+        "run `poselint check --fix --unsafe-fixes`).",
     ], out
-    assert "would fix 20 outside points" in cli("check", root, "--diff").out
+    assert "would fix 20 outside points" in cli("check", root, "--diff", "--unsafe-fixes").out
     cli("check", root, "--select", "PL601", "--format", "html", "--output", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text()
     assert '<span class="error" id="total-errors">20 errors</span>' in html
-    assert "<span>20 fixable with" in html
+    assert "<span>0 fixable with" in html  # PL601's fix is unsafe: not what --fix does
+    assert "<span>20 more fixable with <code>--fix --unsafe-fixes</code></span>" in html
     assert re.search(r'<td class="mono">PL601</td>.*?<td class="num">20</td>', html), html
 
 
@@ -388,7 +390,7 @@ def test_statistics_counts_every_finding_not_the_capped_list(make_dataset, cli):
     root = make_dataset(_docs(annotations), images=False)
     out = cli("check", root, "--statistics", "--select", "PL601,PL605,PL606").out
     assert out.splitlines() == [
-        f"{12_800:>7}\tPL601\t[*] outside-point-not-zeroed\terror",
+        f"{12_800:>7}\tPL601\toutside-point-not-zeroed\terror",  # [*]: with --unsafe-fixes
         f"{3_200:>7}\tPL606\tempty-annotation\twarning",
     ], out
     listed = [d for d in cli("check", root, "--format", "json").json() if d["code"] == "PL601"]

@@ -87,13 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="rule codes or prefixes to skip (comma separated)",
     )
     fix_or_diff = check.add_mutually_exclusive_group()  # both: exit 2, not a silent choice
-    fix_or_diff.add_argument("--fix", action="store_true", help="apply the safe fixes")
+    fix_or_diff.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes (and the unsafe ones with --unsafe-fixes)",
+    )
     fix_or_diff.add_argument(
         "--diff",
         "--dry-run",
         action="store_true",
         dest="diff",
         help="print what --fix would change, and change nothing",
+    )
+    check.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix or --diff, apply the unsafe fixes too (they discard data someone may "
+        "want back, e.g. PL601's stale positions; `poselint rules` says which); alone, count "
+        "them as fixable in the report",
     )
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
     check.add_argument(

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+# A fix's applicability, as ruff's: safe fixes `--fix` applies, unsafe ones need --unsafe-fixes.
+Applicability = Literal["safe", "unsafe"]
 
 # poselint's exit codes: 0 no error, 1 an error found (or --fix changed something), 2 could
 # not run (bad options or configuration, unreadable input it was pointed at).
@@ -36,7 +38,7 @@ class Diagnostic:
     path: Path
     pointer: str | None = None
     severity: Severity = "error"
-    fixable: bool = False
+    fix: Applicability | None = None  # the applicability of its rule's fix; None: no fix
     count: int = 1  # findings this stands for: N on the "... and N more" of a capped rule
     line: int | None = None  # where the pointer lands in the file (report.located)
     column: int | None = None
@@ -45,25 +47,34 @@ class Diagnostic:
         """Relative to the cwd when below it, absolute otherwise (the CLI contract)."""
         return display_path(self.path, cwd or Path.cwd())
 
+    @property
+    def fixable(self) -> bool:
+        """Some fix exists (safe or unsafe)."""
+        return self.fix is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:
     errors: int = 0
     warnings: int = 0
-    fixable: int = 0
+    fixable: int = 0  # by a safe fix: what `--fix` repairs
+    unsafe: int = 0  # by an unsafe fix only: `--fix --unsafe-fixes`
 
 
 def totals(diagnostics: Iterable[Diagnostic]) -> Totals:
     """What every summary counts: findings, not lines (a capped rule's "... and N more"
     line stands for N of them)."""
-    errors = warnings = fixable = 0
+    errors = warnings = fixable = unsafe = 0
     for d in diagnostics:
         if d.severity == "error":
             errors += d.count
         else:
             warnings += d.count
-        fixable += d.count if d.fixable else 0
-    return Totals(errors, warnings, fixable)
+        if d.fix == "safe":
+            fixable += d.count
+        elif d.fix == "unsafe":
+            unsafe += d.count
+    return Totals(errors, warnings, fixable, unsafe)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -91,16 +91,16 @@ def _within_cap(results: Iterable[Finding | FindingBatch], cap: int) -> tuple[li
     return kept, hidden
 
 
-def statistics(diagnostics: Iterable[Diagnostic]) -> str:
+def statistics(diagnostics: Iterable[Diagnostic], unsafe_fixes: bool = False) -> str:
     """--statistics: per code, the true number of findings (the capped ones included), its
-    name and severity, `[*]` when fixable; one line each, like `ruff --statistics`."""
+    name and severity, `[*]` when `--fix` repairs it; one line each, like `ruff --statistics`."""
     counts: Counter[str] = Counter()
     severities: dict[str, str] = {}
     fixable: set[str] = set()
     for d in diagnostics:
         counts[d.code] += d.count
         severities.setdefault(d.code, d.severity)
-        if d.fixable:
+        if d.fix == "safe" or (d.fix == "unsafe" and unsafe_fixes):
             fixable.add(d.code)
     names = {r.code: r.name for r in REGISTRY} | {INTERNAL_ERROR: "internal-error"}
     return "".join(
@@ -118,6 +118,7 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
     def emit(rule: Rule, results: Iterable[Finding | FindingBatch], default: Path) -> None:
         findings, hidden = _within_cap(results, cap)
         level = severity.get(rule.code, rule.severity)
+        fix = rule.fix.applicability if rule.fix is not None else None
         for f in findings:
             internal = isinstance(f, _Crash)
             out.append(
@@ -127,7 +128,7 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
                     path=f.path or default,
                     pointer=f.pointer,
                     severity="error" if internal else level,
-                    fixable=rule.fixable if f.fixable is None else f.fixable,
+                    fix=fix if f.fixable is not False else None,
                 )
             )
         if hidden:
@@ -138,7 +139,7 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
                     f"(max_findings_per_file = {cap})",
                     path=default,
                     severity=level,
-                    fixable=rule.fixable,
+                    fix=fix,
                     count=hidden,
                 )
             )

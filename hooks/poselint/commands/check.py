@@ -180,6 +180,7 @@ def _check(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         statistics=args.statistics,
         positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
+        unsafe_fixes=args.unsafe_fixes,
     )
     _print_dvc_hints(fixes, fix_out, cwd)
     if args.exit_zero:
@@ -238,4 +239,10 @@ def run_fixers(
 ) -> FixResult:
     from poselint.fix import fix_dataset
 
-    return fix_dataset(dataset, rules, apply=args.fix and not args.diff, progress=progress)
+    return fix_dataset(
+        dataset,
+        rules,
+        apply=args.fix and not args.diff,
+        unsafe_fixes=args.unsafe_fixes,
+        progress=progress,
+    )

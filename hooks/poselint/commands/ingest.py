@@ -3,8 +3,9 @@
 EXPORT is the .zip CVAT downloads or its extracted folder; the dataset may also sit one folder
 down (a zip holding `task_1/images/...`). Steps, all in a hidden temp sibling of DEST:
 1. extract (zip) or copy (folder), refusing zip-slip, absolute paths, symlinks and absurd
-   sizes (the declared total is checked first, and bytes are counted while extracting);
-2. run the fixers (canonical split names, outside points zeroed unless configured otherwise);
+   sizes (unpack.py);
+2. normalize: name CVAT's 'default' subset (--default-split), then run the fixers, the unsafe
+   ones too (canonical split names, outside points zeroed unless configured otherwise);
 3. rename into place. With --force over a non-empty DEST, the old content is renamed aside
    first and deleted only after the new one is in place, so it is never lost.
 Then the checks run and are reported (paths as in DEST).
@@ -14,42 +15,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import lzma
 import os
-import posixpath
-import re
 import shutil
 import signal
-import stat
-import struct
 import sys
 import tempfile
 import threading
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from poselint.commands.unpack import (
+    DEFAULT_MAX_BYTES,
+    IngestError,
+    copy_folder,
+    extract_zip,
+    find_root,
+)
 from poselint.config import Config, load_config
 from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_VIOLATIONS, Diagnostic
-from poselint.discovery import looks_like_root
 from poselint.engine import select_rules
 from poselint.fix import FixResult, fix_dataset, record_command, tracked_by_dvc
 from poselint.fix.output import print_fix_lines, shown
-from poselint.fsutil import durable_rename
+from poselint.fsutil import durable_rename, inside
 from poselint.load.dataset import Dataset
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
 from poselint.report.text import printable, write_report
 
-DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more
-CHUNK = 1 << 20
-JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db"}  # archive and desktop litter, never data
-
-
-class IngestError(Exception):
-    """The export is refused or cannot be read: exit 2 with this message, DEST untouched."""
+__all__ = ["IngestError", "IngestResult", "ingest", "run"]
 
 
 @dataclass
@@ -61,215 +56,6 @@ class IngestResult:
     fix: FixResult | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-# --- reading the export safely --------------------------------------------------------
-
-
-def _unsafe_name(name: str) -> str | None:
-    if "\x00" in name:
-        return "a NUL byte in the name"
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
-    if "\\" in name:
-        return "a backslash in the path (Windows separators can hide '..')"
-    if ".." in name.split("/"):
-        return "'..' escaping the destination (zip-slip)"
-    return None
-
-
-def _is_junk(name: str) -> bool:
-    return any(part in JUNK for part in name.split("/"))
-
-
-def _inside(base: Path, target: Path) -> bool:
-    return os.path.commonpath([base, target]) == str(base)
-
-
-def _too_big(total: int, bound: int, what: str) -> IngestError:
-    return IngestError(
-        f"{what} {total:,} bytes uncompressed, over the bound of {bound:,} "
-        "(a zip bomb, or raise --max-bytes)"
-    )
-
-
-_END = struct.Struct("<4s4H2LH")  # end of central directory record
-_END64 = struct.Struct("<4sQ2H2L4Q")  # its zip64 form, before a 20-byte locator
-_ENTRY = struct.Struct("<4s4B4HL2L5H2L")  # central directory file header, as zipfile reads it
-_UTF8_NAME = 0x800
-MAX_EXTRACT_VERSION = 63  # zipfile reads entries needing zip version 6.3 or older
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _entry_zipfile_refuses(archive: Path) -> tuple[str, str] | None:
-    """(entry name, why) for the first central directory entry zipfile cannot list. zipfile
-    raises while listing and never says which entry: read the directory raw to name it."""
-    with archive.open("rb") as f:
-        size = f.seek(0, os.SEEK_END)
-        start = max(0, size - _END.size - 0xFFFF)  # the record ends with a <64 KiB comment
-        f.seek(start)
-        tail = f.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0:
-            return None
-        directory_size, end = _END.unpack_from(tail, at)[5], start + at
-        if at >= _END64.size + 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":  # zip64
-            end -= _END64.size + 20
-            directory_size = _END64.unpack_from(tail, at - 20 - _END64.size)[8]
-        f.seek(max(0, end - directory_size))
-        directory = f.read(directory_size)
-    pos = 0
-    while pos + _ENTRY.size <= len(directory) and directory[pos : pos + 4] == b"PK\x01\x02":
-        fields = _ENTRY.unpack_from(directory, pos)
-        raw = directory[pos + _ENTRY.size : pos + _ENTRY.size + fields[12]]
-        name = raw.decode("utf-8", "backslashreplace")
-        if fields[5] & _UTF8_NAME and not _is_utf8(raw):
-            return name, "its name is flagged UTF-8 but is not UTF-8"
-        if fields[3] > MAX_EXTRACT_VERSION:
-            return name, f"it needs zip version {fields[3] / 10:.1f}, newer than poselint reads"
-        pos += _ENTRY.size + fields[12] + fields[13] + fields[14]
-    return None
-
-
-def _open_zip(archive: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise IngestError(f"{archive}: not a readable zip file ({exc})") from exc
-    except (NotImplementedError, UnicodeDecodeError) as exc:  # raised while listing entries
-        found = _entry_zipfile_refuses(archive)
-        if found is None:
-            raise IngestError(f"{archive}: cannot list its entries ({exc})") from exc
-        raise IngestError(f"{archive}: refusing entry '{found[0]}': {found[1]}") from exc
-
-
-def _file_and_folder(infos: list[zipfile.ZipInfo]) -> tuple[str, str] | None:
-    """(a file entry, an entry that needs a folder of the same name), if any: `a.jpg` and
-    `a.jpg/x.jpg` cannot both be extracted."""
-    files: dict[str, str] = {}
-    folders: dict[str, str] = {}  # folder -> the first entry that needs it
-    for info in infos:
-        if _is_junk(info.filename):
-            continue
-        path = posixpath.normpath(info.filename)
-        (folders if info.is_dir() else files).setdefault(path, info.filename)
-        parent = posixpath.dirname(path)
-        while parent and parent not in folders:
-            folders[parent] = info.filename
-            parent = posixpath.dirname(parent)
-    return next(((name, folders[p]) for p, name in files.items() if p in folders), None)
-
-
-def extract_zip(archive: Path, into: Path, max_bytes: int) -> tuple[int, int]:
-    """Extract every entry, refusing anything unsafe before writing a byte of it."""
-    zf = _open_zip(archive)
-    with zf:
-        infos = zf.infolist()
-        declared = 0
-        for info in infos:
-            reason = _unsafe_name(info.filename)
-            if reason is None and stat.S_ISLNK(info.external_attr >> 16):
-                reason = "a symbolic link"
-            if reason is None and info.flag_bits & 0x1:
-                reason = "an encrypted entry"
-            if reason:
-                raise IngestError(f"{archive}: refusing entry '{info.filename}': {reason}")
-            declared += info.file_size
-        if declared > max_bytes:
-            raise _too_big(declared, max_bytes, f"{archive}: the entries declare")
-        clash = _file_and_folder(infos)
-        if clash is not None:
-            raise IngestError(
-                f"{archive}: refusing entry '{clash[0]}': a file, but entry '{clash[1]}' "
-                "needs a folder of that name"
-            )
-        base = into.resolve()
-        total = files = 0
-        for info in infos:
-            if _is_junk(info.filename):
-                continue
-            target = (base / info.filename).resolve()
-            if not _inside(base, target):
-                raise IngestError(f"{archive}: entry '{info.filename}' escapes the destination")
-            written = 0
-            try:
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(target, "xb") as dst:
-                    while chunk := src.read(CHUNK):
-                        written += len(chunk)
-                        total += len(chunk)
-                        if written > info.file_size or total > max_bytes:
-                            raise _too_big(total, max_bytes, f"{archive}: extracting gave over")
-                        dst.write(chunk)
-            except FileExistsError as exc:  # "a" twice, or "a" and "a/b"
-                raise IngestError(
-                    f"{archive}: entry '{info.filename}' clashes with another entry of that name"
-                ) from exc
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                lzma.LZMAError,
-                EOFError,
-                NotImplementedError,
-                UnicodeDecodeError,  # the entry's local header: a name flagged UTF-8 that is not
-            ) as exc:
-                raise IngestError(f"{archive}: entry '{info.filename}' is corrupt ({exc})") from exc
-            except OSError as exc:  # a full disk, a name too long for the file system
-                raise IngestError(
-                    f"{archive}: cannot extract entry '{info.filename}': {exc.strerror or exc}"
-                ) from exc
-            files += 1
-        return files, total
-
-
-def copy_folder(src: Path, into: Path, max_bytes: int) -> tuple[int, int]:
-    """Copy an extracted export, with the same refusals as for a zip."""
-    total = files = 0
-    into.mkdir(parents=True, exist_ok=True)
-    for dirpath, dirnames, filenames in os.walk(src):
-        folder = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in JUNK)
-        for name in (*dirnames, *filenames):
-            if (folder / name).is_symlink():
-                raise IngestError(f"refusing {folder / name}: a symbolic link in the export")
-        out = into / folder.relative_to(src)
-        out.mkdir(exist_ok=True)
-        for name in sorted(filenames):
-            if name in JUNK:
-                continue
-            path = folder / name
-            st = path.stat()
-            if not stat.S_ISREG(st.st_mode):
-                raise IngestError(f"refusing {path}: not a regular file")
-            total += st.st_size
-            if total > max_bytes:
-                raise _too_big(total, max_bytes, f"{src}: the files hold over")
-            shutil.copyfile(path, out / name)
-            files += 1
-    return files, total
-
-
-def find_root(extracted: Path) -> tuple[Path, str | None]:
-    """The dataset root in the export: its top, or the one folder at its top."""
-    if looks_like_root(extracted):
-        return extracted, None
-    entries = [e for e in os.scandir(extracted) if e.name not in JUNK]
-    if len(entries) == 1 and entries[0].is_dir() and looks_like_root(Path(entries[0].path)):
-        return Path(entries[0].path), entries[0].name
-    raise IngestError(
-        "no images/ and annotations/ at the top of the export, nor one folder below: "
-        "is this a CVAT 'COCO Keypoints 1.0' export?"
-    )
 
 
 def name_default_subset(root: Path, split: str) -> list[str]:
@@ -342,9 +128,9 @@ def check_dest(dest: Path, export: Path, force: bool) -> None:
                 "(the old content is removed only after the new one is in place)"
             )
     real_export, real_dest = export.resolve(), dest.resolve()
-    if _inside(real_export, real_dest) or _inside(real_dest, real_export):
+    if inside(str(real_dest), str(real_export)) or inside(str(real_export), str(real_dest)):
         raise IngestError(f"{dest} and the export {export} overlap: choose another DEST")
-    if _inside(real_dest, Path.cwd().resolve()):  # even with --force: never the folder we are in
+    if inside(str(Path.cwd().resolve()), str(real_dest)):  # even with --force: never our cwd
         raise IngestError(f"{dest} is or holds the current folder: choose another DEST")
 
 
@@ -399,11 +185,8 @@ def ingest(
     force: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     default_split: str | None = None,
-    select: list[str] | None = None,
-    ignore: list[str] | None = None,
 ) -> IngestResult:
-    ignore = ignore or []
-    rules = select_rules(config, select, ignore)
+    rules = select_rules(config)
     if not export.exists():
         raise IngestError(f"{export}: no such file or folder")
     is_zip = export.is_file()
@@ -428,7 +211,9 @@ def ingest(
         if default_split is not None:
             result.notes += name_default_subset(root, default_split)
         dataset = Dataset(root, config)
-        result.fix = fix_dataset(dataset, rules, apply=True)
+        # the unsafe fixes too: PL601 zeroes outside points, whose drawn positions the
+        # export itself still holds
+        result.fix = fix_dataset(dataset, rules, apply=True, unsafe_fixes=True)
         made = _missing_parents(dest)
         try:
             for folder in reversed(made):

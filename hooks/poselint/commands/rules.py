@@ -20,7 +20,7 @@ def rules_table() -> str:
     for r in REGISTRY:
         name = f"`{r.name}`" + (" (opt-in)" if r.opt_in else "")
         severity = "" if r.severity == "error" else " (warning)"
-        fixable = "yes" if r.fixable else "no"
+        fixable = r.fix.applicability if r.fix is not None else "no"
         lines.append(f"| {r.code} | {name}{severity} | {r.what} | {r.why} | {fixable} |")
     return "\n".join(lines) + "\n"
 
@@ -40,12 +40,12 @@ def rules_reference() -> str:
         return f"#{code.lower()}-{name}"
 
     lines = [
-        "| code | name | severity | runs | `--fix` |",
+        "| code | name | severity | runs | fix |",
         "|---|---|---|---|---|",
     ]
     for r in REGISTRY:
         runs = "opt-in" if r.opt_in else "default"
-        fix = "yes" if r.fixable else ""
+        fix = r.fix.applicability if r.fix is not None else ""
         link = f"[{r.code}]({anchor(r.code, r.name)})"
         lines.append(f"| {link} | `{r.name}` | {r.severity} | {runs} | {fix} |")
     for r in REGISTRY:
@@ -56,16 +56,21 @@ def rules_reference() -> str:
 def rule_section(r: Rule) -> list[str]:
     """One rule's section of the reference: what `poselint rule CODE` prints, too."""
     source = r.check.__module__.replace(".", "/") + ".py"
+    how = "([how](cvat-round-trip.md#what---fix-changes))"
+    if r.fix is None:
+        fix = "no automatic fix"
+    elif r.fix.applicability == "safe":
+        fix = f"safe fix: `--fix` repairs it {how}"
+    else:
+        fix = f"unsafe fix: `--fix --unsafe-fixes` repairs it {how}"
     facts = [
         r.severity,
         f"opt-in: runs only with `--select {r.code}` (or `ALL`)" if r.opt_in else "default",
-        "`--fix` repairs it ([how](cvat-round-trip.md#what---fix-changes))"
-        if r.fixable
-        else "no automatic fix",
+        fix,
         _SCOPES[r.scope],
         f"[`hooks/{source}`](../hooks/{source})",
     ]
-    return [
+    lines = [
         f"### {r.code} `{r.name}`",
         "",
         " · ".join(facts),
@@ -74,12 +79,19 @@ def rule_section(r: Rule) -> list[str]:
         "",
         f"**Why it matters.** {r.why}",
     ]
+    if r.fix is not None:
+        lines += ["", f"**Why its fix is {r.fix.applicability}.** {r.fix.why}"]
+    return lines
 
 
 def rules_json() -> str:
     """The registry for tools: what `poselint rules --format json` prints."""
     fields = ("code", "name", "severity", "opt_in", "fixable", "what", "why")
-    rows = [{field: getattr(r, field) for field in fields} for r in REGISTRY]
+    rows = [
+        {field: getattr(r, field) for field in fields}
+        | {"fix": None if r.fix is None else {"applicability": r.fix.applicability}}
+        for r in REGISTRY
+    ]
     return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,17 +1,19 @@
-"""Safe autofix, in the one pipeline: lint -> fixable diagnostics -> fixers plan -> apply ->
+"""Autofix, in the one pipeline: lint -> fixable diagnostics -> fixers plan -> apply ->
 re-lint the changed root -> report what remains.
 
-FIXERS is the registry, keyed by rule code. A fixer gets the linted dataset, the plan, and
-the diagnostics of its code; it only plans. `fix_dataset` applies the plan (or, for --diff,
-only describes it). Every file write goes through fsutil.atomic_write_bytes; every rename is
-atomic and ordered so that an interrupted run is completed by the next (see renames.py).
+Each rule declares its fix in its `@rule(fix=Fix(applicability, "module:function"))`; the
+safe ones run with --fix, the unsafe ones only with --unsafe-fixes too. A fixer gets the
+linted dataset, the plan, and the diagnostics of its code; it only plans. `fix_dataset`
+applies the plan (or, for --diff, only describes it). Every file write goes through
+fsutil.atomic_write_bytes; every rename is atomic and ordered so that an interrupted run is
+completed by the next (see renames.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,16 +22,10 @@ import orjson
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import DiscoveryError
 from poselint.engine import lint_dataset
-from poselint.fix.document import (
-    detect_style,
-    fix_bom,
-    fix_num_keypoints,
-    fix_outside_points,
-    serialize_like,
-    unsafe_to_rewrite,
-)
+from poselint.fix.document import detect_style, serialize_like, unsafe_to_rewrite
 from poselint.fix.plan import Change, FixContext, Note, Plan, Rename
-from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, fix_split_names, names_in
+from poselint.fix.preview import FileDiff, file_diff
+from poselint.fix.renames import TEMP_PREFIX, Leftovers, find_leftovers, names_in
 from poselint.fsutil import (
     ChangedOnDisk,
     FileIdentity,
@@ -46,7 +42,6 @@ from poselint.rules import Rule
 from poselint.sources.dvc import TrackedOutput, outputs_declared_in
 
 __all__ = [
-    "FIXERS",
     "Change",
     "FixResult",
     "Note",
@@ -54,15 +49,6 @@ __all__ = [
     "record_command",
     "tracked_by_dvc",
 ]
-
-Fixer = Callable[[FixContext, list[Diagnostic]], None]
-
-FIXERS: dict[str, Fixer] = {
-    "PL201": fix_split_names,
-    "PL302": fix_bom,
-    "PL601": fix_outside_points,
-    "PL603": fix_num_keypoints,
-}
 
 
 class FixError(Exception):
@@ -73,10 +59,12 @@ class FixError(Exception):
 class FixResult:
     root: Path
     applied: bool  # False for --diff
+    unsafe_fixes: bool = False  # the unsafe fixes run too
     changes: list[Change] = field(default_factory=list)
     refusals: list[Note] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # what remains
+    diffs: list[FileDiff] = field(default_factory=list)  # --diff: each rewrite, as a diff
     # The dataset those diagnostics come from: a re-scan of the root once files changed.
     dataset: Dataset | None = None
     dvc_out: Path | None = None  # the DVC-tracked path holding the root
@@ -89,14 +77,18 @@ def make_plan(
     dataset: Dataset,
     diagnostics: list[Diagnostic],
     rules: Sequence[Rule],
+    unsafe_fixes: bool = False,
+    preview: bool = False,
 ) -> Plan:
-    plan = Plan(dataset.root)
+    """Each selected rule's fixer plans, in code order (renames last: see plan.py)."""
+    plan = Plan(dataset.root, preview=preview)
     ctx = FixContext(dataset, plan)
-    selected = {r.code for r in rules}
-    for code, fixer in FIXERS.items():
-        mine = [d for d in diagnostics if d.code == code and d.fixable]
-        if code in selected and mine:
-            fixer(ctx, mine)
+    for rule in rules:
+        if rule.fix is None or not rule.fix_applies(unsafe_fixes):
+            continue
+        mine = [d for d in diagnostics if d.code == rule.code and d.fixable]
+        if mine:
+            rule.fix.load()(ctx, mine)
     finalize(plan)
     return plan
 
@@ -123,6 +115,8 @@ def finalize(plan: Plan) -> None:
             )
             continue
         rewrite.identity = identity
+        if plan.preview:
+            rewrite.old_bytes = data
         if not rewrite.document_changed:
             rewrite.new_bytes = data[len(BOM) :] if data.startswith(BOM) else data
             continue
@@ -141,6 +135,19 @@ def finalize(plan: Plan) -> None:
                 continue
             reason = reason or "it would not read back equal"
         plan.notes.append(Note(f"{{0}} not rewritten: {reason}", (rewrite.path,)))
+
+
+def previews(plan: Plan) -> list[FileDiff]:
+    """--diff: each rewrite as a unified diff from the file as it is to what --fix writes."""
+    out = []
+    for rewrite in plan.rewrites.values():
+        if rewrite.new_bytes is None or rewrite.old_bytes is None:
+            continue
+        old, rewrite.old_bytes = rewrite.old_bytes, None  # the diff is all that is kept
+        diff = file_diff(rewrite.path, plan.renamed(rewrite.path), old, rewrite.new_bytes)
+        if diff.changed or diff.error:  # a BOM removed alone changes no line
+            out.append(diff)
+    return out
 
 
 def _rename(rename: Rename) -> None:
@@ -198,10 +205,12 @@ def fix_dataset(
     rules: Sequence[Rule],
     *,
     apply: bool,
+    unsafe_fixes: bool = False,
     progress: bool = False,
     lock_timeout: float = 60.0,
 ) -> FixResult:
-    """Lint, fix what is safely fixable, re-lint. With apply=False only describe the fixes.
+    """Lint, fix (the safe fixes; the unsafe ones too with unsafe_fixes), re-lint. With
+    apply=False only describe the fixes.
 
     The fixers edit documents as written: a dataset opened compact is opened again exactly
     (the CLI opens it exact from the start, so nothing is parsed twice). --fix scans the root
@@ -209,7 +218,7 @@ def fix_dataset(
     root = dataset.root
     if not dataset.exact and dataset.remote is None:
         dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
-    result = FixResult(root, applied=apply, dataset=dataset)
+    result = FixResult(root, applied=apply, dataset=dataset, unsafe_fixes=unsafe_fixes)
     tracked = tracked_by_dvc(root, dataset.dvc_file)
     if tracked is not None:
         result.dvc_out, result.dvc_record = tracked.path, record_command(tracked)
@@ -243,7 +252,7 @@ def _fix_locked(
 ) -> None:
     apply, root = result.applied, dataset.root
     # What an interrupted run left is only touched when some fixer is selected.
-    fixing = any(rule.code in FIXERS for rule in rules)
+    fixing = any(rule.fix_applies(result.unsafe_fixes) for rule in rules)
     leftovers = find_leftovers(root) if fixing else Leftovers()
     result.refusals += leftovers.refusals
     if apply and leftovers.changes:
@@ -263,7 +272,7 @@ def _fix_locked(
             return
         dataset = result.dataset = _fresh(dataset, exact=True)  # the fixers edit this one
     diagnostics = lint_dataset(dataset, rules, progress=progress)
-    plan = make_plan(dataset, diagnostics, rules)
+    plan = make_plan(dataset, diagnostics, rules, result.unsafe_fixes, preview=not apply)
     result.notes += plan.notes
     if apply and not plan.refusals:
         plan.refusals += unwritable(plan.folders())
@@ -271,6 +280,7 @@ def _fix_locked(
         result.refusals += plan.refusals
     elif not apply:
         result.changes += plan.changes()
+        result.diffs = previews(plan)
     elif not plan.empty:
         try:
             execute(plan, result.changes)

@@ -61,6 +61,7 @@ class Rewrite:
     document_changed: bool = False
     strip_bom: bool = False
     new_bytes: bytes | None = None  # set by finalize(): exactly what will be written
+    old_bytes: bytes | None = None  # the file as finalize() read it, kept for --diff only
     # The file as parsed (or as finalize() read it): replaced only while it is still that.
     identity: FileIdentity | None = None
     changes: list[Change] = field(default_factory=list)
@@ -75,6 +76,7 @@ class Plan:
     # A refusal stops every change to this dataset: "change nothing" beats a half-fix.
     refusals: list[Note] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)  # fixes skipped, and why
+    preview: bool = False  # --diff: finalize() keeps each file's old bytes to diff against
 
     def rewrite(self, path: Path) -> Rewrite:
         return self.rewrites.setdefault(path, Rewrite(path))
@@ -87,6 +89,10 @@ class Plan:
         for r in (*self.annotation_renames, *self.image_renames):
             out.append(Change("rename", "{0} -> {1}", (r.src, r.dst)))
         return out
+
+    def renamed(self, path: Path) -> Path:
+        """The name an annotation file will have once the plan is applied."""
+        return next((r.dst for r in self.annotation_renames if r.src == path), path)
 
     def folders(self) -> list[Path]:
         """Every folder a step writes in: temp files and renames."""

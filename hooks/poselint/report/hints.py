@@ -17,11 +17,27 @@ def under_pre_commit() -> bool:
     return os.environ.get("PRE_COMMIT") == "1"
 
 
-def fix_command() -> str:
-    """How to apply the safe fixes."""
+def fix_command(unsafe: bool = False) -> str:
+    """How to apply the safe fixes (and the unsafe ones too)."""
+    if unsafe and under_pre_commit():  # the fix hook applies the safe fixes unless told
+        return f"add `args: [--unsafe-fixes]` to the `{FIX_HOOK}` hook"
+    if unsafe:
+        return "run `poselint check --fix --unsafe-fixes`"
     if under_pre_commit():
         return f"run the `{FIX_HOOK}` hook: pre-commit run {FIX_HOOK} --all-files"
     return "run `poselint check --fix`"
+
+
+def fix_summary(safe: int, unsafe: int, unsafe_fixes: bool) -> str:
+    """The summary's fix part, as ruff words it: what `--fix` repairs, then the findings
+    only `--unsafe-fixes` repairs ("N more fixable with --unsafe-fixes")."""
+    if unsafe_fixes:
+        return f"{safe + unsafe} fixable: {fix_command(unsafe=bool(unsafe))}"
+    if not unsafe:
+        return f"{safe} fixable: {fix_command()}"
+    if not safe:
+        return f"{unsafe} fixable with --unsafe-fixes: {fix_command(unsafe=True)}"
+    return f"{safe} fixable: {fix_command()}; {unsafe} more fixable with --unsafe-fixes"
 
 
 def dvc_install() -> str:

@@ -712,6 +712,7 @@ def render_html(
         errors=found.errors,
         warnings=found.warnings,
         fixable=found.fixable,
+        unsafe=found.unsafe,
         figures=[
             _figure(n, t, lookups, pictures, cwd) for n, t in enumerate(targets[:max_figures])
         ],

@@ -53,6 +53,7 @@ def as_json_records(diagnostics: Sequence[Diagnostic], cwd: Path) -> list[dict[s
             "path": d.display_path(cwd),
             "message": displayable(d.message),
             "fixable": d.fixable,
+            "fix": None if d.fix is None else {"applicability": d.fix},
         }
         if d.pointer is not None:
             record["pointer"] = displayable(d.pointer)
@@ -134,9 +135,11 @@ def write_report(
     quiet: bool = False,
     statistics: bool = False,
     positions: bool = False,
+    unsafe_fixes: bool = False,
 ) -> None:
     """positions: add line and column to pointer diagnostics, read from the files named, for
-    a report on the workspace as it is (not one about another git revision or DVC's copy)."""
+    a report on the workspace as it is (not one about another git revision or DVC's copy).
+    unsafe_fixes: `[*]` and the summary count unsafe fixes as what --fix repairs."""
     locate = located if positions else list
     if fmt == "json":
         out.write(to_json(locate(diagnostics), cwd).decode() + "\n")
@@ -152,7 +155,7 @@ def write_report(
     if statistics:
         from poselint.engine import statistics as rule_statistics  # engine imports the rules
 
-        out.write(rule_statistics(diagnostics))
+        out.write(rule_statistics(diagnostics, unsafe_fixes))
         return
     shown, hidden = capped(diagnostics, limit)
     for d in locate(shown):
@@ -167,7 +170,7 @@ def write_report(
                 f"{_escape_github(printable(d.code + ' ' + d.message + pointer))}\n"
             )
         else:
-            mark = " [*]" if d.fixable else ""
+            mark = " [*]" if d.fix == "safe" or (d.fix and unsafe_fixes) else ""
             level = "" if d.severity == "error" else " (warning)"
             pointer = f" (at {d.pointer})" if d.line is not None else ""
             out.write(
@@ -179,15 +182,15 @@ def write_report(
     if quiet or fmt == "github":
         return
     found = totals(diagnostics)
-    errors, warnings, fixable = found.errors, found.warnings, found.fixable
+    errors, warnings, fixable, unsafe = found.errors, found.warnings, found.fixable, found.unsafe
     if not diagnostics:
         out.write("All checks passed!\n")
         return
     line = (
         f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)}"
     )
-    if fixable:
-        from poselint.report.hints import fix_command
+    if fixable or unsafe:
+        from poselint.report.hints import fix_summary
 
-        line += f" ({fixable} fixable: {fix_command()})"
+        line += f" ({fix_summary(fixable, unsafe, unsafe_fixes)})"
     out.write(line + ".\n")

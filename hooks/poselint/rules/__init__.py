@@ -17,9 +17,9 @@ from poselint.rules import (
     structure,
     visibility,
 )
-from poselint.rules.base import Finding, FindingBatch, Rule, rule
+from poselint.rules.base import Finding, FindingBatch, Fix, Rule, rule
 
-__all__ = ["REGISTRY", "Finding", "FindingBatch", "Rule", "rule", "rules_by_code"]
+__all__ = ["REGISTRY", "Finding", "FindingBatch", "Fix", "Rule", "rule", "rules_by_code"]
 
 _MODULES = [
     structure,

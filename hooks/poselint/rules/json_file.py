@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from poselint.diagnostics import json_pointer
 from poselint.load.dataset import Split
-from poselint.rules.base import Finding, rule
+from poselint.rules.base import Finding, Fix, rule
 
 
 @rule(
@@ -28,7 +28,11 @@ def annotation_unreadable(split: Split) -> Iterator[Finding]:
     what="The annotation file starts with a UTF-8 byte order mark.",
     why="pycocotools and most JSON loaders reject a BOM; editors on Windows add it silently.",
     scope="file",
-    fixable=True,
+    fix=Fix(
+        "safe",
+        "poselint.fix.document:fix_bom",
+        why="Only the three BOM bytes go; the JSON reads the same.",
+    ),
 )
 def utf8_bom(split: Split) -> Iterator[Finding]:
     if split.loaded and split.loaded.had_bom:

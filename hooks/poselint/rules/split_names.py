@@ -7,7 +7,7 @@ from pathlib import Path
 
 from poselint.load.dataset import Dataset, Split
 from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name, variant_of
-from poselint.rules.base import Finding, rule
+from poselint.rules.base import Finding, Fix, rule
 
 
 def _shown(name: str, images: bool) -> str:
@@ -30,7 +30,12 @@ def _places(split: Split) -> Iterator[tuple[Path, bool]]:
     why="CVAT exports `Train`/`Validation`; code that opens `train`/`val` then finds nothing, "
     "or only on case-insensitive laptops.",
     scope="dataset",
-    fixable=True,
+    fix=Fix(
+        "safe",
+        "poselint.fix.renames:fix_split_names",
+        why="Renames lose nothing and one rename undoes each; the fix refuses when the target "
+        "name exists or two variants would merge.",
+    ),
 )
 def split_name_variant(ds: Dataset) -> Iterator[Finding]:
     for split in ds.splits:

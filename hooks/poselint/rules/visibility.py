@@ -15,7 +15,7 @@ from poselint.diagnostics import json_pointer
 from poselint.load.dataset import Split
 from poselint.load.jsonvalues import is_int_id
 from poselint.load.tables import Tables
-from poselint.rules.base import Finding, FindingBatch, rule
+from poselint.rules.base import Finding, FindingBatch, Fix, rule
 
 BoolArray = NDArray[np.bool_]
 
@@ -100,7 +100,13 @@ Findings = Iterator[FindingBatch]
     why="Raw CVAT exports keep the drawn position of outside points; training code that ignores "
     "v (or a flip/crop augmentation) then learns from stale coordinates.",
     scope="document",
-    fixable=True,
+    fix=Fix(
+        "unsafe",
+        "poselint.fix.document:fix_outside_points",
+        why="Zeroing discards the positions CVAT drew, which someone may want back by marking "
+        "the point visible again; nothing else keeps them. `ingest` applies it anyway (the "
+        "export it read still holds them).",
+    ),
 )
 def outside_point_not_zeroed(split: Split) -> Findings:
     if not split.dataset.config.zero_outside_keypoints:
@@ -152,7 +158,12 @@ def invalid_visibility_flag(split: Split) -> Findings:
     why="COCOeval ignores annotations with num_keypoints 0 and samplers filter on it: a stale "
     "count drops or keeps the wrong people.",
     scope="document",
-    fixable=True,
+    fix=Fix(
+        "safe",
+        "poselint.fix.document:fix_num_keypoints",
+        why="The count is derived from the flags, which stay as they are; only an annotation "
+        "whose flags are all numbers is recounted.",
+    ),
 )
 def num_keypoints_mismatch(split: Split) -> Findings:
     t = split.tables
