@@ -29,6 +29,7 @@ from poselint.skeleton import (
     edge_changes,
     flip_issues,
     keypoint_changes,
+    side_of,
     sigmas_for,
 )
 from poselint.tables import _numbers, column, entries
@@ -51,6 +52,24 @@ SWAP_RATIO = 1.0
 # PL705: per-edge statistics need this many people with the edge labelled in the split.
 MIN_LIMB_SAMPLES = 8
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
+# An edge with fewer people in the split takes COCO's typical proportion instead: the median
+# log(limb length / sqrt(area)) of the dev set's COCO 2017 people, left and right averaged.
+# Keyed by the parts' names without the side: same-side limbs by their two parts, limbs across
+# the body by the part twice. The person's median removes any offset against the split's own.
+COCO_PROPORTIONS: dict[tuple[str, str], float] = {
+    ("ankle", "knee"): -0.71,
+    ("hip", "knee"): -0.68,
+    ("elbow", "shoulder"): -0.99,
+    ("elbow", "wrist"): -1.21,
+    ("hip", "shoulder"): -0.38,
+    ("ear", "shoulder"): -1.17,
+    ("ear", "eye"): -1.92,
+    ("eye", "nose"): -2.57,
+    ("eye", "eye"): -2.28,
+    ("hip", "hip"): -1.30,
+    ("shoulder", "shoulder"): -0.84,
+}
+_PART_SYNONYMS = {"foot": "ankle"}  # Human3.6M's "foot" is the ankle joint
 # PL703 compares the people of each image pairwise; a bigger crowd is skipped. A person with
 # fewer labelled points is a duplicate only of one labelling exactly the same points.
 MIN_OKS_POINTS = 3
@@ -500,12 +519,50 @@ def _mirror_edges(g: _Group) -> IntArray:
     return out
 
 
+def _part(name: str) -> tuple[str, str]:
+    """(side or "", the part's name): "Right-Shoulder" -> ("right", "shoulder")."""
+    sided = side_of(name)
+    side, base = sided if sided else ("", "".join(c for c in name.lower() if c.isalnum()))
+    return side, _PART_SYNONYMS.get(base, base)
+
+
+def _coco_proportions(g: _Group) -> FloatArray:
+    """Per edge, COCO's typical log(length / scale) for the limb it names; NaN when none."""
+    out = np.full(len(g.edges), np.nan)
+    for i, (a, b) in enumerate(g.edges):
+        (sa, pa), (sb, pb) = _part(g.names[a]), _part(g.names[b])
+        if sa and sb and sa != sb and pa == pb:  # across the body: shoulder to shoulder
+            out[i] = COCO_PROPORTIONS.get((pa, pa), np.nan)
+        elif not (sa and sb and sa != sb) and pa != pb:  # one side's limb, or the nose's
+            out[i] = COCO_PROPORTIONS.get((min(pa, pb), max(pa, pb)), np.nan)
+    return out
+
+
+def _typical_proportions(g: _Group, rel: FloatArray) -> FloatArray:
+    """Per edge, the median of `rel` over the split's people; an edge with fewer than
+    MIN_LIMB_SAMPLES of them takes COCO's proportion, shifted by how the split's own edges
+    run against COCO's (0 when none can say), so that a small split is not skipped."""
+    count = np.isfinite(rel).sum(axis=1)
+    usable = count >= MIN_LIMB_SAMPLES
+    typical = np.array(
+        [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
+    )
+    coco = _coco_proportions(g)
+    both = usable & np.isfinite(coco)
+    offset = _median(typical[both] - coco[both]) if both.any() else 0.0
+    fallback = ~usable & (count > 0) & np.isfinite(coco)
+    typical[fallback] = coco[fallback] + offset
+    return typical
+
+
 @rule(
     "PL705",
     "implausible-limb",
     what="A labelled limb (skeleton edge) is more than `limb_factor` (default 1.6) times the "
     "length that its edge's typical proportion and the person's other limbs predict (and, if "
-    "its mirror limb is labelled, over sqrt(limb_factor) times that one).",
+    "its mirror limb is labelled, over sqrt(limb_factor) times that one). The typical "
+    "proportion is the split's; for a limb fewer than 8 people label there, COCO's for the "
+    "limb of that name (shoulder-elbow, knee-ankle, ...).",
     why="A stretched limb is a point on the wrong body part or the wrong person; it trains the "
     "model on an impossible pose.",
     scope="document",
@@ -528,12 +585,9 @@ def implausible_limb(split: Split) -> Iterator[FindingBatch]:
             # typical proportion in the split
             rel = np.where(seen & (length > 0), np.log(length), np.float32(np.nan))
             rel -= np.log(g.scale).astype(np.float32)
-        usable = np.isfinite(rel).sum(axis=1) >= MIN_LIMB_SAMPLES
-        if not usable.any():
+        typical = _typical_proportions(g, rel)
+        if not np.isfinite(typical).any():
             continue
-        typical = np.array(
-            [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
-        )
         dev = rel - typical[:, None]
         # the person's own scale: how its limbs run against the typical ones (a median: one
         # wrong limb does not move it)
