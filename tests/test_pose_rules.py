@@ -271,6 +271,23 @@ def test_swap_confirmed_by_limbs_labelled_on_one_side(tmp_path: Path, cli: Any) 
     assert _found(cli, _root(tmp_path, doc), "PL704") == [_swap_finding("elbow")]
 
 
+@pytest.mark.parametrize(("ann", "part"), [(0, "shoulder"), (9, "knee"), (12, "wrist"), (8, "hip")])
+def test_swap_on_a_real_coco_person(tmp_path: Path, cli: Any, ann: int, part: str) -> None:
+    """Real COCO val2017 people (tests/data/real/mmpose/coco): the clean file has no PL704
+    finding (test_real_annotations_have_no_pose_errors); one swapped pair is named."""
+    doc = json.loads((MMPOSE / "coco" / "test_coco.json").read_text())
+    _swap(doc["annotations"][ann], f"left_{part}", f"right_{part}")
+    found = _found(cli, _root_as_is(tmp_path, doc), "PL704")
+    assert found == [
+        (
+            f"/annotations/{ann}/keypoints/{3 * K[f'left_{part}']}",
+            f"'left_{part}' and 'right_{part}' look swapped: they run left-to-right against "
+            "the person's other pairs, and exchanging them shortens the limbs through them",
+            "warning",
+        )
+    ]
+
+
 def test_whole_person_seen_from_behind_is_no_swap(tmp_path: Path, cli: Any) -> None:
     doc = _people()
     for part in ("eye", "ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
