@@ -12,7 +12,8 @@ random real person, copies its split, injects ONE error into that person, runs t
 as found when the expected code points at that person:
 
 - swap:      a random flip pair (both points labelled, >= 2 px apart) swaps its two points;
-             "named" also needs the message to name that pair;
+             "named" also needs the message to name that pair; reported also for people with
+             another labelled pair (with none, the swap is the same person turned round);
 - stretch:   a random skeleton edge A-B (both labelled) gets B moved to A + 2 (B - A);
 - duplicate: a person is appended again to its image, every point moved by up to 1 px;
 - reorder:   two keypoint names swap places in the val split's category (contract pinned
@@ -20,7 +21,8 @@ as found when the expected code points at that person:
 
 It prints the findings on the untouched real annotations per rule (per 100 people), recall
 per kind and set, and with --scale-root (default: benchmarks/bench_check.py's dataset, if
-generated) the PL7 rules' time at COCO-2017 scale, in-process per rule and as a full
+generated) the PL7 rules' time at COCO-2017 scale, in-process per rule (on its random poses,
+and on the same split with real poses copied in: `real_scale_root`) and as a full
 `poselint check` with and without them. Figures, not assertions: docs/pose-checks.md.
 """
 
@@ -183,8 +185,12 @@ def inject_swap(doc: dict[str, Any], rng: random.Random) -> tuple[int, str] | No
     gap = math.dist(_points(ann, a)[:2], _points(ann, b)[:2])
     box = ann["bbox"][2] * ann["bbox"][3]
     wide = gap >= 0.1 * math.sqrt(ann.get("area") or box)  # apart by a tenth of the person
+    # with no other pair labelled, the swap is the same person turned round: no geometry tells
+    alone = sum(_points(ann, c)[2] > 0 and _points(ann, d)[2] > 0 for c, d in pairs) == 1
     kp[3 * a : 3 * a + 3], kp[3 * b : 3 * b + 3] = kp[3 * b : 3 * b + 3], kp[3 * a : 3 * a + 3]
-    return j, f"{names[a]!r} and {names[b]!r}" + ("" if wide else " (close)")
+    return j, f"{names[a]!r} and {names[b]!r}" + (" (alone)" if alone else "") + (
+        "" if wide else " (close)"
+    )
 
 
 def inject_stretch(doc: dict[str, Any], rng: random.Random) -> tuple[int, str] | None:
@@ -248,6 +254,7 @@ def recall(
                 continue
             found = named = done = 0
             wide = [0, 0]  # swaps of pairs at least a tenth of the person's scale apart
+            paired = [0, 0]  # swaps on people with another labelled pair
             for _ in range(trials):
                 doc = copy.deepcopy(_pick(pool, rng))
                 injected = inject(doc, rng)
@@ -263,13 +270,19 @@ def recall(
                     and d.pointer.split("/")[2] == str(j)
                 ]
                 found += bool(hits)
-                named += any(label.removesuffix(" (close)") in d.message for d in hits)
+                pair = label.removesuffix(" (close)").removesuffix(" (alone)")
+                named += any(pair in d.message for d in hits)
                 if kind == "swap" and not label.endswith("(close)"):
                     wide[0] += bool(hits)
                     wide[1] += 1
+                if kind == "swap" and "(alone)" not in label:
+                    paired[0] += bool(hits)
+                    paired[1] += 1
             extra = (
                 f", pair named {named / done:.2f}; pairs >= 0.1 scale apart: recall "
-                f"{wide[0] / max(wide[1], 1):.2f} ({wide[0]}/{wide[1]})"
+                f"{wide[0] / max(wide[1], 1):.2f} ({wide[0]}/{wide[1]}); people with another "
+                f"labelled pair: recall {paired[0] / max(paired[1], 1):.2f} "
+                f"({paired[0]}/{paired[1]})"
                 if kind == "swap"
                 else ""
             )
@@ -371,6 +384,51 @@ def scale(root: Path) -> None:
     )
 
 
+def real_scale_root(docs: dict[str, tuple[str, dict[str, Any]]], synthetic: Path) -> Path | None:
+    """The synthetic COCO-2017-scale train split with real poses: each of its random people
+    replaced by a real COCO-layout person in turn (the real files' 17-point people), moved and
+    scaled into that person's box, `area` scaled alike. The checks are scale-free, so each
+    copy is judged as its original: the findings are those of real data, 2,000 times over.
+    Built once next to the synthetic root."""
+    source = synthetic / "annotations" / "person_keypoints_train.json"
+    root = synthetic.parent / f"{synthetic.name}-real-poses"
+    target = root / "annotations" / "person_keypoints_train.json"
+    if target.is_file() or not source.is_file():
+        return root if target.is_file() else None
+    coco = _category(docs["coco-layout"][1])
+    real = [
+        a
+        for _, doc in docs.values()
+        if _category(doc)["keypoints"] == coco["keypoints"]
+        for a in (doc["annotations"][j] for j in _people(doc))
+        if a["bbox"][2] > 0 and a["bbox"][3] > 0
+    ]
+    doc = json.loads(source.read_text())
+    doc["categories"] = [dict(copy.deepcopy(coco), id=1)]
+    for i, ann in enumerate(doc["annotations"]):
+        r = real[i % len(real)]
+        (x, y, w, h), (rx, ry, rw, rh) = ann["bbox"], r["bbox"]
+        s = math.sqrt(w * h / (rw * rh))
+        kp = list(r["keypoints"])
+        for k in range(0, len(kp), 3):
+            if kp[k + 2] > 0:
+                kp[k] = round(x + (kp[k] - rx) * s, 2)
+                kp[k + 1] = round(y + (kp[k + 1] - ry) * s, 2)
+            else:
+                kp[k] = kp[k + 1] = 0
+        ann.update(
+            keypoints=kp,
+            num_keypoints=sum(v > 0 for v in kp[2::3]),
+            bbox=[x, y, round(rw * s, 2), round(rh * s, 2)],
+            area=round((r.get("area") or rw * rh) * s * s, 2),
+            category_id=1,
+        )
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(doc, separators=(",", ":")))
+    (root / "images" / "train").mkdir(parents=True)
+    return root
+
+
 def _process(argv: list[str]) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and exit code of a fresh process."""
     t0 = time.perf_counter()
@@ -383,7 +441,7 @@ def _process(argv: list[str]) -> tuple[float, float, int]:
 def full_check(root: Path, repeat: int) -> None:
     """`poselint check` at COCO-2017 scale as a user runs it, with and without the PL7 rules:
     best of `repeat` fresh processes each (the minimum is the least disturbed by other load)."""
-    if not (root / "annotations" / "person_keypoints_train.json").is_file():
+    if repeat < 1 or not (root / "annotations" / "person_keypoints_train.json").is_file():
         return
     check = [sys.executable, "-m", "poselint", "check", str(root), "-q", "--format", "json"]
     check.append("--no-image-size")
@@ -427,6 +485,9 @@ def main() -> None:
             recall(docs, args.trials, args.seed, Path(tmp), args.sets, args.kinds)
     if not args.no_scale:
         scale(args.scale_root)
+        real = real_scale_root(docs, args.scale_root)
+        if real is not None:  # the same split with real poses: what real data costs
+            scale(real)
         full_check(args.scale_root, args.repeat)
 
 

@@ -73,6 +73,12 @@ def _root(tmp_path: Path, train: dict[str, Any]) -> Path:
     return build_dataset(tmp_path / "data", {"train": train, "val": val})
 
 
+def _root_as_is(tmp_path: Path, train: dict[str, Any]) -> Path:
+    """A real file as the train split, its own categories in an empty val split."""
+    val = coco([image(1, "v.jpg", 400, 300)], [], copy.deepcopy(train["categories"]))
+    return build_dataset(tmp_path / "data", {"train": train, "val": val})
+
+
 def _found(cli: Any, root: Path, code: str, *extra: object) -> list[tuple[str, str, str]]:
     result = cli("check", root, "--format", "json", "--select", PL7, *extra)
     assert result.code in (0, 1), result
@@ -111,6 +117,10 @@ def test_real_annotations_have_no_pose_errors(tmp_path: Path, cli: Any, sample: 
             ("PL704", "/annotations/5/keypoints/33"),
             ("PL705", "/annotations/0/keypoints/36"),
         ]
+    elif sample.name == "person_keypoints_Validation.json" and "datumaro-fork" in str(sample):
+        # a one-person fixture whose face points lie on a line, the right eye twice as far
+        # from the nose as the left: COCO's proportions let PL705 judge even one person
+        assert found == [("PL705", "/annotations/0/keypoints/6")]
     else:
         assert found == []
 
@@ -261,6 +271,23 @@ def test_swap_confirmed_by_limbs_labelled_on_one_side(tmp_path: Path, cli: Any) 
     assert _found(cli, _root(tmp_path, doc), "PL704") == [_swap_finding("elbow")]
 
 
+@pytest.mark.parametrize(("ann", "part"), [(0, "shoulder"), (9, "knee"), (12, "wrist"), (8, "hip")])
+def test_swap_on_a_real_coco_person(tmp_path: Path, cli: Any, ann: int, part: str) -> None:
+    """Real COCO val2017 people (tests/data/real/mmpose/coco): the clean file has no PL704
+    finding (test_real_annotations_have_no_pose_errors); one swapped pair is named."""
+    doc = json.loads((MMPOSE / "coco" / "test_coco.json").read_text())
+    _swap(doc["annotations"][ann], f"left_{part}", f"right_{part}")
+    found = _found(cli, _root_as_is(tmp_path, doc), "PL704")
+    assert found == [
+        (
+            f"/annotations/{ann}/keypoints/{3 * K[f'left_{part}']}",
+            f"'left_{part}' and 'right_{part}' look swapped: they run left-to-right against "
+            "the person's other pairs, and exchanging them shortens the limbs through them",
+            "warning",
+        )
+    ]
+
+
 def test_whole_person_seen_from_behind_is_no_swap(tmp_path: Path, cli: Any) -> None:
     doc = _people()
     for part in ("eye", "ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
@@ -287,10 +314,43 @@ def test_stretched_limb(tmp_path: Path, cli: Any) -> None:
     assert _found(cli, _root(tmp_path / "again", doc), "PL705") == []
 
 
-def test_limb_check_needs_enough_people(tmp_path: Path, cli: Any) -> None:
-    doc = _people(n=6)  # below MIN_LIMB_SAMPLES: no typical proportion to compare with
-    kp = doc["annotations"][4]["keypoints"]
-    kp[3 * K["left_wrist"]] += 200
+def _stretch(ann: dict[str, Any], start: str, end: str, factor: float, kp_k: Any = K) -> None:
+    kp, a, b = ann["keypoints"], kp_k[start], kp_k[end]
+    for c in (0, 1):
+        kp[3 * b + c] = kp[3 * a + c] + factor * (kp[3 * b + c] - kp[3 * a + c])
+
+
+def test_limb_check_on_a_small_split_uses_coco_proportions(tmp_path: Path, cli: Any) -> None:
+    """Six people: too few for the split's own typical proportions (MIN_LIMB_SAMPLES), so
+    COCO's stand in, and a small split is checked too."""
+    doc = _people(n=6)
+    assert _found(cli, _root(tmp_path / "clean", doc), "PL705") == []
+    _stretch(doc["annotations"][4], "left_elbow", "left_wrist", 2.5)
+    found = _found(cli, _root(tmp_path / "stretched", doc), "PL705")
+    assert [(f[0], f[2]) for f in found] == [("/annotations/4/keypoints/27", "warning")]
+    assert found[0][1].startswith("limb 'left_elbow'-'left_wrist' is 2.")
+
+
+def test_limb_check_on_a_small_real_split_of_another_layout(tmp_path: Path, cli: Any) -> None:
+    """JHMDB's three real people (15 points: neck, belly, head, ...): the arm and leg limbs
+    are known to COCO by name, so a forearm stretched to twice its length is found."""
+    doc = json.loads((MMPOSE / "jhmdb" / "test_jhmdb_sub1.json").read_text())
+    names = {n: k for k, n in enumerate(doc["categories"][0]["keypoints"])}
+    assert _found(cli, _root_as_is(tmp_path / "clean", doc), "PL705") == []
+    _stretch(doc["annotations"][1], "right_elbow", "right_wrist", 2, names)
+    found = _found(cli, _root_as_is(tmp_path / "stretched", doc), "PL705")
+    assert [(f[0], f[2]) for f in found] == [
+        (f"/annotations/1/keypoints/{3 * names['right_wrist']}", "warning")
+    ]
+    assert found[0][1].startswith("limb 'right_elbow'-'right_wrist' is ")
+
+
+def test_small_split_with_unknown_limbs_is_not_judged(tmp_path: Path, cli: Any) -> None:
+    """Names COCO does not know (p1..p17) give no typical proportion: six people are too few
+    for the split's own, so the stretched limb is not judged rather than guessed at."""
+    doc = _people(n=6)
+    _stretch(doc["annotations"][4], "left_elbow", "left_wrist", 2.5)
+    doc["categories"][0]["keypoints"] = [f"p{k + 1}" for k in range(17)]
     assert _found(cli, _root(tmp_path, doc), "PL705") == []
 
 

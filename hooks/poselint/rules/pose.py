@@ -26,6 +26,7 @@ from poselint.contract import (
     edge_changes,
     flip_issues,
     keypoint_changes,
+    side_of,
     sigmas_for,
 )
 from poselint.diagnostics import json_pointer
@@ -43,7 +44,6 @@ BoolArray = NDArray[np.bool_]
 # enough of its usual width, and exchanging its two points shortens the limbs through them
 # (to under SWAP_RATIO of their summed length). Tuned on the real samples: docs/pose-checks.md.
 FACING_AGREEMENT = 0.3
-FACING_COS = 0.0  # the pair points against the others: more than 90 degrees off
 MIN_PAIR_SPAN = 0.5  # of the pair's median span in the split
 MIN_OTHER_PAIRS = 1  # labelled pairs besides this one that give the facing
 MIN_PAIR_SPAN_FALLBACK = 0.1  # of the person's scale, with fewer than MIN_LIMB_SAMPLES people
@@ -51,6 +51,24 @@ SWAP_RATIO = 1.0
 # PL705: per-edge statistics need this many people with the edge labelled in the split.
 MIN_LIMB_SAMPLES = 8
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs
+# An edge with fewer people in the split takes COCO's typical proportion instead: the median
+# log(limb length / sqrt(area)) of the dev set's COCO 2017 people, left and right averaged.
+# Keyed by the parts' names without the side: same-side limbs by their two parts, limbs across
+# the body by the part twice. The person's median removes any offset against the split's own.
+COCO_PROPORTIONS: dict[tuple[str, str], float] = {
+    ("ankle", "knee"): -0.71,
+    ("hip", "knee"): -0.68,
+    ("elbow", "shoulder"): -0.99,
+    ("elbow", "wrist"): -1.21,
+    ("hip", "shoulder"): -0.38,
+    ("ear", "shoulder"): -1.17,
+    ("ear", "eye"): -1.92,
+    ("eye", "nose"): -2.57,
+    ("eye", "eye"): -2.28,
+    ("hip", "hip"): -1.30,
+    ("shoulder", "shoulder"): -0.84,
+}
+_PART_SYNONYMS = {"foot": "ankle"}  # Human3.6M's "foot" is the ankle joint
 # PL703 compares the people of each image pairwise; a bigger crowd is skipped. A person with
 # fewer labelled points is a duplicate only of one labelling exactly the same points.
 MIN_OKS_POINTS = 3
@@ -74,8 +92,14 @@ class _Group:
     lab: BoolArray  # (K, n): labelled, v > 0
     scale: FloatArray  # (n,): sqrt of the area (or of the bbox's); NaN when neither
 
-    def dist(self, i: int | IntArray, j: int | IntArray) -> Float32Array:
-        dx, dy = self.x[i] - self.x[j], self.y[i] - self.y[j]
+    def dist(
+        self, i: int | IntArray, j: int | IntArray, people: IntArray | None = None
+    ) -> Float32Array:
+        """Keypoint i to keypoint j, of every person or of `people` only."""
+        if people is None:
+            dx, dy = self.x[i] - self.x[j], self.y[i] - self.y[j]
+        else:
+            dx, dy = self.x[i, people] - self.x[j, people], self.y[i, people] - self.y[j, people]
         result: Float32Array = np.sqrt(dx * dx + dy * dy)
         return result
 
@@ -405,36 +429,44 @@ def _limbs_through_pairs(g: _Group) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _facing_against(g: _Group) -> BoolArray:
-    """(pairs, n): the pair's left-to-right direction opposes the one its person's other
-    pairs agree on (a person facing the camera has every right point on the image's left)."""
+def _facing_against(g: _Group) -> tuple[IntArray, IntArray]:
+    """(pair, person) positions whose pair's left-to-right direction opposes the one the
+    person's other pairs agree on (a person facing the camera has every right point on the
+    image's left), in row-major order."""
     left = np.array([f[0] for f in g.flips])
     right = np.array([f[1] for f in g.flips])
     valid = g.lab[left] & g.lab[right]
-    dx = np.where(valid, g.x[right] - g.x[left], 0)
-    dy = np.where(valid, g.y[right] - g.y[left], 0)
+    zero = np.float32(0)
+    dx = np.where(valid, g.x[right] - g.x[left], zero)
+    dy = np.where(valid, g.y[right] - g.y[left], zero)
     size = np.sqrt(dx * dx + dy * dy)
     ox, oy = dx.sum(axis=0) - dx, dy.sum(axis=0) - dy  # the other pairs' directions, summed
-    spread = size.sum(axis=0) - size
-    count = valid.sum(axis=0) - valid
-    with np.errstate(invalid="ignore", divide="ignore"):
-        agree = np.sqrt(ox * ox + oy * oy)
-        cos = (dx * ox + dy * oy) / (size * agree)
-        # the pair must span enough of its usual width (not a profile view, where the two
-        # sides overlap): its median over the split's people, relative to their scale
-        span = np.where(valid & (size > 0), size / g.scale, np.nan)
-    usual = np.array([_median(row) for row in span])
-    enough = np.isfinite(span).sum(axis=1) >= MIN_LIMB_SAMPLES
+    # the pair must span enough of its usual width (not a profile view, where the two sides
+    # overlap): its median over the split's people, relative to their scale
+    usual = np.full(len(left), np.nan)
+    enough = np.zeros(len(left), dtype=bool)
+    for f in range(len(left)):
+        has = valid[f] & (size[f] > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            span = size[f, has] / g.scale[has]
+        usual[f] = _median(span)
+        enough[f] = np.isfinite(span).sum() >= MIN_LIMB_SAMPLES
     least = np.where(enough, MIN_PAIR_SPAN * usual, MIN_PAIR_SPAN_FALLBACK)
+    # pointing against the others (cos < 0) is a negative dot product; the rest of the test
+    # runs on those positions only
     with np.errstate(invalid="ignore"):
-        against: BoolArray = (
-            valid
-            & (count >= MIN_OTHER_PAIRS)
+        pairs, people = np.nonzero(valid & (dx * ox + dy * oy < 0))
+    own = size[pairs, people]
+    agree = np.hypot(ox[pairs, people], oy[pairs, people])
+    spread = size.sum(axis=0)[people] - own  # the other pairs' summed lengths
+    count = valid.sum(axis=0)[people] - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        keep = (
+            (count >= MIN_OTHER_PAIRS)
             & (agree >= FACING_AGREEMENT * spread)
-            & (cos < FACING_COS)
-            & (span >= least[:, None])
+            & (own / g.scale[people] >= least[pairs])
         )
-    return against
+    return pairs[keep], people[keep]
 
 
 @rule(
@@ -455,18 +487,20 @@ def left_right_swap(split: Split) -> Iterator[FindingBatch]:
         through = _limbs_through_pairs(g)
         if not through or len(g.flips) < 3:
             continue
-        n, nf = len(g.anns), len(g.flips)
-        now = np.zeros((nf, n), dtype=np.float32)  # per pair: the limbs through it as labelled
-        swapped = np.zeros((nf, n), dtype=np.float32)  # and with the pair's points exchanged
+        pairs, people = _facing_against(g)
+        now = np.zeros(len(pairs), dtype=np.float32)  # the limbs through the pair as labelled
+        swapped = np.zeros(len(pairs), dtype=np.float32)  # and with its points exchanged
         for f, u, mu, w in through:
+            at = np.flatnonzero(pairs == f)
+            p = people[at]
             # one labelled limb and the mirror point: enough to say where the limb belongs
-            seen = g.lab[u] & g.lab[w] & g.lab[mu]
-            now[f] += np.where(seen, g.dist(u, w), 0)
-            swapped[f] += np.where(seen, g.dist(mu, w), 0)
+            seen = g.lab[u, p] & g.lab[w, p] & g.lab[mu, p]
+            now[at] += np.where(seen, g.dist(u, w, p), 0)
+            swapped[at] += np.where(seen, g.dist(mu, w, p), 0)
         # the limbs through the pair must confirm it: a head turned against the torso (eyes
         # without labelled ears) is a pose, not evidence
-        blamed = _facing_against(g) & (swapped < SWAP_RATIO * now)
-        pairs, people = np.nonzero(blamed)
+        blamed = swapped < SWAP_RATIO * now
+        pairs, people = pairs[blamed], people[blamed]
         order = np.lexsort((pairs, people))
         pairs, people = pairs[order], people[order]
 
@@ -500,12 +534,50 @@ def _mirror_edges(g: _Group) -> IntArray:
     return out
 
 
+def _part(name: str) -> tuple[str, str]:
+    """(side or "", the part's name): "Right-Shoulder" -> ("right", "shoulder")."""
+    sided = side_of(name)
+    side, base = sided if sided else ("", "".join(c for c in name.lower() if c.isalnum()))
+    return side, _PART_SYNONYMS.get(base, base)
+
+
+def _coco_proportions(g: _Group) -> FloatArray:
+    """Per edge, COCO's typical log(length / scale) for the limb it names; NaN when none."""
+    out = np.full(len(g.edges), np.nan)
+    for i, (a, b) in enumerate(g.edges):
+        (sa, pa), (sb, pb) = _part(g.names[a]), _part(g.names[b])
+        if sa and sb and sa != sb and pa == pb:  # across the body: shoulder to shoulder
+            out[i] = COCO_PROPORTIONS.get((pa, pa), np.nan)
+        elif not (sa and sb and sa != sb) and pa != pb:  # one side's limb, or the nose's
+            out[i] = COCO_PROPORTIONS.get((min(pa, pb), max(pa, pb)), np.nan)
+    return out
+
+
+def _typical_proportions(g: _Group, rel: FloatArray) -> FloatArray:
+    """Per edge, the median of `rel` over the split's people; an edge with fewer than
+    MIN_LIMB_SAMPLES of them takes COCO's proportion, shifted by how the split's own edges
+    run against COCO's (0 when none can say), so that a small split is not skipped."""
+    count = np.isfinite(rel).sum(axis=1)
+    usable = count >= MIN_LIMB_SAMPLES
+    typical = np.array(
+        [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
+    )
+    coco = _coco_proportions(g)
+    both = usable & np.isfinite(coco)
+    offset = _median(typical[both] - coco[both]) if both.any() else 0.0
+    fallback = ~usable & (count > 0) & np.isfinite(coco)
+    typical[fallback] = coco[fallback] + offset
+    return typical
+
+
 @rule(
     "PL705",
     "implausible-limb",
     what="A labelled limb (skeleton edge) is more than `limb_factor` (default 1.6) times the "
     "length that its edge's typical proportion and the person's other limbs predict (and, if "
-    "its mirror limb is labelled, over sqrt(limb_factor) times that one).",
+    "its mirror limb is labelled, over sqrt(limb_factor) times that one). The typical "
+    "proportion is the split's; for a limb fewer than 8 people label there, COCO's for the "
+    "limb of that name (shoulder-elbow, knee-ankle, ...).",
     why="A stretched limb is a point on the wrong body part or the wrong person; it trains the "
     "model on an impossible pose.",
     scope="document",
@@ -522,34 +594,30 @@ def implausible_limb(split: Split) -> Iterator[FindingBatch]:
         a = np.array([e[0] for e in g.edges])
         b = np.array([e[1] for e in g.edges])
         seen = g.lab[a] & g.lab[b]
-        length = g.dist(a, b)
+        dx, dy = g.x[a] - g.x[b], g.y[a] - g.y[b]
+        square = dx * dx + dy * dy  # squared lengths: the logs need no square root
         with np.errstate(divide="ignore", invalid="ignore"):
             # log of each limb relative to the person's size, then against the edge's
             # typical proportion in the split
-            rel = np.where(seen & (length > 0), np.log(length), np.float32(np.nan))
+            rel = np.where(seen & (square > 0), np.log(square) / 2, np.float32(np.nan))
             rel -= np.log(g.scale).astype(np.float32)
-        usable = np.isfinite(rel).sum(axis=1) >= MIN_LIMB_SAMPLES
-        if not usable.any():
+        typical = _typical_proportions(g, rel)
+        if not np.isfinite(typical).any():
             continue
-        typical = np.array(
-            [_median(row) if ok else np.nan for row, ok in zip(rel, usable, strict=True)]
-        )
-        dev = rel - typical[:, None]
-        # the person's own scale: how its limbs run against the typical ones (a median: one
-        # wrong limb does not move it)
-        person, count = _column_median(dev)
+        dev = rel - typical.astype(np.float32)[:, None]
         # a limb whose mirror image (the other arm, the other side of the neck) is labelled
         # must also be clearly longer than it: a person can be broad, not lopsided
         mirror = _mirror_edges(g)
         has = mirror >= 0
         longer = np.ones_like(seen)
-        longer[has] = ~seen[mirror[has]] | (length[has] > math.sqrt(limit) * length[mirror[has]])
+        longer[has] = ~seen[mirror[has]] | (square[has] > limit * square[mirror[has]])
+        # the person's own scale: how its limbs run against the typical ones (a median: one
+        # wrong limb does not move it)
+        person, count = _column_median(dev)
         with np.errstate(invalid="ignore"):
             excess = dev - person
             flagged = (excess > factor) & (count >= MIN_PERSON_EDGES) & longer
-        edges, people = np.nonzero(flagged)
-        order = np.lexsort((edges, people))
-        edges, people = edges[order], people[order]
+        people, edges = np.nonzero(flagged.T)  # by person, then edge
 
         def findings(
             g: _Group = g, people: IntArray = people, edges: IntArray = edges, x: Any = excess
