@@ -30,7 +30,7 @@ class WorkspaceSource:
     bounds: Confinement = field(init=False)
 
     def __post_init__(self) -> None:
-        self.bounds = confinement(self.root)
+        self.bounds = confinement(self.root, self.session.cache_dir)
 
     @property
     def in_workspace(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from poselint import console
@@ -92,15 +93,12 @@ def cache_dir(dvc_root: Path) -> Path:
     return cache
 
 
-def cache_dirs(root: Path) -> list[Path]:
-    """The DVC cache a dataset root's symlinks may point into (none outside a DVC repo)."""
+def confinement(root: Path, cache_of: Callable[[Path], Path] = cache_dir) -> Confinement:
+    """Where reads under root may go: the root and, for files, the DVC cache its repository
+    configures (cache_of: how to find it; DvcSession.cache_dir knows it once per run)."""
     dvc_root = find_dvc_root(root)
-    return [] if dvc_root is None else [cache_dir(dvc_root)]
-
-
-def confinement(root: Path) -> Confinement:
-    """Where reads under root may go: the root and, for files, this repository's DVC cache."""
-    return Confinement(os.path.realpath(root), tuple(os.path.realpath(c) for c in cache_dirs(root)))
+    caches = () if dvc_root is None else (os.path.realpath(cache_of(dvc_root)),)
+    return Confinement(os.path.realpath(root), caches)
 
 
 def check_config_files(dvc_root: Path) -> None:

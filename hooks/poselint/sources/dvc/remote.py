@@ -23,7 +23,7 @@ from poselint.sources.dvc.cache import (
     read_cache_object,
     relative_key,
 )
-from poselint.sources.dvc.config import cache_dir, find_dvc_root
+from poselint.sources.dvc.config import find_dvc_root
 from poselint.sources.dvc.files import TrackedOutput, valid_md5
 from poselint.sources.dvc.session import DvcSession
 from poselint.sources.errors import DvcError
@@ -127,7 +127,7 @@ class DvcReader:
         """The object's bytes (cache, else remote), None if neither has it, or why not."""
         if not valid_md5(md5):  # manifests are checked: this is a second line of defence
             return None
-        data = read_cache_object(cache_dir(self.dvc_root), md5, max_bytes)
+        data = read_cache_object(self.session.cache_dir(self.dvc_root), md5, max_bytes)
         if data is not None:
             return data
         try:

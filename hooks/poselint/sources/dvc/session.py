@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from poselint.report.hints import dvc_install
-from poselint.sources.dvc.config import check_config_files
+from poselint.sources.dvc.config import cache_dir, check_config_files
 from poselint.sources.dvc.files import TrackedOutput, output_holding, outputs_declared_in
 from poselint.sources.errors import DvcError
 
@@ -24,11 +24,13 @@ if TYPE_CHECKING:
 
 
 class DvcSession:
-    """Per DVC root: one dvc Repo, one reader for --no-pull; per DVC file: its outputs,
-    parsed once; per tracked root: what `dvc data status` said (PL108 and PL413 share it)."""
+    """Per DVC root: its cache folder, one dvc Repo, one reader for --no-pull; per DVC file:
+    its outputs, parsed once; per tracked root: what `dvc data status` said (PL108 and PL413
+    share it)."""
 
     def __init__(self) -> None:
         self._repos: dict[Path, Any] = {}
+        self._caches: dict[Path, Path] = {}
         self._outputs: dict[Path, list[TrackedOutput]] = {}
         self.statuses: dict[tuple[Path, Path], WorkspaceChanges | None] = {}
         self.readers: dict[Path, DvcReader] = {}
@@ -43,6 +45,12 @@ class DvcSession:
         """The output of declared_in that is root or holds it."""
         return output_holding(root, self.outputs(declared_in))
 
+    def cache_dir(self, dvc_root: Path) -> Path:
+        """The local cache of dvc_root (config.cache_dir), its config files read once."""
+        if dvc_root not in self._caches:
+            self._caches[dvc_root] = cache_dir(dvc_root)
+        return self._caches[dvc_root]
+
     def repo(self, dvc_root: Path) -> Any:
         """dvc's Repo for dvc_root, opened once per session (dvc imported on first use)."""
         if dvc_root not in self._repos:
@@ -54,6 +62,7 @@ class DvcSession:
             with contextlib.suppress(Exception):
                 opened.close()
         self._repos.clear()
+        self._caches.clear()
         self._outputs.clear()
         self.statuses.clear()
         self.readers.clear()
