@@ -536,7 +536,7 @@ def test_non_utf8_root_and_split_names_in_every_format(tmp_path, env, cli):
 def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
     """A .dvc file a revision records pointing out of the repository is refused; a huge one is
     not read."""
-    from poselint.sources import dvc as dvcsupport
+    from poselint.sources.dvc import files as dvc_files
 
     repo = _dvc_repo(tmp_path, env)
     dvc_file = repo / "data" / "pose.dvc"
@@ -554,7 +554,7 @@ def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
     dvc_file.write_text(good + "#" * 2000 + "\n")
     git("commit", "-qam", "huge", cwd=repo, env=env)
     dvc_file.write_text(good)  # the working tree's is fine: only the revision's is huge
-    monkeypatch.setattr(dvcsupport, "MAX_DVC_FILE_BYTES", 1000)
+    monkeypatch.setattr(dvc_files, "MAX_DVC_FILE_BYTES", 1000)
     result = cli("diff", "HEAD", "--format", "json", cwd=repo)
     assert (result.code, result.out) == (2, ""), result
     size = len((good + "#" * 2000 + "\n").encode())

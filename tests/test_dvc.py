@@ -433,22 +433,23 @@ _text: dict[str, Any] = {"capture_output": True, "text": True}
 
 def test_remote_manifest_agrees_with_dvcs_own_listing(pushed, env):
     """The fast path (the .dir object from the remote) and DVC's data-index walk agree."""
-    from poselint.sources import dvc as dvcsupport
+    from poselint.sources.dvc.cache import cached_manifest
+    from poselint.sources.dvc.files import outputs_of_dvc_file
+    from poselint.sources.dvc.remote import DvcReader
+    from poselint.sources.dvc.session import DvcSession
 
-    try:
-        [output] = dvcsupport.outputs_of_dvc_file(pushed / "data" / "pose.dvc")
-        reader = dvcsupport.DvcReader(pushed)
+    with DvcSession() as session:
+        [output] = outputs_of_dvc_file(pushed / "data" / "pose.dvc")
+        reader = DvcReader(session, pushed)
         fast = reader._remote_manifest(output)
         assert fast is not None and len(fast) == 6
         assert fast == reader._walk(output)
-        assert dvcsupport.cached_manifest(output) is None  # it did not come from the cache
+        assert cached_manifest(output) is None  # it did not come from the cache
         ann = pushed / "data" / "pose" / "annotations" / "person_keypoints_val.json"
         by_md5 = reader.read(ann, 10**6, output, fast["annotations/person_keypoints_val.json"])
         by_index = reader.read(ann, 10**6, output, "")  # no md5: DVC's data index
         assert isinstance(by_md5, bytes) and by_md5 == by_index
         assert json.loads(by_md5) == clean_docs()["val"]
-    finally:
-        dvcsupport.forget()
 
 
 def test_one_report_names_paths_in_one_form(repo, env, cli, tmp_path):

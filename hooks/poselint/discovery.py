@@ -6,21 +6,29 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from poselint.fsutil import inside
 from poselint.load.layout import ANNOTATIONS, IMAGES
-
-if TYPE_CHECKING:
-    from poselint.sources.dvc import ManifestSource, TrackedOutput
+from poselint.sources.dvc.cache import (
+    ManifestSource,
+    cached_manifest,
+    relative_key,
+    roots_in_listing,
+)
+from poselint.sources.dvc.config import find_repo_root
+from poselint.sources.dvc.files import (
+    TrackedOutput,
+    outputs_declared_in,
+    outputs_of_dvc_file,
+    outputs_of_dvc_yaml,
+)
+from poselint.sources.errors import DiscoveryError as DiscoveryError  # raised here and by sources
 
 SKIP_DIRS = {".git", ".dvc", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".cache"}
 SEARCH_DEPTH = 4
+# .dvc files and dvc.yaml sit near the top of a repo; the walk for them is bounded, outputs pruned
+DVC_SEARCH_DEPTH = 8
 DVC_PIPELINE_FILES = ("dvc.yaml", "dvc.yml", "dvc.lock")
-
-
-class DiscoveryError(Exception):
-    """A PATH cannot be linted at all: the CLI exits 2 with this message."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,41 @@ def roots_below(folder: Path, depth: int = SEARCH_DEPTH, within: str | None = No
     return found
 
 
-def dvc_outputs(dvc_file: Path) -> list[Path]:
-    """The `outs` paths a .dvc file tracks, resolved against its folder (dvcsupport reads and
-    checks it: the same refusals as everywhere)."""
-    from poselint.sources import dvc as dvcsupport
+def tracked_outputs(top: Path) -> list[TrackedOutput]:
+    """Every output declared by a .dvc file or dvc.yaml below top, in path order.
 
-    return [out.path for out in dvcsupport.outputs_of_dvc_file(dvc_file)]
+    One walk; it does not descend into outputs (a dataset can hold 100k+ images), hidden
+    folders or virtualenvs.
+    """
+    found: list[TrackedOutput] = []
+
+    def visit(folder: Path, depth: int) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        here: list[TrackedOutput] = []
+        for entry in entries:
+            if entry.name.endswith(".dvc") and entry.is_file():
+                here.extend(outputs_of_dvc_file(Path(entry.path)))
+            elif entry.name in ("dvc.yaml", "dvc.yml") and entry.is_file():
+                here.extend(outputs_of_dvc_yaml(Path(entry.path)))
+        found.extend(here)
+        if depth == 0:
+            return
+        outputs = {o.path for o in here}
+        for entry in entries:
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and entry.name not in SKIP_DIRS
+                and not entry.name.startswith(".")
+                and Path(entry.path) not in outputs
+            ):
+                visit(Path(entry.path), depth - 1)
+
+    visit(top.resolve(), DVC_SEARCH_DEPTH)
+    return found
 
 
 def tracked_roots(out: TrackedOutput, manifests: ManifestSource | None = None) -> list[Path]:
@@ -103,18 +140,16 @@ def tracked_roots(out: TrackedOutput, manifests: ManifestSource | None = None) -
     folder without images/ or annotations/ is not a dataset. A folder whose manifest nobody
     has is reported as not pulled rather than passed.
     """
-    from poselint.sources import dvc as dvcsupport
-
     if manifests is None and out.path.exists():
         return roots_below(out.path) if out.path.is_dir() else []
     if not out.is_dir:
         return []
-    manifest = (manifests or dvcsupport.cached_manifest)(out)
+    manifest = (manifests or cached_manifest)(out)
     if manifest is None:
         return [out.path]
-    roots = [out.path / r if r else out.path for r in dvcsupport.roots_in_listing(list(manifest))]
-    for root in roots:  # manifests are checked (dvcsupport.checked_manifest): a second line
-        if dvcsupport.relative_key(Path(os.path.normpath(root)), out.path) is None:
+    roots = [out.path / r if r else out.path for r in roots_in_listing(list(manifest))]
+    for root in roots:  # manifests are checked (cache.checked_manifest): a second line
+        if relative_key(Path(os.path.normpath(root)), out.path) is None:
             raise DiscoveryError(
                 f"{out.declared_in}: DVC's listing of {out.path} puts a dataset root at "
                 f"{root}, outside it: the manifest is corrupt or hostile; nothing was read"
@@ -128,27 +163,23 @@ def _declares_outputs(path: Path) -> bool:
 
 def discover_tracked(start: Path, manifests: ManifestSource | None = None) -> list[Target]:
     """Every dataset root a .dvc file or dvc.yaml output tracks in the repo holding start."""
-    from poselint.sources import dvc as dvcsupport
-
-    top = dvcsupport.find_repo_root(start.resolve())
+    top = find_repo_root(start.resolve())
     if top is None:
         return []
     found = Discovered()
-    for out in dvcsupport.tracked_outputs(top):
+    for out in tracked_outputs(top):
         for root in tracked_roots(out, manifests):
             found.add(Target(root, out.declared_in))
     return found.targets
 
 
 def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Discovered:
-    from poselint.sources import dvc as dvcsupport
-
     result = Discovered()
     for raw in paths:
         path = Path(os.path.abspath(raw))
         if not _declares_outputs(path):
             # A DVC file is read where it is, not where a link leads: its outs are relative to
-            # its own folder, and dvcsupport refuses one whose real path leaves the repo.
+            # its own folder, and dvc.files refuses one whose real path leaves the repo.
             path = raw.resolve()
         if not path.exists() and not path.is_symlink():
             tracked_by = path.with_name(path.name + ".dvc")  # data/pose, not pulled
@@ -156,7 +187,7 @@ def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Disc
                 raise DiscoveryError(f"{raw}: no such file or folder")
             path = tracked_by
         if _declares_outputs(path):
-            for out in dvcsupport.outputs_declared_in(path):
+            for out in outputs_declared_in(path):
                 for root in tracked_roots(out, manifests):
                     result.add(Target(root, out.declared_in))
             continue
@@ -186,7 +217,7 @@ def discover(paths: list[Path], manifests: ManifestSource | None = None) -> Disc
 
 def _git(args: list[str], cwd: Path) -> list[str]:
     """NUL-separated output of a git command, as strings."""
-    import subprocess
+    import subprocess  # --staged only: not at `poselint` start-up
 
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
@@ -233,8 +264,6 @@ def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
     """Each changed path -> the dataset root it is in (deleted paths through their nearest
     existing folder), or the roots a changed .dvc / dvc.yaml / dvc.lock tracks; each root once.
     Paths outside any dataset are ignored."""
-    from poselint.sources import dvc as dvcsupport
-
     result = Discovered()
     top = top.resolve()
     folders: set[str] = set()
@@ -243,7 +272,7 @@ def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
         if name.endswith(".dvc") or name in DVC_PIPELINE_FILES:
             declared = top / rel
             if _declares_outputs(declared):  # a deleted .dvc file tracks nothing any more
-                for out in dvcsupport.outputs_declared_in(declared):
+                for out in outputs_declared_in(declared):
                     for root in tracked_roots(out):
                         result.add(Target(root, out.declared_in))
             continue
@@ -261,16 +290,15 @@ def roots_of_changes(top: Path, paths: list[str]) -> Discovered:
 
 
 def targets_of(
-    paths: Sequence[Path], datasets: Sequence[Path], staged: bool = False, no_pull: bool = False
+    paths: Sequence[Path],
+    datasets: Sequence[Path],
+    staged: bool = False,
+    manifests: ManifestSource | None = None,
 ) -> list[Target]:
     """The roots a run lints: those the PATHs name; with `staged`, also those the staged
     changes touch; with no PATH, every dataset DVC tracks in this repo plus the configured
-    `datasets`. no_pull: roots inside tracked folders come from DVC's manifest, not the disk."""
-    manifests = None
-    if no_pull:
-        from poselint.sources.dvc import remote_manifest  # yaml and DVC: --no-pull only
-
-        manifests = remote_manifest
+    `datasets`. manifests (--no-pull: dvc.remote.remote_manifests): roots inside tracked
+    folders come from DVC's manifest, not the disk."""
     if staged:
         found = roots_of_changes(*changed_paths(Path.cwd()))
         for target in discover(list(paths), manifests).targets if paths else []:

@@ -176,12 +176,7 @@ class Confinement:
 
     root: str  # real path of the dataset root
     caches: tuple[str, ...] = ()  # real paths of the DVC cache folders that apply
-
-    @classmethod
-    def of(cls, root: Path) -> Confinement:
-        from poselint.sources.dvc import cache_dirs
-
-        return cls(os.path.realpath(root), tuple(os.path.realpath(c) for c in cache_dirs(root)))
+    # (sources/dvc/config.confinement(root) makes the one of a dataset root)
 
     def allows_folder(self, real: str) -> bool:
         return inside(real, self.root)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from poselint import console
 from poselint.config import Config, find_config, load_config
 from poselint.diagnostics import (
     EXIT_CANNOT_RUN,
@@ -24,6 +25,10 @@ from poselint.load.dataset import Dataset
 from poselint.load.document import gc_paused
 from poselint.report.text import write_report
 from poselint.rules import Rule
+from poselint.sources.dvc.remote import open_remote, remote_manifests
+from poselint.sources.dvc.session import DvcSession
+from poselint.sources.errors import DvcError
+from poselint.sources.workspace import WorkspaceSource
 
 if TYPE_CHECKING:
     from poselint.fix import FixResult
@@ -48,23 +53,26 @@ def _root_config(
     return found
 
 
-def _open_dataset(target: Target, config: Config, no_pull: bool, exact: bool) -> Dataset:
-    """exact: parse documents as written, to rewrite them (--fix, --diff)."""
+def _open_dataset(
+    target: Target, config: Config, dvc: DvcSession, no_pull: bool, exact: bool
+) -> Dataset:
+    """The root through its source: the workspace, or with --no-pull what DVC records.
+    exact: parse documents as written, to rewrite them (--fix, --diff)."""
     if not (no_pull and target.dvc_file is not None):
-        return Dataset(target.root, config, dvc_file=target.dvc_file, exact=exact)
-    from poselint.sources import dvc as dvcsupport
-
+        source = WorkspaceSource(target.root, target.dvc_file, dvc)
+        return Dataset(target.root, config, target.dvc_file, exact=exact, source=source)
     try:
-        remote = dvcsupport.open_remote(target.root, target.dvc_file)
-    except dvcsupport.DvcError as exc:
+        remote = open_remote(dvc, target.root, target.dvc_file)
+    except DvcError as exc:
         raise DiscoveryError(f"--no-pull: {exc}") from exc
     if config.image_size:
-        dvcsupport.note(
-            f"--no-pull: {dvcsupport.display(target.root)} is read through DVC; image files are "
-            "listed from its manifest, not read, so image sizes (headers) are not checked"
+        console.note(
+            f"--no-pull: {display_path(target.root, Path.cwd())} is read through DVC; image "
+            "files are listed from its manifest, not read, so image sizes (headers) are not "
+            "checked"
         )
     return Dataset(
-        target.root, replace(config, image_size=False), dvc_file=target.dvc_file, remote=remote
+        target.root, replace(config, image_size=False), dvc_file=target.dvc_file, source=remote
     )
 
 
@@ -72,15 +80,11 @@ def run(args: argparse.Namespace) -> int:
     """`poselint check`: discover -> load -> rules -> report (or fix, then report)."""
     # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
     # them costs seconds at COCO-2017 scale and frees nothing.
-    with gc_paused():
-        return _check(args)
+    with gc_paused(), DvcSession() as dvc:  # what the run opens of DVC, closed at its end
+        return _check(args, dvc)
 
 
-def _check(args: argparse.Namespace) -> int:
-    from poselint import console
-    from poselint.sources import dvc as dvcsupport  # no dvc import: it clears what a run cached
-
-    dvcsupport.forget()
+def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
     if args.no_pull and (args.fix or args.diff):
         print(
             "poselint: error: --fix/--diff change the workspace; --no-pull reads what DVC "
@@ -97,7 +101,8 @@ def _check(args: argparse.Namespace) -> int:
     from poselint.report.baseline import BaselineRun
 
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
-    targets = targets_of(args.paths, config.datasets, args.staged, args.no_pull)
+    manifests = remote_manifests(dvc) if args.no_pull else None  # roots inside DVC's record
+    targets = targets_of(args.paths, config.datasets, args.staged, manifests)
     metrics_option = args.metrics_option
     if metrics_option == "--stats":
         console.note("--stats is deprecated: use --metrics FILE (the same metrics file)")
@@ -116,7 +121,7 @@ def _check(args: argparse.Namespace) -> int:
     stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
     for target, root_config in zip(targets, configs, strict=True):
         rules = select_rules(root_config, args.select, args.ignore)
-        dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
+        dataset = _open_dataset(target, root_config, dvc, args.no_pull, args.fix or args.diff)
         console.verbose(_checking(dataset, cwd=Path.cwd()))
         linted = dataset
         if args.fix or args.diff:
@@ -200,7 +205,7 @@ def _checking(dataset: Dataset, cwd: Path) -> str:
         else f"{s.name} (no annotation file)"
         for s in dataset.splits
     ]
-    source = " (read through DVC)" if dataset.remote is not None else ""
+    source = "" if dataset.source.in_workspace else " (read through DVC)"
     found = ", ".join(splits) if splits else "no splits"
     return printable(f"checking {display_path(dataset.root, cwd)}{source}: {found}")
 

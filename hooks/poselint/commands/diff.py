@@ -35,6 +35,10 @@ from poselint.load.document import gc_paused
 from poselint.load.tables import column, entries
 from poselint.report.baseline import Fingerprint, fingerprints
 from poselint.rules import Rule
+from poselint.sources.base import DataSource
+from poselint.sources.dvc.remote import open_remote
+from poselint.sources.dvc.session import DvcSession
+from poselint.sources.errors import DvcError
 
 # COCO's per-keypoint sigmas for its 17 body points; another skeleton gets their mean.
 COCO_SIGMAS = np.array(
@@ -581,7 +585,7 @@ def diff_root(
     draw: int = 0,
 ) -> RootDiff:  # fmt: skip
     missing = {
-        side: str(ds.remote.error) if ds.remote is not None else "no such folder"
+        side: ds.source.error or "no such folder"
         for side, ds in (("before", before), ("after", after))
         if not ds.exists
     }
@@ -609,7 +613,6 @@ SOURCE_DEPENDENT = ("PL108", "PL413")
 
 def run(args: argparse.Namespace) -> int:
     """`poselint diff REV_A [REV_B] [PATH...]`."""
-    from poselint.sources.dvc import DvcError
     from poselint.sources.git import GitError
 
     if args.output_format == "html" and args.output is None:
@@ -617,14 +620,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_RUN
     config = load_config(args.config)
     try:
-        with gc_paused():
-            return _diff(args, config)
+        with gc_paused(), DvcSession() as dvc:
+            return _diff(args, config, dvc)
     except (GitError, DvcError) as exc:
         print(f"poselint: error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
 
 
-def _diff(args: argparse.Namespace, config: Config) -> int:
+def _diff(args: argparse.Namespace, config: Config, dvc: DvcSession) -> int:
     from dataclasses import replace
 
     from poselint.sources.git import git_repo, open_at
@@ -648,17 +651,14 @@ def _diff(args: argparse.Namespace, config: Config) -> int:
     for target in targets_of(paths, config.datasets):
         before = Dataset(
             target.root, config, dvc_file=target.dvc_file,
-            remote=open_at(target.root, target.dvc_file, git, commit_a),
+            source=open_at(dvc, target.root, target.dvc_file, git, commit_a),
         )  # fmt: skip
+        source: DataSource | None = None  # the working tree
         if commit_b is not None:
-            remote = open_at(target.root, target.dvc_file, git, commit_b)
+            source = open_at(dvc, target.root, target.dvc_file, git, commit_b)
         elif target.dvc_file is not None and not target.root.is_dir():
-            from poselint.sources import dvc as dvcsupport
-
-            remote = dvcsupport.open_remote(target.root, target.dvc_file)  # not pulled
-        else:
-            remote = None
-        after = Dataset(target.root, config, dvc_file=target.dvc_file, remote=remote)
+            source = open_remote(dvc, target.root, target.dvc_file)  # not pulled
+        after = Dataset(target.root, config, dvc_file=target.dvc_file, source=source)
         roots.append(diff_root(target, before, after, rules, args.threshold, draw))
         draw -= sum(len(s.drawn) for s in roots[-1].splits)
         sides.append((before, after))

@@ -109,9 +109,9 @@ def _read_picture(
     where = indexed_image_path(split, file_name)
     if not isinstance(where, Path):
         return None, where
-    if ds.remote is None:
+    if ds.source.in_workspace:
         return open_picture(where, scale)
-    data = ds.remote.read(where, MAX_IMAGE_BYTES)
+    data = ds.source.read(where, MAX_IMAGE_BYTES)
     if isinstance(data, str):
         return None, f"image not read ({data})"
     return decode_picture(data, scale)

@@ -39,7 +39,7 @@ from poselint.load.dataset import Dataset
 from poselint.load.document import BOM, deep_recursion, gc_paused
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.rules import Rule
-from poselint.sources.dvc import TrackedOutput, outputs_declared_in
+from poselint.sources.dvc.files import TrackedOutput, outputs_declared_in
 
 __all__ = [
     "Change",
@@ -216,13 +216,13 @@ def fix_dataset(
     (the CLI opens it exact from the start, so nothing is parsed twice). --fix scans the root
     again once it holds the lock: another fix may have changed the layout while we waited."""
     root = dataset.root
-    if not dataset.exact and dataset.remote is None:
-        dataset = Dataset(root, dataset.config, dvc_file=dataset.dvc_file, exact=True)
+    if not dataset.exact and dataset.source.in_workspace:
+        dataset = Dataset(root, dataset.config, dataset.dvc_file, exact=True, source=dataset.source)
     result = FixResult(root, applied=apply, dataset=dataset, unsafe_fixes=unsafe_fixes)
     tracked = tracked_by_dvc(root, dataset.dvc_file)
     if tracked is not None:
         result.dvc_out, result.dvc_record = tracked.path, record_command(tracked)
-    if not dataset.exists or dataset.remote is not None:  # --no-pull: DVC's copy, not ours
+    if not dataset.exists or not dataset.source.in_workspace:  # --no-pull: DVC's, not ours
         result.diagnostics = lint_dataset(dataset, rules, progress=progress)
         return result
     # images/ or annotations/ linking out of the root (PL102): a fix would write out there
@@ -294,9 +294,7 @@ def _fix_locked(
 
 def _fresh(dataset: Dataset, exact: bool = False) -> Dataset:
     """A new scan of the same root: the re-lint must see the disk, not the cached parse."""
-    fresh = Dataset(dataset.root, dataset.config, dvc_file=dataset.dvc_file, exact=exact)
-    fresh.remote = dataset.remote
-    return fresh
+    return Dataset(dataset.root, dataset.config, dataset.dvc_file, exact, dataset.source)
 
 
 def tracked_by_dvc(root: Path, dvc_file: Path | None = None) -> TrackedOutput | None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poselint.config import Config
-from poselint.fsutil import Confinement
-from poselint.load.document import Loaded, load_annotation_file, parse_bytes
-from poselint.load.imageindex import ImageIndex, scan_images
-from poselint.load.layout import Layout, SplitFiles, scan_layout
+from poselint.load.document import Loaded
+from poselint.load.imageindex import ImageIndex
+from poselint.load.layout import Layout, SplitFiles
 from poselint.load.splitnames import canonical_split
+from poselint.sources.base import DataSource
+from poselint.sources.workspace import WorkspaceSource
 
 if TYPE_CHECKING:
     from poselint.load.filenames import FileNames
@@ -41,20 +42,7 @@ class Split:
         if self.files.annotation_file is None:
             return None
         config = self.dataset.config
-        if self.dataset.remote is not None:  # --no-pull: bytes through DVC, the same parse
-            data = self.dataset.remote.read(self.files.annotation_file, config.max_annotation_bytes)
-            if isinstance(data, str):
-                return Loaded(self.files.annotation_file, read_error=data)
-            return parse_bytes(
-                self.files.annotation_file,
-                data,
-                config.duplicate_key_check_bytes,
-                self.dataset.exact,
-            )
-        escape = self.dataset.bounds.outside(self.files.annotation_file, folder=False)
-        if escape is not None:  # PL301: a link out of the root is never opened
-            return Loaded(self.files.annotation_file, read_error=escape, exact=self.dataset.exact)
-        return load_annotation_file(
+        return self.dataset.source.load(
             self.files.annotation_file,
             config.max_annotation_bytes,
             config.duplicate_key_check_bytes,
@@ -101,10 +89,7 @@ class Split:
         """The files under images/<split>/, listed once (from DVC's manifest with --no-pull)."""
         if self.files.images_dir is None:
             return None
-        if self.dataset.remote is not None:
-            index: ImageIndex = self.dataset.remote.image_index(self.files.images_dir)
-            return index
-        return scan_images(self.files.images_dir, self.dataset.bounds)
+        return self.dataset.source.image_index(self.files.images_dir)
 
     @cached_property
     def file_names(self) -> FileNames:
@@ -145,32 +130,30 @@ class Split:
         )
 
 
-@dataclass(eq=False)
 class Dataset:
-    root: Path
-    config: Config
-    layout: Layout = field(init=False)
-    splits: list[Split] = field(init=False)
-    dvc_file: Path | None = None  # the .dvc file (or dvc.yaml) tracking this root, if any
-    # --no-pull: a dvcsupport.RemoteDataset, the root as DVC records it (listing from the
-    # `.dir` manifest, reads from the cache or remote) instead of the workspace.
-    remote: Any = None
-    # Parse documents exactly as written (every key kept, keypoints as lists), for a rewrite
-    # (--fix); otherwise compact, which is faster and smaller (document.py).
-    exact: bool = False
-    # Where reads may go (fsutil.Confinement): the root and the DVC cache.
-    bounds: Confinement = field(init=False)
+    """A dataset root, read through its source (sources/base.DataSource): the workspace by
+    default, DVC's record of it (--no-pull) or a git revision (`poselint diff`).
+
+    exact: parse documents exactly as written (every key kept, keypoints as lists), for a
+    rewrite (--fix); otherwise compact, which is faster and smaller (load/document.py).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        dvc_file: Path | None = None,  # the .dvc file (or dvc.yaml) tracking this root
+        exact: bool = False,
+        source: DataSource | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.dvc_file = dvc_file
+        self.exact = exact
+        self.source: DataSource = source if source is not None else WorkspaceSource(root, dvc_file)
+        self.layout: Layout = self.source.scan()
+        self.splits = [Split(self, files) for _, files in sorted(self.layout.splits.items())]
 
     @property
     def exists(self) -> bool:
-        if self.remote is not None:
-            return self.remote.error is None
-        return self.root.is_dir()
-
-    def __post_init__(self) -> None:
-        self.bounds = Confinement.of(self.root)
-        if self.remote is not None:
-            self.layout = scan_layout(self.root, self.remote.list_dir)
-        else:
-            self.layout = scan_layout(self.root, bounds=self.bounds)
-        self.splits = [Split(self, files) for _, files in sorted(self.layout.splits.items())]
+        return self.source.exists

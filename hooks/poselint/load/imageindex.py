@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from poselint.fsutil import Confinement
+from poselint.sources.dvc.config import confinement
 
 FileKind = Literal["file", "dangling", "other"]  # other: FIFO, device, socket, loop
 
@@ -101,7 +102,7 @@ def scan_images(folder: Path, bounds: Confinement | None = None) -> ImageIndex:
     `pack` packs exactly the files this lists, so `check` and `pack` see the same dataset.
     """
     index = ImageIndex(folder)
-    bounds = bounds or Confinement.of(folder.parent.parent)
+    bounds = bounds or confinement(folder.parent.parent)
     escape = bounds.outside(folder, folder=True)
     if escape is not None:  # images/<split> itself is a link out of the root
         index.notes["."] = escape

@@ -97,10 +97,11 @@ def scan_layout(
     bounds: Confinement | None = None,
 ) -> Layout:
     """The layout of root; list_dir lists one folder (DVC's manifest; default: the disk,
-    confined to the root and the DVC cache by `bounds`)."""
+    confined to the root and the DVC cache by `bounds`, which must then be given)."""
     outside: dict[Path, str] = {}
     if list_dir is None:
-        list_dir = confined_lister(bounds or Confinement.of(root), outside)
+        assert bounds is not None, "a disk scan is confined: sources/workspace.py"
+        list_dir = confined_lister(bounds, outside)
     root_entries = list_dir(root) or []
     layout = Layout(root, root_entries, list_dir(root / IMAGES), list_dir(root / ANNOTATIONS))
     layout.outside = outside

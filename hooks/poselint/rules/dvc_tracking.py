@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+from poselint.diagnostics import display_path
 from poselint.load.dataset import Dataset
 from poselint.rules.base import Finding, rule
 
@@ -21,16 +23,13 @@ SHOWN = 5  # changed files named in the message; the rest are counted
     scope="dataset",
 )
 def dvc_workspace_stale(ds: Dataset) -> Iterator[Finding]:
-    if ds.dvc_file is None or ds.remote is not None or not ds.exists:
+    changes = ds.source.workspace_changes()
+    if changes is None:
         return  # not tracked, or --no-pull (which lints what DVC records, not the workspace)
-    from poselint.sources import dvc as dvcsupport
-
-    changes = dvcsupport.workspace_changes(ds.root, ds.dvc_file)
-    if changes is not None and changes.error is not None:
-        target = dvcsupport.pull_target(ds.root, ds.dvc_file)
+    if changes.error is not None:
         yield Finding(
-            f"cannot tell whether the workspace is what {target} records, so a commit could "
-            f"record other data than what was linted: {changes.error}",
+            f"cannot tell whether the workspace is what {changes.target} records, so a commit "
+            f"could record other data than what was linted: {changes.error}",
             path=changes.output.path,
         )
         return
@@ -40,11 +39,11 @@ def dvc_workspace_stale(ds: Dataset) -> Iterator[Finding]:
     for kind, paths in sorted(changes.changed.items()):
         more = f" and {len(paths) - SHOWN} more" if len(paths) > SHOWN else ""
         parts.append(f"{kind}: {', '.join(paths[:SHOWN])}{more}")
-    target = dvcsupport.pull_target(ds.root, ds.dvc_file)
+    target = changes.target
     if changes.output.in_dvc_yaml:
         mend = f"run `dvc commit {target}` (or `dvc repro`) and stage dvc.lock"
     else:
-        mend = f"run `dvc add {dvcsupport.display(changes.output.path)}` and stage {target}"
+        mend = f"run `dvc add {display_path(changes.output.path, Path.cwd())}` and stage {target}"
     yield Finding(
         f"the workspace differs from what {target} records ({'; '.join(parts)}): a commit "
         f"would record other data than what was linted: {mend}",

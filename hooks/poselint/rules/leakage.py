@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,31 +20,21 @@ def _image_files(split: Split) -> dict[str, str | None]:
     return {rel: info.md5 for rel, info in index.files.items() if info.kind == "file"}
 
 
-def _known_md5s(ds: Dataset) -> dict[str, str] | None:
-    """md5s DVC recorded for the unchanged workspace files (path under the root), if any."""
-    if ds.dvc_file is None or ds.remote is not None or not ds.exists:
-        return None
-    from poselint.sources import dvc as dvcsupport
-
-    return dvcsupport.workspace_md5s(ds.root, ds.dvc_file)
-
-
 def _hash_where_sizes_collide(
     files: dict[tuple[str, str], str | None], ds: Dataset, only: set[tuple[str, str]] | None
 ) -> dict[tuple[str, str], str | None]:
     """Fill in missing md5s by reading the files, but only files whose size is shared by a
-    file of another split: a unique size cannot be a duplicate, so most files are never read."""
-    from poselint.sources.dvc import md5_of_file
+    file of another split: a unique size cannot be a duplicate, so most files are never read.
+    A source that cannot tell sizes (DVC's record: md5s only) reads nothing."""
 
     def path(key: tuple[str, str]) -> Path:
         return ds.layout.images_dir / key[0] / key[1]
 
     sizes: dict[tuple[str, str], int] = {}
     for key in files:
-        try:
-            sizes[key] = os.stat(path(key)).st_size
-        except OSError:
-            continue
+        size = ds.source.size(path(key))
+        if size is not None:
+            sizes[key] = size
     splits_by_size: dict[int, set[str]] = defaultdict(set)
     for key, size in sizes.items():
         splits_by_size[size].add(key[0])
@@ -53,7 +42,7 @@ def _hash_where_sizes_collide(
     for key, md5 in files.items():
         wanted = only is None or key in only
         if md5 is None and wanted and key in sizes and len(splits_by_size[sizes[key]]) > 1:
-            filled[key] = md5_of_file(path(key))
+            filled[key] = ds.source.content_md5(path(key))
     return filled
 
 
@@ -67,7 +56,7 @@ def _hash_where_sizes_collide(
     scope="dataset",
 )
 def split_leakage(ds: Dataset) -> Iterator[Finding]:
-    if ds.dvc_file is None and ds.remote is None and not ds.config.leakage_hash_images:
+    if not ds.source.records_md5s and not ds.config.leakage_hash_images:
         return  # no md5 is known and hashing was not asked for: nothing to compare
     files: dict[tuple[str, str], str | None] = {}
     for split in ds.splits:
@@ -75,13 +64,13 @@ def split_leakage(ds: Dataset) -> Iterator[Finding]:
             files[(split.name, rel)] = md5
     if len({split for split, _ in files}) < 2:
         return
-    known = _known_md5s(ds)
+    known = ds.source.recorded_md5s()  # DVC's md5s of the unchanged workspace files
     if known is not None:
         for (name, rel), md5 in list(files.items()):
             if md5 is None:
                 files[(name, rel)] = known.get(f"images/{name}/{rel}")
     missing = {key for key, md5 in files.items() if md5 is None}
-    if missing and ds.remote is None:
+    if missing:
         if known is not None:  # DVC knows the rest: read only what changed since `dvc add`
             files = _hash_where_sizes_collide(files, ds, missing)
         elif ds.config.leakage_hash_images:

@@ -20,13 +20,7 @@ from poselint.rules.base import Finding, rule
 def dataset_missing(ds: Dataset) -> Iterator[Finding]:
     if ds.exists:
         return
-    if ds.dvc_file is not None:
-        from poselint.sources.dvc import not_pulled_hint
-
-        hint = not_pulled_hint(ds.root, ds.dvc_file, ds.remote)
-    else:
-        hint = "check the path in [tool.poselint] datasets"
-    yield Finding(f"dataset root is not in the workspace: {hint}")
+    yield Finding(f"dataset root is not in the workspace: {ds.source.missing_hint()}")
 
 
 @rule(

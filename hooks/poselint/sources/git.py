@@ -1,10 +1,10 @@
 """A dataset root as a git revision records it, read without checking anything out.
 
 A git-tracked root is listed with `git ls-tree` and its annotation files read with
-`git cat-file`; a DVC-tracked root takes its `.dvc` file (or `dvc.lock`) from the revision
-and its files from the DVC cache or remote, by the md5s that revision recorded. Both plug
-into Dataset.remote, the interface `--no-pull` uses (dvcsupport.RemoteDataset), so the
-layout scan, the loader and every rule run on a revision unchanged.
+`git cat-file` (GitTreeSource); a DVC-tracked root takes its `.dvc` file (or `dvc.lock`)
+from the revision and its files from the DVC cache or remote, by the md5s that revision
+recorded (dvc.remote.DvcSource). Both are data sources (base.DataSource), so the layout
+scan, the loader and every rule run on a revision unchanged.
 """
 
 from __future__ import annotations
@@ -19,8 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from poselint.load.imageindex import FileInfo, ImageIndex
-from poselint.sources import dvc as dvcsupport
-from poselint.sources.dvc import DvcReader, RemoteDataset, TrackedOutput
+from poselint.report.hints import dvc_install
+from poselint.sources.base import ListedSource
+from poselint.sources.dvc import files as dvc_files  # its MAX_DVC_FILE_BYTES: one bound
+from poselint.sources.dvc.config import find_dvc_root
+from poselint.sources.dvc.files import (
+    PIPELINE_FILES,
+    TrackedOutput,
+    outputs_of_dvc_data,
+    outputs_of_pipeline,
+    parse_yaml,
+)
+from poselint.sources.dvc.remote import DvcReader, DvcSource, open_source
+from poselint.sources.dvc.session import DvcSession
+from poselint.sources.errors import DiscoveryError, DvcError
 
 _FILE = FileInfo("file")
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1, sha256
@@ -128,10 +140,14 @@ def git_repo(start: Path) -> GitRepo:
 
 
 @dataclass
-class GitTreeDataset(RemoteDataset):
+class GitTreeSource(ListedSource):
     """A git-tracked root at a commit: files are blob ids, read with `git cat-file`."""
 
     git: GitRepo | None = None
+
+    @property
+    def records_md5s(self) -> bool:
+        return False  # blob ids are not md5s
 
     def read(self, path: Path, max_bytes: int) -> bytes | str:
         blob = self.files.get(path.relative_to(self.root).as_posix())
@@ -168,20 +184,18 @@ class RevisionDvcReader(DvcReader):
     """DvcReader for one revision: objects by the md5s it recorded (cache, else remote);
     DVC's own data index at that revision only for what is not md5-addressed."""
 
-    def __init__(self, dvc_root: Path, commit: str) -> None:
-        super().__init__(dvc_root)
+    def __init__(self, session: DvcSession, dvc_root: Path, commit: str) -> None:
+        super().__init__(session, dvc_root)
         self.commit = commit
 
     @property
     def fs(self) -> Any:
         if self._fs is None:
-            try:
+            try:  # dvc is slow to import: on first use
                 from dvc.fs.data import DataFileSystem
                 from dvc.repo import Repo
             except ImportError as exc:
-                from poselint.report.hints import dvc_install
-
-                raise dvcsupport.DvcError(f"poselint diff needs dvc: {dvc_install()}") from exc
+                raise DvcError(f"poselint diff needs dvc: {dvc_install()}") from exc
             opened = Repo(os.fspath(self.dvc_root), rev=self.commit)
             self._fs = DataFileSystem(index=opened.index.data["repo"])
         return self._fs
@@ -189,57 +203,46 @@ class RevisionDvcReader(DvcReader):
 
 def _dvc_outputs_at(git: GitRepo, commit: str, declared_in: Path) -> list[TrackedOutput] | None:
     """The outputs declared_in (a .dvc file, or dvc.yaml with its dvc.lock) recorded at commit;
-    None when the commit has no such file. Parsed and checked by dvcsupport, as in the
+    None when the commit has no such file. Parsed and checked by dvc.files, as in the
     workspace: the same hash check, containment and stage `wdir`."""
-    from poselint.discovery import DiscoveryError
-
-    in_pipeline = declared_in.name in ("dvc.yaml", "dvc.yml", "dvc.lock")
+    in_pipeline = declared_in.name in (*PIPELINE_FILES, "dvc.lock")
     source = declared_in.with_name("dvc.yaml") if in_pipeline else declared_in
-    text = git.show(commit, source, dvcsupport.MAX_DVC_FILE_BYTES)
+    text = git.show(commit, source, dvc_files.MAX_DVC_FILE_BYTES)
     if text is None:
         return None
     try:
         if not in_pipeline:
-            return dvcsupport.outputs_of_dvc_data(_parse(git, commit, source, text), source)
+            return outputs_of_dvc_data(_parse(git, commit, source, text), source)
         lock_path = source.with_name("dvc.lock")
-        lock_text = git.show(commit, lock_path, dvcsupport.MAX_DVC_FILE_BYTES)
+        lock_text = git.show(commit, lock_path, dvc_files.MAX_DVC_FILE_BYTES)
         lock = None if lock_text is None else _parse(git, commit, lock_path, lock_text)
-        return dvcsupport.outputs_of_pipeline(_parse(git, commit, source, text), lock, source)
+        return outputs_of_pipeline(_parse(git, commit, source, text), lock, source)
     except DiscoveryError as exc:
         raise GitError(f"at {commit[:12]}: {exc}") from exc
 
 
 def _parse(git: GitRepo, commit: str, path: Path, text: bytes) -> Any:
     try:
-        return dvcsupport.parse_yaml(text)
+        return parse_yaml(text)
     except ValueError as exc:
         raise GitError(f"{git.rel(path)} at {commit[:12]}: cannot read it: {exc}") from exc
 
 
-def open_at(root: Path, dvc_file: Path | None, git: GitRepo, commit: str) -> RemoteDataset:
+def open_at(
+    session: DvcSession, root: Path, dvc_file: Path | None, git: GitRepo, commit: str
+) -> ListedSource:
     """The root as `commit` records it; `.error` says why it cannot be read (not there)."""
     short = commit[:12]
     if dvc_file is None:
         files = git.tree(commit, root)
         error = None if files else f"{git.rel(root)} is not in commit {short}"
-        return GitTreeDataset(root, files=files, error=error, git=git)
+        return GitTreeSource(root, files=files, error=error, git=git)
     outputs = _dvc_outputs_at(git, commit, dvc_file)
     output = next((o for o in outputs or [] if o.path == root or o.path in root.parents), None)
     if output is None:
-        return RemoteDataset(root, error=f"commit {short} does not track {git.rel(root)}")
-    dvc_root = dvcsupport.find_dvc_root(dvc_file)
+        return DvcSource(root, dvc_file, error=f"commit {short} does not track {git.rel(root)}")
+    dvc_root = find_dvc_root(dvc_file)
     if dvc_root is None:
-        return RemoteDataset(root, error=f"{dvc_file} is not inside a DVC repository")
-    reader = RevisionDvcReader(dvc_root, commit)
-    try:
-        manifest = reader.manifest(output)
-    except dvcsupport.DvcError:
-        raise
-    except Exception as exc:  # object in neither cache nor remote, no remote, ...
-        return RemoteDataset(root, error=f"at commit {short}: {exc or type(exc).__name__}")
-    prefix = dvcsupport.relative_key(root, output.path)
-    if prefix is None:
-        return RemoteDataset(root, error=f"{git.rel(root)} is not inside {git.rel(output.path)}")
-    prefix = prefix and prefix + "/"
-    files = {rel[len(prefix) :]: md5 for rel, md5 in manifest.items() if rel.startswith(prefix)}
-    return RemoteDataset(root, reader, output, files)
+        return DvcSource(root, dvc_file, error=f"{dvc_file} is not inside a DVC repository")
+    reader = RevisionDvcReader(session, dvc_root, commit)
+    return open_source(reader, root, dvc_file, output, failed=f"at commit {short}: ")
