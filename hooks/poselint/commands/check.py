@@ -22,7 +22,7 @@ from poselint.engine import lint_dataset, select_rules
 from poselint.fsutil import inside
 from poselint.load.dataset import Dataset
 from poselint.load.document import gc_paused
-from poselint.report.text import write_report
+from poselint.report.writer import write_report
 from poselint.rules import Rule
 
 if TYPE_CHECKING:
@@ -156,14 +156,15 @@ def _check(args: argparse.Namespace) -> int:
 
             write_stats(args.metrics, stats)
         if html:
-            from poselint.report.html import write_html_report
+            from poselint.report.html.report import write_html_report
 
             write_html_report(
                 args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
             )
         elif args.output is not None:
             from poselint.fsutil import atomic_write_bytes
-            from poselint.report.text import located, to_json
+            from poselint.report.common import located
+            from poselint.report.json import to_json
 
             if not args.no_pull:  # once, for the file and the report below
                 diagnostics = located(diagnostics)
@@ -191,7 +192,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
     """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report.text import printable
+    from poselint.report.common import printable
 
     splits = [
         f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
