@@ -72,8 +72,13 @@ def run(args: argparse.Namespace) -> int:
     """`poselint check`: discover -> load -> rules -> report (or fix, then report)."""
     # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
     # them costs seconds at COCO-2017 scale and frees nothing.
+    from poselint import console
+
     with gc_paused():
-        return _check(args)
+        try:
+            return _check(args)
+        finally:  # the bar erased before anything else is said, an error included
+            console.progress_end()
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -109,7 +114,9 @@ def _check(args: argparse.Namespace) -> int:
     configs = [_root_config(args, config, t, baseline is not None) for t in targets]
     if configs and all(c == configs[0] for c in configs):
         config = configs[0]  # report settings (max_per_rule) of the roots linted
-    progress = sys.stderr.isatty() and not args.quiet
+    progress = console.progress_wanted()
+    if progress:
+        console.progress_begin(len(targets))
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
@@ -137,6 +144,8 @@ def _check(args: argparse.Namespace) -> int:
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
+        console.progress_advance()
+    console.progress_end()
     cwd = Path.cwd()
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:  # first: whatever follows, what --fix changed is said
@@ -181,6 +190,7 @@ def _check(args: argparse.Namespace) -> int:
         quiet=args.quiet,
         statistics=args.statistics,
         positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
+        colour=console.colour_wanted(args.color, sys.stdout),
     )
     _print_dvc_hints(fixes, fix_out, cwd)
     if args.exit_zero:
