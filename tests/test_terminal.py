@@ -10,6 +10,7 @@ import pty
 import re
 import struct
 import subprocess
+import sys
 import termios
 from pathlib import Path
 
@@ -131,3 +132,20 @@ def test_progress_bar_on_a_terminal_only(make_dataset, tmp_path):
     assert (code, out, err) == (0, "All checks passed!\n", "")
     code, out, err = _run(["check", "a", "b", "-q"], tmp_path, tty=("err",))  # -q: none
     assert (code, out, err) == (0, "", "")
+
+
+def test_a_run_in_a_pipe_imports_neither_colour_nor_progress(make_cvat_export):
+    """Start-up time in a hook: termcolor and tqdm load only on a terminal."""
+    root = make_cvat_export()
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "poselint", "check", root.name, "-v"],
+        cwd=root.parent,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and "PL601" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    assert "poselint.report.writer" in imported  # the list is the run's imports
+    assert not {m for m in imported if m.split(".")[0] in ("termcolor", "tqdm")}

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from poselint.diagnostics import display_path
+from poselint.report.escape import printable
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
@@ -104,9 +107,6 @@ def progress_begin(total: int, unit: str = "root") -> None:
 
 def checking(path: Path) -> None:
     """The annotation file now being checked: on the bar, or as a line when there is none."""
-    from poselint.diagnostics import display_path  # only with progress: on a terminal
-    from poselint.report.common import printable
-
     shown = printable(display_path(path, Path.cwd()))
     if _bar is not None:
         _bar.set_postfix_str(shown)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from poselint import console
 from poselint.config import Config, find_config, load_config
 from poselint.diagnostics import (
     EXIT_CANNOT_RUN,
@@ -72,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     """`poselint check`: discover -> load -> rules -> report (or fix, then report)."""
     # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
     # them costs seconds at COCO-2017 scale and frees nothing.
-    from poselint import console
-
     with gc_paused():
         try:
             return _check(args)
@@ -82,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from poselint import console
     from poselint.sources import dvc as dvcsupport  # no dvc import: it clears what a run cached
 
     dvcsupport.forget()
@@ -202,7 +200,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
     """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report.common import printable
+    from poselint.report.escape import printable
 
     splits = [
         f"{s.name} ({display_path(s.files.annotation_file, cwd)})"

@@ -41,7 +41,7 @@ from poselint.fsutil import durable_rename
 from poselint.load.dataset import Dataset
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
-from poselint.report.common import printable
+from poselint.report.escape import printable
 from poselint.report.writer import write_report
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # COCO-2017 train is 19 GB; a bomb claims far more

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from poselint.diagnostics import display_path
 from poselint.fix import FixResult
-from poselint.report.common import printable
+from poselint.report.escape import printable
 
 __all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from poselint.diagnostics import Diagnostic
-from poselint.report.common import printable
+from poselint.report.escape import printable
 
 
 def escape(text: str, prop: bool = False) -> str:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from poselint.diagnostics import Diagnostic, totals
-from poselint.report.common import printable
+from poselint.report.escape import printable
+from poselint.report.hints import fix_command
 
 # paint(text, colour, bold) -> the text, maybe wrapped in escape sequences
-Paint = Callable[[str, "str | None", bool], str]
+Paint = Callable[[str, str | None, bool], str]
 
 
 def _plain(text: str, colour: str | None = None, bold: bool = False) -> str:
@@ -76,7 +77,5 @@ def write_summary(diagnostics: Sequence[Diagnostic], out: TextIO, paint: Paint =
         f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)}"
     )
     if fixable:
-        from poselint.report.hints import fix_command
-
         line += f" ({fixable} fixable: {fix_command()})"
     out.write(paint(line + ".", None, True) + "\n")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from poselint.diagnostics import Diagnostic
+from poselint.engine import statistics as rule_statistics
 from poselint.report import github, text
 from poselint.report.common import capped, located
 
@@ -48,8 +49,6 @@ def write_report(
         out.write(document.decode().rstrip("\n") + "\n")
         return
     if statistics:
-        from poselint.engine import statistics as rule_statistics  # engine imports the rules
-
         out.write(rule_statistics(diagnostics))
         return
     shown, hidden = capped(diagnostics, limit)

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from poselint import __version__
-from poselint.report.common import printable
+from poselint.report.escape import printable
 from poselint.report.html.drawing import THUMB_SIDE
 
 if TYPE_CHECKING:

@@ -39,6 +39,7 @@ from poselint.report.html.model import (
     summarise,
 )
 from poselint.report.html.page import render_page
+from poselint.rules import rules_by_code
 from poselint.rules.integrity import _is_id as is_id  # the one notion of an id the rules use
 
 MAX_FIGURES = 100  # drawn annotations per report; the rest are counted
@@ -212,7 +213,6 @@ def render_html(
     max_figures: int = MAX_FIGURES,
 ) -> str:
     """The whole report as one HTML string."""
-    from poselint.rules import rules_by_code  # the registry: loaded with the rules already
 
     targets, rest = _targets(datasets, diagnostics)
     names = {code: r.name for code, r in rules_by_code().items()}
