@@ -85,7 +85,7 @@ def main() -> None:
     from poselint.config import Config
     from poselint.engine import lint_dataset, select_rules
     from poselint.load.dataset import Dataset
-    from poselint.report.html import render_html
+    from poselint.report.html.report import render_html
 
     config = Config(image_size=False)
     dataset = Dataset(args.root, config)

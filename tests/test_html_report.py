@@ -23,20 +23,20 @@ from conftest import CliResult
 from poselint.config import Config
 from poselint.diagnostics import Diagnostic
 from poselint.load.dataset import Dataset
-from poselint.report.html import (
+from poselint.report.html.drawing import (
     BBOX,
     BONE,
-    CSP,
     HIGHLIGHT,
     OCCLUDED,
     VISIBLE,
     Pose,
-    _points,
-    annotation_target,
     data_url,
     draw_pose,
-    render_html,
+    points,
 )
+from poselint.report.html.model import annotation_target
+from poselint.report.html.page import CSP
+from poselint.report.html.report import render_html
 
 Cli = Callable[..., CliResult]
 
@@ -237,12 +237,12 @@ def test_report_path_is_written_atomically_next_to_the_target(
 def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() -> None:
     background = (10, 20, 30)
     picture_pixels = Image.new("RGB", (200, 200), background)
-    from poselint.report.html import Picture
+    from poselint.report.html.images import Picture
 
     # k0, k1 visible and joined; k2 outside with stale coordinates, named by a diagnostic;
     # k3 occluded, joined to nothing
     keypoints = [40.0, 40.0, 2, 160.0, 40.0, 2, 100.0, 160.0, 0, 40.0, 160.0, 1]
-    pose = Pose(_points(keypoints), [(0, 1)], {2}, (30.0, 30.0, 140.0, 140.0), False)
+    pose = Pose(points(keypoints), [(0, 1)], {2}, (30.0, 30.0, 140.0, 140.0), False)
     drawn = draw_pose(Picture(picture_pixels, (200, 200)), (200.0, 200.0), pose, (0, 0, 200, 200))
     assert drawn.size == (360, 360)
     s = 360 / 200
@@ -274,10 +274,10 @@ def test_visible_points_are_filled_occluded_hollow_and_the_named_point_ringed() 
 
 
 def test_small_person_gets_a_close_up_and_far_stale_point_an_overview() -> None:
-    from poselint.report.html import views
+    from poselint.report.html.drawing import views
 
     keypoints = [100.5, 50.25, 2, 110.0, 45.0, 1, 900.0, -20.0, 0, 120.0, 60.0, 2]
-    pose = Pose(_points(keypoints), [], {2}, None, False)
+    pose = Pose(points(keypoints), [], {2}, None, False)
     regions = views(pose, 640.0, 480.0)
     assert len(regions) == 2
     close, overview = regions

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 even when errors are found (2 still means poselint could not run)",
     )
+    check.add_argument(
+        "--color",
+        choices=console.COLOR_CHOICES,
+        default="auto",
+        help="colour the text report: auto (default: on a terminal, unless NO_COLOR is set), "
+        "always, never; machine formats are never coloured",
+    )
     loudness = check.add_mutually_exclusive_group()
     loudness.add_argument(
         "-q",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from poselint import console
 from poselint.config import Config, ConfigError
 from poselint.diagnostics import Diagnostic
 from poselint.load.dataset import Dataset, Split
@@ -151,7 +151,7 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
         if split.files.annotation_file is None:
             continue
         if progress:
-            print(f"poselint: checking {split.files.annotation_file}", file=sys.stderr)
+            console.checking(split.files.annotation_file)  # on the progress bar
         for rule in rules:
             if rule.scope == "file" or (rule.scope == "document" and split.document is not None):
                 emit(rule, _run(rule, split), split.files.annotation_file)

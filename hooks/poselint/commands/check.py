@@ -23,7 +23,7 @@ from poselint.engine import lint_dataset, select_rules
 from poselint.fsutil import inside
 from poselint.load.dataset import Dataset
 from poselint.load.document import gc_paused
-from poselint.report.text import write_report
+from poselint.report.writer import write_report
 from poselint.rules import Rule
 from poselint.sources.dvc.remote import open_remote, remote_manifests
 from poselint.sources.dvc.session import DvcSession
@@ -81,7 +81,10 @@ def run(args: argparse.Namespace) -> int:
     # Parsed documents hold millions of containers and no cycles: a cyclic-GC pass over
     # them costs seconds at COCO-2017 scale and frees nothing.
     with gc_paused(), DvcSession() as dvc:  # what the run opens of DVC, closed at its end
-        return _check(args, dvc)
+        try:
+            return _check(args, dvc)
+        finally:  # the bar erased before anything else is said, an error included
+            console.progress_end()
 
 
 def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
@@ -114,7 +117,9 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
     configs = [_root_config(args, config, t, baseline is not None) for t in targets]
     if configs and all(c == configs[0] for c in configs):
         config = configs[0]  # report settings (max_per_rule) of the roots linted
-    progress = sys.stderr.isatty() and not args.quiet
+    progress = console.progress_wanted()
+    if progress:
+        console.progress_begin(len(targets))
     diagnostics: list[Diagnostic] = []
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
@@ -142,6 +147,8 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
+        console.progress_advance()
+    console.progress_end()
     cwd = Path.cwd()
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:  # first: whatever follows, what --fix changed is said
@@ -161,14 +168,15 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
 
             write_stats(args.metrics, stats)
         if html:
-            from poselint.report.html import write_html_report
+            from poselint.report.html.report import write_html_report
 
             write_html_report(
                 args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
             )
         elif args.output is not None:
             from poselint.fsutil import atomic_write_bytes
-            from poselint.report.text import located, to_json
+            from poselint.report.common import located
+            from poselint.report.json import to_json
 
             if not args.no_pull:  # once, for the file and the report below
                 diagnostics = located(diagnostics)
@@ -186,6 +194,7 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
         statistics=args.statistics,
         positions=not args.no_pull,  # with --no-pull, the workspace files are not what was read
         unsafe_fixes=args.unsafe_fixes,
+        colour=console.colour_wanted(args.color, sys.stdout),
     )
     _print_dvc_hints(fixes, fix_out, cwd)
     if args.exit_zero:
@@ -197,7 +206,7 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
     """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report.text import printable
+    from poselint.report.escape import printable
 
     splits = [
         f"{s.name} ({display_path(s.files.annotation_file, cwd)})"

@@ -42,7 +42,8 @@ from poselint.fsutil import durable_rename, inside
 from poselint.load.dataset import Dataset
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import ANNOTATION_FILE, DEFAULT_SUBSET, annotation_file_name
-from poselint.report.text import printable, write_report
+from poselint.report.escape import printable
+from poselint.report.writer import write_report
 
 __all__ = ["IngestError", "IngestResult", "ingest", "run"]
 

@@ -1,10 +1,10 @@
 """`poselint diff --format html`: each changed person drawn before and after on its image.
 
-The drawing is the HTML report's (htmlreport.py): the same Pose, views, thumbnails and
+The drawing is the HTML report's (report/html/): the same Pose, views, thumbnails and
 Content-Security-Policy, and the same autoescaping template engine. Each version's image is
 read from that version: the working tree through the split's image index (which follows no
 link out of the root), a git revision by the blob its tree lists, a DVC revision by the md5
-its manifest records (cache, else remote). At most datadiff.MAX_DRAWN people are drawn; the
+its manifest records (cache, else remote). At most MAX_DRAWN people are drawn; the
 page says how many more changed.
 """
 
@@ -14,38 +14,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from poselint import __version__
-from poselint.commands.diff import (
-    MAX_DRAWN,
-    Drawn,
-    PoseAt,
-    RootDiff,
-    _capped,
-    _display,
-    _lines,
-    _split_key,
-    _summary,
-)
+from poselint.commands.diff.compare import split_key
+from poselint.commands.diff.model import MAX_DRAWN, Drawn, PoseAt, RootDiff
+from poselint.commands.diff.render import capped_lines, change_lines, summary
+from poselint.diagnostics import display_path, displayable
 from poselint.load.dataset import Dataset
-from poselint.report.html import (
-    CSP,
+from poselint.report.html.drawing import (
     THUMB_SIDE,
-    Picture,
+    Point,
     Pose,
-    _coordinate,
-    _edges,
-    _Point,
-    _points,
-    _text,
+    box,
     data_url,
-    decode_picture,
+    declared_size,
     draw_pose,
+    edges,
     image_extent,
-    indexed_image_path,
-    load_template,
-    open_picture,
+    points,
     view_region,
 )
+from poselint.report.html.images import Picture, decode_picture, indexed_image_path, open_picture
+from poselint.report.html.model import ShownDiagnostic, short_text
+from poselint.report.html.page import render_page
 
 # An image read from a git blob or the DVC cache is held in memory whole: bounded.
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
@@ -97,13 +86,13 @@ class _Pictures:
 
 
 def _read_picture(
-    ds: Dataset, split_key: str, file_name: str, scale: float
+    ds: Dataset, key: str, file_name: str, scale: float
 ) -> tuple[Picture | None, str]:
     """The image as this version of the dataset has it, or why not. Only a file the split's
     image index lists is read: a name like ../../x never leaves the root or the DVC cache."""
     if not ds.exists:
         return None, "the dataset is not in this version"
-    split = next((s for s in ds.splits if _split_key(s) == split_key), None)
+    split = next((s for s in ds.splits if split_key(s) == key), None)
     if split is None:
         return None, "the split is not in this version"
     where = indexed_image_path(split, file_name)
@@ -118,27 +107,16 @@ def _read_picture(
 
 
 def _pose(p: PoseAt, highlight: frozenset[int], whole: bool) -> Pose:
-    points = _points(p.keypoints)
-    box = p.bbox
-    bbox = None
-    if box is not None:
-        x, y, w, h = (_coordinate(v) for v in box)
-        bbox = None if x is None or y is None or w is None or h is None else (x, y, w, h)
-    return Pose(points, _edges({"skeleton": p.skeleton}, len(points)), set(highlight), bbox, whole)
-
-
-def _declared(p: PoseAt | None) -> tuple[float, float] | None:
-    if p is None:
-        return None
-    w, h = (_coordinate(v) for v in p.size)
-    return (w, h) if w is not None and h is not None and w > 0 and h > 0 else None
+    placed = points(p.keypoints)
+    skeleton = edges({"skeleton": p.skeleton}, len(placed))
+    return Pose(placed, skeleton, set(highlight), box(p.bbox), whole)
 
 
 def _union(poses: list[Pose]) -> Pose:
     """Both versions' points in one pose, so that before and after show the same region."""
-    points: list[_Point] = []
+    points: list[Point] = []
     for pose in poses:
-        points += [_Point(len(points) + p.k, p.x, p.y, p.v) for p in pose.points]
+        points += [Point(len(points) + p.k, p.x, p.y, p.v) for p in pose.points]
     boxes = [pose.bbox for pose in poses if pose.bbox is not None]
     if not boxes:
         return Pose(points, [], set(), None, False)
@@ -173,7 +151,7 @@ def _figure(d: Drawn, split: str, ds_a: Dataset, ds_b: Dataset, pictures: _Pictu
     for side, ds, at in (("before", ds_a, d.before), ("after", ds_b, d.after)):
         if side not in poses:
             continue
-        declared = _declared(at)
+        declared = declared_size(*at.size) if at is not None else None
         try:
             guess = image_extent(None, declared, union)
             x0, y0, x1, y1 = view_region(union, *guess)
@@ -184,11 +162,11 @@ def _figure(d: Drawn, split: str, ds_a: Dataset, ds_b: Dataset, pictures: _Pictu
         except (ValueError, OverflowError, MemoryError, ZeroDivisionError) as exc:
             sides[side] = Side("", f"could not draw ({type(exc).__name__})")
     ids = [p.id for p in (d.before, d.after) if p is not None]
-    who = f"id {_text(ids[-1])}"
+    who = f"id {short_text(ids[-1])}"
     if len(ids) == 2 and ids[0] != ids[1]:
-        who += f" (was {_text(ids[0])})"
+        who += f" (was {short_text(ids[0])})"
     return DiffFigure(
-        d.kind, _text(d.image), who, sides.get("before"), sides.get("after"), _changes(d)
+        d.kind, short_text(d.image), who, sides.get("before"), sides.get("after"), _changes(d)
     )
 
 
@@ -209,30 +187,27 @@ def render_diff_html(
             changed += s.changed_people
             sections.append(
                 SplitSection(
-                    _display(r.root, cwd), s.shown, _summary(s) if s else "no label changes",
-                    _capped(_lines(s), limit), figures, s.changed_people,
+                    display_path(r.root, cwd), displayable(s.split),
+                    summary(s) if s else "no label changes",
+                    capped_lines(change_lines(s), limit), figures, s.changed_people,
                 )
             )  # fmt: skip
-    findings = [
-        (
-            _display(r.root, cwd),
-            title,
-            [
-                f"{d.code} {d.display_path(cwd)}{d.pointer or ''}: {d.message}"
-                for d in (r.introduced if title == "introduced" else r.fixed)
-            ],
-        )
-        for r in roots
-        for title in ("introduced", "fixed")
-    ]
-    return load_template("diff.html.j2").render(
-        version=__version__,
-        csp=CSP,
-        thumb_side=THUMB_SIDE,
+    findings = []
+    for r in roots:
+        for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
+            shown = [ShownDiagnostic.of(d, cwd) for d in found]
+            rows = [f"{d.code} {d.location}: {d.message}" for d in shown]
+            findings.append(
+                (display_path(r.root, cwd), title, capped_lines(rows, limit), len(rows))
+            )
+    return render_page(
+        "diff.html.j2",
         header=header,
-        missing=[(_display(r.root, cwd), s, why) for r in roots for s, why in r.missing.items()],
+        missing=[
+            (display_path(r.root, cwd), s, why) for r in roots for s, why in r.missing.items()
+        ],
         sections=sections,
-        findings=[(root, title, _capped(rows, limit), len(rows)) for root, title, rows in findings],
+        findings=findings,
         drawn=drawn,
         changed=changed,
         max_drawn=MAX_DRAWN,
