@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         action=_MetricsOption,
         help="deprecated: the old name of --metrics (not --statistics)",
     )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint every split afresh: neither read nor write the cache (.poselint_cache/)",
+    )
     check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
 
@@ -178,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rule = sub.add_parser("rule", help="explain one rule: what it catches, why, its fix")
     rule.add_argument("code", metavar="CODE", help="a rule code, such as PL601")
+    sub.add_parser(
+        "clean", help="remove the cache (.poselint_cache/ at the git repository root, or here)"
+    )
     add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
@@ -347,6 +355,7 @@ COMMANDS = {
     "ingest": ("ingest", "run"),
     "pack": ("pack", "run"),
     "skeleton": ("skeleton", "run"),
+    "clean": ("clean", "run"),
 }
 
 

@@ -26,6 +26,7 @@ from poselint.report.text import write_report
 from poselint.rules import Rule
 
 if TYPE_CHECKING:
+    from poselint.cache import Cache
     from poselint.fix import FixResult
 
 
@@ -114,6 +115,7 @@ def _check(args: argparse.Namespace) -> int:
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
     stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
+    cache = _open_cache(args, targets)
     for target, root_config in zip(targets, configs, strict=True):
         rules = select_rules(root_config, args.select, args.ignore)
         dataset = _open_dataset(target, root_config, args.no_pull, exact=args.fix or args.diff)
@@ -127,7 +129,8 @@ def _check(args: argparse.Namespace) -> int:
             linted = fixed.dataset or dataset
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         else:
-            diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+            diagnostics.extend(lint_dataset(dataset, rules, progress=progress, cache=cache))
+            _say_cached(cache)
         if baseline is not None:
             baseline.add(linted, diagnostics[baseline.seen :])
         if html:
@@ -137,6 +140,8 @@ def _check(args: argparse.Namespace) -> int:
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
+    if cache is not None:
+        cache.close()
     cwd = Path.cwd()
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:  # first: whatever follows, what --fix changed is said
@@ -187,6 +192,31 @@ def _check(args: argparse.Namespace) -> int:
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _open_cache(args: argparse.Namespace, targets: list[Target]) -> Cache | None:
+    """The run's cache; none with --no-cache, --fix/--diff (they parse exactly, to rewrite)
+    or --no-pull (it reads what DVC records, not the workspace files a key stats)."""
+    if args.no_cache or args.fix or args.diff or args.no_pull:
+        return None
+    from poselint import console
+    from poselint.cache import Cache, folder_for
+
+    folder = folder_for(Path.cwd())
+    cache = Cache.open(folder, [t.root for t in targets])
+    if cache is None:
+        console.verbose(f"cache: {display_path(folder, Path.cwd())} cannot be used; not cached")
+    return cache
+
+
+def _say_cached(cache: Cache | None) -> None:
+    """-v: the splits whose diagnostics came from the cache (their files unchanged)."""
+    from poselint import console
+
+    if cache is not None:
+        for path in cache.hits:
+            console.verbose(f"unchanged, from the cache: {display_path(path, Path.cwd())}")
+        cache.hits.clear()
 
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
