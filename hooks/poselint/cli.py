@@ -49,6 +49,13 @@ def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+def _positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="poselint", description=__doc__)
     parser.add_argument("-V", "--version", action="version", version=f"poselint {__version__}")
@@ -163,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="lint every split afresh: neither read nor write the cache (.poselint_cache/)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="lint up to N dataset roots at once, each in a process of its own (default: the "
+        "number of cores); output as in one process",
     )
     check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
