@@ -317,3 +317,16 @@ def test_only_pl412_reads_documents_among_dataset_rules(tmp_path):
             if any("loaded" in vars(split) for split in dataset.splits):
                 readers.add(rule.code)
     assert readers == {"PL412"}
+
+
+def test_a_file_gone_between_the_walk_and_its_stat_changes_the_key(tmp_path):
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"{i}.jpg")
+        write_image(paths[-1], 8, 8)
+    names = [str(p) for p in paths]
+    present, newest = cache_module._stats(names)
+    assert newest == max(max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in paths)
+    paths[1].unlink()
+    gone, _ = cache_module._stats(names)  # no exception: the file is marked, not skipped
+    assert len(gone) == len(present) and gone != present

@@ -14,7 +14,6 @@ import re
 import stat
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -182,20 +181,22 @@ def read_headers(paths: Sequence[str | Path], threads: int | None = None) -> lis
     The reads are I/O: a thread waiting on a disk, a network file system or DVC's symlink
     cache lets the others go on. Each thread reads contiguous slices, not one file per task,
     so there is one handoff per slice instead of per file. A first batch read in this thread
-    times the files: slow ones (waits on storage) get many threads, page-cache hits one per
-    core (more only fight over the GIL).
+    times the files: slow ones (waits on storage) get many threads, page-cache hits two per
+    core (one parses while the other waits in a system call; more only fight over the GIL).
     """
     first = min(len(paths), _PROBE)
     t0 = time.perf_counter()
     headers = read_headers_serial(paths[:first])
     if threads is None:
         slow = first and (time.perf_counter() - t0) / first > _SLOW_FILE_SECONDS
-        threads = _WORKERS if slow else (os.cpu_count() or 1)
+        threads = _WORKERS if slow else 2 * (os.cpu_count() or 1)
     rest = paths[first:]
     if threads <= 1 or len(rest) < _PROBE:
         return headers + read_headers_serial(rest)
     step = -(-len(rest) // (threads * _SLICES_PER_THREAD))
     slices = [rest[i : i + step] for i in range(0, len(rest), step)]
+    from concurrent.futures import ThreadPoolExecutor  # only many files: start-up time
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for part in pool.map(read_headers_serial, slices):
             headers.extend(part)
