@@ -333,4 +333,4 @@ def test_the_cli_offers_exactly_the_export_formats_there_are():
     from poselint.cli import SKELETON_EXPORTS
     from poselint.commands.skeleton import EXPORTS
 
-    assert SKELETON_EXPORTS == tuple(sorted(EXPORTS))
+    assert tuple(sorted(EXPORTS)) == SKELETON_EXPORTS
