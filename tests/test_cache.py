@@ -330,3 +330,38 @@ def test_a_file_gone_between_the_walk_and_its_stat_changes_the_key(tmp_path):
     paths[1].unlink()
     gone, _ = cache_module._stats(names)  # no exception: the file is marked, not skipped
     assert len(gone) == len(present) and gone != present
+
+
+def test_baseline_html_and_metrics_read_the_data_of_cached_splits(
+    tmp_path, make_dataset, cli, cache_dir
+):
+    """They need the parsed documents: a split served from the cache is parsed for them on
+    demand, so their output is the same as without the cache."""
+    docs = clean_docs()
+    docs["train"]["annotations"][0]["image_id"] = 99  # PL404
+    docs["val"]["annotations"][0]["keypoints"][0] = 500  # outside the image (PL403)
+    root = make_dataset(docs, name="root")
+    out = tmp_path / "out"
+    out.mkdir()
+    baseline = out / "baseline.json"
+    assert cli("check", root, "--write-baseline", baseline, "--no-cache").code == 0
+    docs["val"]["annotations"][0]["keypoints"][3] = 600  # a new finding, not in the baseline
+    write_json(root / VAL, docs["val"])
+    _settle()
+    runs = {}
+    for name in ("cold", "warm", "bare"):
+        extra = ("--no-cache",) if name == "bare" else ()
+        html, metrics = out / f"{name}.html", out / f"{name}-metrics.json"
+        base = cli("check", root, "--baseline", baseline, "--format", "json", "-v", *extra)
+        page = cli("check", root, "--format", "html", "--output", html, "-v", *extra)
+        counted = cli("check", root, "--metrics", metrics, "--format", "json", "-v", *extra)
+        runs[name] = (
+            (base.code, base.out, page.code, counted.code, counted.out),
+            html.read_text().replace(f"{name}.html", ""),
+            metrics.read_bytes(),
+            [_cached(r.err) for r in (base, page, counted)],
+        )
+    assert runs["warm"][:3] == runs["cold"][:3] == runs["bare"][:3]
+    assert runs["warm"][0][0] == 1 and runs["warm"][0][1] != "[]"
+    both = ["person_keypoints_train.json", "person_keypoints_val.json"]
+    assert runs["warm"][3] == [both, both, both]
