@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-_PROBE = 256  # files timed before choosing serial or threaded reads
-_SLOW_FILE_SECONDS = 200e-6  # page-cache hits take ~30 us; a disk seek takes milliseconds
-_WORKERS = 16  # waits on disk overlap well beyond the core count
+_PROBE = 256  # fewer than twice this many files are read in one thread
+# Waits on disk overlap well beyond the core count; on page-cache hits 16 threads also beat
+# 1, 4 and 8 on the 2-core machine (benchmarks/bench_cache.py).
+_WORKERS = 16
 _SLICES_PER_THREAD = 8  # a thread that drew slow files does not hold up the end alone
 _HEAD = 4096  # one read covers a typical JPEG header; big EXIF blocks get a second read
 _TAIL = 4096
@@ -175,28 +175,21 @@ def read_headers_serial(paths: Sequence[str | Path]) -> list[Header]:
     return [read_header(p) for p in paths]
 
 
-def read_headers(paths: Sequence[str | Path], threads: int | None = None) -> list[Header]:
-    """read_header over many files, in order, in threads (default: chosen by a probe).
+def read_headers(paths: Sequence[str | Path], threads: int = _WORKERS) -> list[Header]:
+    """read_header over many files, in order, in threads.
 
     The reads are I/O: a thread waiting on a disk, a network file system or DVC's symlink
-    cache lets the others go on. Each thread reads contiguous slices, not one file per task,
-    so there is one handoff per slice instead of per file. A first batch read in this thread
-    times the files: slow ones (waits on storage) get many threads, page-cache hits two per
-    core (one parses while the other waits in a system call; more only fight over the GIL).
+    cache lets the others go on, and every system call releases the GIL, so threads overlap
+    even on files in the page cache. Each thread reads contiguous slices, not one file per
+    task: one handoff per slice instead of per file. A small set is read in this thread.
     """
-    first = min(len(paths), _PROBE)
-    t0 = time.perf_counter()
-    headers = read_headers_serial(paths[:first])
-    if threads is None:
-        slow = first and (time.perf_counter() - t0) / first > _SLOW_FILE_SECONDS
-        threads = _WORKERS if slow else 2 * (os.cpu_count() or 1)
-    rest = paths[first:]
-    if threads <= 1 or len(rest) < _PROBE:
-        return headers + read_headers_serial(rest)
-    step = -(-len(rest) // (threads * _SLICES_PER_THREAD))
-    slices = [rest[i : i + step] for i in range(0, len(rest), step)]
+    if threads <= 1 or len(paths) < 2 * _PROBE:
+        return read_headers_serial(paths)
+    step = -(-len(paths) // (threads * _SLICES_PER_THREAD))
+    slices = [paths[i : i + step] for i in range(0, len(paths), step)]
     from concurrent.futures import ThreadPoolExecutor  # only many files: start-up time
 
+    headers: list[Header] = []
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for part in pool.map(read_headers_serial, slices):
             headers.extend(part)
