@@ -365,3 +365,23 @@ def test_baseline_html_and_metrics_read_the_data_of_cached_splits(
     assert runs["warm"][0][0] == 1 and runs["warm"][0][1] != "[]"
     both = ["person_keypoints_train.json", "person_keypoints_val.json"]
     assert runs["warm"][3] == [both, both, both]
+
+
+def test_a_key_taken_in_threads_sees_every_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "_THREADED_STATS", 10)
+    paths = []
+    for i in range(100):
+        paths.append(tmp_path / f"{i}.jpg")
+        paths[-1].write_bytes(b"x" * i)
+    names = [str(p) for p in paths]
+    threaded, newest = cache_module._stats(names)
+    assert cache_module._packed_stats(names)[1] == newest
+    assert len(threaded) == len(cache_module._packed_stats(names)[0])
+    assert cache_module._stats(names)[0] == threaded  # the same slices: the same bytes
+    for i in (0, 57, 99):  # a change anywhere changes the key
+        os.utime(paths[i], ns=(1, 1))
+        changed, _ = cache_module._stats(names)
+        assert changed != threaded, i
+        threaded = changed
+    paths[42].unlink()
+    assert cache_module._stats(names)[0] != threaded

@@ -106,6 +106,8 @@ def _stat_key(path: str, follow: bool = True) -> tuple[int, ...] | None:
     return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+_THREADED_STATS = 4096  # files from which a key's stats are taken in threads
+_STAT_THREADS = 16  # as for header reads: they beat fewer here (benchmarks/bench_cache.py)
 _STAT_FIELDS = (
     ("st_dev", "Q"),
     ("st_ino", "Q"),
@@ -116,8 +118,22 @@ _STAT_FIELDS = (
 
 
 def _stats(paths: list[str]) -> tuple[bytes, int]:
-    """(dev, ino, size, mtime_ns, ctime_ns) of each file (followed), packed field by field,
-    and the newest of those times. A COCO-sized folder is 118k stats: no Python per file."""
+    """(dev, ino, size, mtime_ns, ctime_ns) of each file (followed), packed, and the newest
+    of those times. A COCO-sized folder is 118k stats: in threads over slices (a stat releases
+    the GIL), and no Python per file."""
+    if len(paths) < _THREADED_STATS:
+        return _packed_stats(paths)
+    from concurrent.futures import ThreadPoolExecutor  # only big folders: start-up time
+
+    step = -(-len(paths) // (_STAT_THREADS * 4))
+    with ThreadPoolExecutor(max_workers=_STAT_THREADS) as pool:
+        parts = list(
+            pool.map(_packed_stats, [paths[i : i + step] for i in range(0, len(paths), step)])
+        )
+    return b"".join(data for data, _ in parts), max(newest for _, newest in parts)
+
+
+def _packed_stats(paths: list[str]) -> tuple[bytes, int]:
     try:
         stats = list(map(os.stat, paths))
     except (OSError, ValueError):  # one vanished or unreadable: the slow way, marking it
