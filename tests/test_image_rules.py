@@ -436,6 +436,7 @@ def test_threaded_header_reads_keep_the_order(tmp_path, monkeypatch):
         paths.append(tmp_path / f"{i}.jpg")
         write_image(paths[-1], 10 + i % 7, 20 + i % 5)
     serial = imageheader.read_headers(paths)
+    monkeypatch.setattr(imageheader, "_SLOW_FILE_SECONDS", 0.0)
     monkeypatch.setattr(imageheader, "_PROBE", 16)
     threaded = imageheader.read_headers(paths)
     assert threaded == serial

@@ -33,7 +33,7 @@ import time
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -106,8 +106,9 @@ def _stat_key(path: str, follow: bool = True) -> tuple[int, ...] | None:
     return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-_THREADED_STATS = 4096  # files from which a key's stats are taken in threads
-_STAT_THREADS = 16  # as for header reads: they beat fewer here (benchmarks/bench_cache.py)
+_STAT_PROBE = 256  # stats timed before choosing one thread or many
+_SLOW_STAT_SECONDS = 50e-6  # from the page cache a stat takes a few us; over NFS, a round trip
+_STAT_THREADS = 16
 _STAT_FIELDS = (
     ("st_dev", "Q"),
     ("st_ino", "Q"),
@@ -118,22 +119,36 @@ _STAT_FIELDS = (
 
 
 def _stats(paths: list[str]) -> tuple[bytes, int]:
-    """(dev, ino, size, mtime_ns, ctime_ns) of each file (followed), packed, and the newest
-    of those times. A COCO-sized folder is 118k stats: in threads over slices (a stat releases
-    the GIL), and no Python per file."""
-    if len(paths) < _THREADED_STATS:
-        return _packed_stats(paths)
-    from concurrent.futures import ThreadPoolExecutor  # only big folders: start-up time
+    """(dev, ino, size, mtime_ns, ctime_ns) of each file (followed), packed field by field,
+    and the newest of those times. A COCO-sized folder is 118k stats, with no Python per
+    file; in threads when a first batch shows them waiting on storage (a network file
+    system), as header reads do: from the page cache, threads are no faster here."""
+    t0 = time.perf_counter()
+    parts = [_stat_columns(paths[:_STAT_PROBE])]
+    rest = paths[_STAT_PROBE:]
+    slow = (time.perf_counter() - t0) / _STAT_PROBE > _SLOW_STAT_SECONDS
+    if slow and len(rest) > _STAT_PROBE:
+        from concurrent.futures import ThreadPoolExecutor  # only slow storage: start-up time
 
-    step = -(-len(paths) // (_STAT_THREADS * 4))
-    with ThreadPoolExecutor(max_workers=_STAT_THREADS) as pool:
-        parts = list(
-            pool.map(_packed_stats, [paths[i : i + step] for i in range(0, len(paths), step)])
-        )
-    return b"".join(data for data, _ in parts), max(newest for _, newest in parts)
+        step = -(-len(rest) // (_STAT_THREADS * 4))
+        with ThreadPoolExecutor(max_workers=_STAT_THREADS) as pool:
+            parts.extend(
+                pool.map(_stat_columns, [rest[i : i + step] for i in range(0, len(rest), step)])
+            )
+    elif rest:
+        parts.append(_stat_columns(rest))
+    columns = [
+        list(chain.from_iterable(part[f] for part in parts)) for f in range(len(_STAT_FIELDS))
+    ]
+    data = b"".join(
+        array(code, column).tobytes()
+        for (_, code), column in zip(_STAT_FIELDS, columns, strict=True)
+    )
+    newest = max(max(columns[3], default=0), max(columns[4], default=0))
+    return data, newest
 
 
-def _packed_stats(paths: list[str]) -> tuple[bytes, int]:
+def _stat_columns(paths: list[str]) -> list[list[int]]:
     try:
         stats = list(map(os.stat, paths))
     except (OSError, ValueError):  # one vanished or unreadable: the slow way, marking it
@@ -142,14 +157,8 @@ def _packed_stats(paths: list[str]) -> tuple[bytes, int]:
             key = _stat_key(path)
             for column, value in zip(columns, key[1:] if key else (0, 0, -1, -1, -1), strict=True):
                 column.append(value)
-    else:
-        columns = [list(map(attrgetter(name), stats)) for name, _ in _STAT_FIELDS]
-    data = b"".join(
-        array(code, column).tobytes()
-        for (_, code), column in zip(_STAT_FIELDS, columns, strict=True)
-    )
-    newest = max(max(columns[3], default=0), max(columns[4], default=0))
-    return data, newest
+        return columns
+    return [list(map(attrgetter(name), stats)) for name, _ in _STAT_FIELDS]
 
 
 @dataclass(frozen=True)

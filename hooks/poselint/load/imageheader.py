@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-_PROBE = 256  # fewer than twice this many files are read in one thread
-# Waits on disk overlap well beyond the core count; on page-cache hits 16 threads also beat
-# 1, 4 and 8 on the 2-core machine (benchmarks/bench_cache.py).
-_WORKERS = 16
+_PROBE = 256  # files timed before choosing serial or threaded reads
+_SLOW_FILE_SECONDS = 200e-6  # page-cache hits take ~20 us; a disk seek takes milliseconds
+_WORKERS = 16  # waits on disk overlap well beyond the core count
 _SLICES_PER_THREAD = 8  # a thread that drew slow files does not hold up the end alone
 _HEAD = 4096  # one read covers a typical JPEG header; big EXIF blocks get a second read
 _TAIL = 4096
@@ -175,21 +175,29 @@ def read_headers_serial(paths: Sequence[str | Path]) -> list[Header]:
     return [read_header(p) for p in paths]
 
 
-def read_headers(paths: Sequence[str | Path], threads: int = _WORKERS) -> list[Header]:
-    """read_header over many files, in order, in threads.
+def read_headers(paths: Sequence[str | Path], threads: int | None = None) -> list[Header]:
+    """read_header over many files, in order; in threads when they wait on storage.
 
-    The reads are I/O: a thread waiting on a disk, a network file system or DVC's symlink
-    cache lets the others go on, and every system call releases the GIL, so threads overlap
-    even on files in the page cache. Each thread reads contiguous slices, not one file per
-    task: one handoff per slice instead of per file. A small set is read in this thread.
+    Threads help only when the disk makes us wait (cold cache, network storage, DVC's
+    symlink cache on either): then the reads overlap. With the files in the page cache the
+    work is parsing under the GIL and threads lose to one (measured: 16 threads 4x slower,
+    2 and 4 no faster; benchmarks/bench_cache.py). So a first batch is timed in this thread,
+    and slow files get `_WORKERS` threads, each reading contiguous slices (one handoff per
+    slice, not per file). threads: force a count (tests, benchmarks).
     """
-    if threads <= 1 or len(paths) < 2 * _PROBE:
-        return read_headers_serial(paths)
-    step = -(-len(paths) // (threads * _SLICES_PER_THREAD))
-    slices = [paths[i : i + step] for i in range(0, len(paths), step)]
-    from concurrent.futures import ThreadPoolExecutor  # only many files: start-up time
+    first = min(len(paths), _PROBE)
+    t0 = time.perf_counter()
+    headers = read_headers_serial(paths[:first])
+    if threads is None:
+        slow = first and (time.perf_counter() - t0) / first > _SLOW_FILE_SECONDS
+        threads = _WORKERS if slow else 1
+    rest = paths[first:]
+    if threads <= 1 or len(rest) <= _PROBE:
+        return headers + read_headers_serial(rest)
+    step = -(-len(rest) // (threads * _SLICES_PER_THREAD))
+    slices = [rest[i : i + step] for i in range(0, len(rest), step)]
+    from concurrent.futures import ThreadPoolExecutor  # only slow storage: start-up time
 
-    headers: list[Header] = []
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for part in pool.map(read_headers_serial, slices):
             headers.extend(part)
