@@ -186,7 +186,7 @@ def processes(base: Path, repeat: int) -> None:
 
 def stages(base: Path) -> None:
     """Where a cached re-check's time goes, in this process (imports already paid)."""
-    from poselint.cache import code_fingerprint, split_key
+    from poselint.cachekey import code_fingerprint, split_key
     from poselint.config import load_config
     from poselint.engine import select_rules
     from poselint.load.dataset import Dataset

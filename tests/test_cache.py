@@ -17,6 +17,7 @@ from test_adversarial import _corpus_datasets
 
 from builders import PERSON, clean_docs, write_image, write_json
 from poselint import cache as cache_module
+from poselint import cachekey
 from poselint.config import load_config
 from poselint.load.dataset import Dataset
 from poselint.rules import REGISTRY
@@ -28,7 +29,7 @@ FROM_CACHE = "unchanged, from the cache: "
 
 def _settle() -> None:
     """Let the files just written age past the racy window: only then are they cached."""
-    time.sleep(cache_module.RACY_SECONDS + 0.1)
+    time.sleep(cachekey.RACY_SECONDS + 0.1)
 
 
 def _cached(err: str) -> list[str]:
@@ -325,10 +326,10 @@ def test_a_file_gone_between_the_walk_and_its_stat_changes_the_key(tmp_path):
         paths.append(tmp_path / f"{i}.jpg")
         write_image(paths[-1], 8, 8)
     names = [str(p) for p in paths]
-    present, newest = cache_module._stats(names)
+    present, newest = cachekey._stats(names)
     assert newest == max(max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in paths)
     paths[1].unlink()
-    gone, _ = cache_module._stats(names)  # no exception: the file is marked, not skipped
+    gone, _ = cachekey._stats(names)  # no exception: the file is marked, not skipped
     assert len(gone) == len(present) and gone != present
 
 
@@ -369,21 +370,21 @@ def test_baseline_html_and_metrics_read_the_data_of_cached_splits(
 
 def test_a_key_taken_in_threads_sees_every_file(tmp_path, monkeypatch):
     """Slow storage (here: any) makes the stats go to threads: the key is the one thread's."""
-    one_thread = cache_module._stats  # the probe finds a page-cache stat fast
-    monkeypatch.setattr(cache_module, "_STAT_PROBE", 10)
+    one_thread = cachekey._stats  # the probe finds a page-cache stat fast
+    monkeypatch.setattr(cachekey, "_STAT_PROBE", 10)
     paths = []
     for i in range(100):
         paths.append(tmp_path / f"{i}.jpg")
         paths[-1].write_bytes(b"x" * i)
     names = [str(p) for p in paths]
     serial = one_thread(names)
-    monkeypatch.setattr(cache_module, "_SLOW_STAT_SECONDS", -1.0)
-    threaded, newest = cache_module._stats(names)
+    monkeypatch.setattr(cachekey, "_SLOW_STAT_SECONDS", -1.0)
+    threaded, newest = cachekey._stats(names)
     assert (threaded, newest) == serial
     for i in (0, 57, 99):  # a change anywhere changes the key
         os.utime(paths[i], ns=(1, 1))
-        changed, _ = cache_module._stats(names)
+        changed, _ = cachekey._stats(names)
         assert changed != threaded, i
         threaded = changed
     paths[42].unlink()
-    assert cache_module._stats(names)[0] != threaded
+    assert cachekey._stats(names)[0] != threaded

@@ -16,7 +16,8 @@ from poselint.load.dataset import Dataset, Split
 from poselint.rules import REGISTRY, Finding, FindingBatch, Rule
 
 if TYPE_CHECKING:
-    from poselint.cache import Cache, Hit, SplitKey
+    from poselint.cache import Cache, Hit
+    from poselint.cachekey import SplitKey
 
 INTERNAL_ERROR = "PL000"
 
@@ -184,7 +185,7 @@ def _from_cache(
     ds: Dataset, rules: Sequence[Rule], cache: Cache
 ) -> tuple[dict[int, Hit], dict[int, SplitKey]]:
     """Each split's key, and the cached diagnostics of those whose key has an entry."""
-    from poselint.cache import split_key
+    from poselint.cachekey import split_key
 
     hits: dict[int, Hit] = {}
     keys: dict[int, SplitKey] = {}
