@@ -174,9 +174,10 @@ def test_files_changed_within_the_racy_window_are_not_cached(make_dataset, cli, 
     root = _dataset(make_dataset, "root")  # just written: a later write could share its mtime
     _run(cli, root)
     assert _run(cli, root)[1] == []
+    assert cache_dir.is_dir() and _entries(cache_dir) == []  # used, but nothing stored
 
 
-def test_fix_diff_and_no_pull_never_use_the_cache(make_dataset, cli, cache_dir):
+def test_fix_and_diff_never_use_the_cache(make_dataset, cli, cache_dir):
     root = _dataset(make_dataset, "root")
     _settle()
     _run(cli, root)
