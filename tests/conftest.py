@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# The suite's runs share one cache (poselint/cache.py) outside the checkout; tests of where
+# the cache goes unset this.
+os.environ.setdefault("POSELINT_CACHE_DIR", tempfile.mkdtemp(prefix="poselint-test-cache-"))
 
 from builders import build_dataset, cvat_export
 from poselint.cli import main

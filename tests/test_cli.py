@@ -335,3 +335,27 @@ def test_finding_batches_are_formatted_only_as_far_as_kept():
     kept, hidden = _within_cap([Finding("first"), FindingBatch(1000, lazy(1000))], cap=5)
     assert [f.message for f in kept] == ["first", *(f"finding {i}" for i in range(4))]
     assert hidden == 996 and len(formatted) == 4
+
+
+def test_jobs_lints_roots_in_processes_and_reports_in_the_serial_order(make_dataset, cli):
+    roots = []
+    for i in range(4):
+        docs = clean_docs()
+        docs["train"]["annotations"][0]["image_id"] = 90 + i  # PL404, one per root
+        if i % 2:
+            docs["val"]["images"][0]["width"] = 1  # and PL504 in every other root
+        roots.append(make_dataset(docs, name=f"root{i}"))
+    for output in ("json", "text"):
+        serial = cli("check", *roots, "--format", output, "--jobs", "1", "--no-cache")
+        assert serial.code == 1, serial
+        for jobs in ("2", "4"):
+            parallel = cli("check", *roots, "--format", output, "--jobs", jobs, "--no-cache")
+            assert (parallel.code, parallel.out) == (serial.code, serial.out), jobs
+    found = cli("check", *roots, "--format", "json", "--jobs", "3").json()
+    assert [Path(str(d["path"])).parts[0] for d in found if d["code"] == "PL404"] == [
+        "root0",
+        "root1",
+        "root2",
+        "root3",
+    ]
+    assert cli("check", *roots, "--jobs", "0").code == 2

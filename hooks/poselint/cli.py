@@ -49,6 +49,13 @@ def _codes(value: str) -> list[str]:
     return [c.strip().upper() for c in value.split(",") if c.strip()]
 
 
+def _positive(value: str) -> int:
+    number = int(value) if value.isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="poselint", description=__doc__)
     parser.add_argument("-V", "--version", action="version", version=f"poselint {__version__}")
@@ -177,6 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
         action=_MetricsOption,
         help="deprecated: the old name of --metrics (not --statistics)",
     )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lint every split afresh: neither read nor write the cache (.poselint_cache/)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="lint up to N dataset roots at once, each in a process of its own (default: the "
+        "number of cores); output as in one process",
+    )
     check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
 
@@ -196,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rule = sub.add_parser("rule", help="explain one rule: what it catches, why, its fix")
     rule.add_argument("code", metavar="CODE", help="a rule code, such as PL601")
+    sub.add_parser(
+        "clean", help="remove the cache (.poselint_cache/ at the git repository root, or here)"
+    )
     add_diff_parser(sub)
     add_ingest_parser(sub)
     add_pack_parser(sub)
@@ -365,6 +387,7 @@ COMMANDS = {
     "ingest": ("ingest", "run"),
     "pack": ("pack", "run"),
     "skeleton": ("skeleton", "run"),
+    "clean": ("clean", "run"),
 }
 
 

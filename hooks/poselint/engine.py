@@ -7,12 +7,17 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from poselint import console
 from poselint.config import Config, ConfigError
 from poselint.diagnostics import Diagnostic
 from poselint.load.dataset import Dataset, Split
 from poselint.rules import REGISTRY, Finding, FindingBatch, Rule
+
+if TYPE_CHECKING:
+    from poselint.cache import Cache, Hit
+    from poselint.cachekey import SplitKey
 
 INTERNAL_ERROR = "PL000"
 
@@ -110,7 +115,11 @@ def statistics(diagnostics: Iterable[Diagnostic], unsafe_fixes: bool = False) ->
     )
 
 
-def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> list[Diagnostic]:
+def lint_dataset(
+    ds: Dataset, rules: Sequence[Rule], progress: bool = False, cache: Cache | None = None
+) -> list[Diagnostic]:
+    """Every rule over the dataset; with a cache, the file- and document-scope diagnostics
+    of each unchanged split come from it (cache.py says what a key holds)."""
     out: list[Diagnostic] = []
     severity = ds.config.severity
     cap = ds.config.max_findings_per_file
@@ -144,15 +153,66 @@ def lint_dataset(ds: Dataset, rules: Sequence[Rule], progress: bool = False) -> 
                 )
             )
 
+    hits: dict[int, Hit] = {}
+    keys: dict[int, SplitKey] = {}
+    if cache is not None:
+        hits, keys = _from_cache(ds, rules, cache)
+    shown = {i: _show_cached(ds.splits[i], hit) for i, hit in hits.items()}
+    stand_ins = {i: before for i, before in shown.items() if before is not None}
     for rule in rules:
         if rule.scope == "dataset":
             emit(rule, _run(rule, ds), ds.root)
-    for split in ds.splits:
+    for i, before in stand_ins.items():  # whatever else asks for the document parses it
+        for name in set(vars(ds.splits[i])) - before:
+            delattr(ds.splits[i], name)
+    for i, split in enumerate(ds.splits):
         if split.files.annotation_file is None:
+            continue
+        if i in hits:
+            out.extend(hits[i].diagnostics)
             continue
         if progress:
             console.checking(split.files.annotation_file)  # on the progress bar
+        start = len(out)
         for rule in rules:
             if rule.scope == "file" or (rule.scope == "document" and split.document is not None):
                 emit(rule, _run(rule, split), split.files.annotation_file)
+        if cache is not None and i in keys:
+            cache.put(keys[i], out[start:], split)
     return out
+
+
+def _from_cache(
+    ds: Dataset, rules: Sequence[Rule], cache: Cache
+) -> tuple[dict[int, Hit], dict[int, SplitKey]]:
+    """Each split's key, and the cached diagnostics of those whose key has an entry."""
+    from poselint.cachekey import split_key
+
+    hits: dict[int, Hit] = {}
+    keys: dict[int, SplitKey] = {}
+    for i, split in enumerate(ds.splits):
+        key = split_key(split, ds.config, rules, cache.code, cache.now_ns)
+        if key is None:
+            continue
+        keys[i] = key
+        hit = cache.get(key)
+        if hit is not None:
+            hits[i] = hit
+            assert split.files.annotation_file is not None
+            cache.hits.append(split.files.annotation_file)
+    return hits, keys
+
+
+def _show_cached(split: Split, hit: Hit) -> set[str] | None:
+    """Give dataset-scope rules the part of a cached split's document they read (its
+    categories, PL412) in place of a parse; returns the attributes held before, so that what
+    the stand-in gave rise to is dropped after them (None: the split is parsed already)."""
+    from poselint.load.document import Loaded
+
+    assert split.files.annotation_file is not None
+    before = set(vars(split))
+    if "loaded" in before:
+        return None
+    value = {"categories": hit.categories} if hit.is_object else None
+    split.loaded = Loaded(split.files.annotation_file, value=value)
+    return before

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +45,8 @@ def atomic_write_bytes(path: Path, data: bytes, expect: FileIdentity | None = No
 
     expect: the target must still be that file right before the replace."""
     folder = path.parent if str(path.parent) else Path(".")
+    import tempfile  # only a run that writes pays for it (random, shutil: start-up time)
+
     fd, tmp = tempfile.mkstemp(
         prefix=f"{WRITE_TEMP_PREFIX}{path.name}.", suffix=WRITE_TEMP_SUFFIX, dir=folder
     )

@@ -31,6 +31,7 @@ from poselint.sources.errors import DvcError
 from poselint.sources.workspace import WorkspaceSource
 
 if TYPE_CHECKING:
+    from poselint.cache import Cache
     from poselint.fix import FixResult
 
 
@@ -124,7 +125,9 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
     datasets: list[Dataset] = []  # kept only for the HTML report, which draws from them
     fixes: list[FixResult] = []
     stats: dict[str, object] = {}  # --metrics: counted from the documents the rules parsed
-    for target, root_config in zip(targets, configs, strict=True):
+    cache = _open_cache(args, targets)
+    found_by_root = _lint_in_processes(args, targets, configs, cache)
+    for n, (target, root_config) in enumerate(zip(targets, configs, strict=True)):
         rules = select_rules(root_config, args.select, args.ignore)
         dataset = _open_dataset(target, root_config, dvc, args.no_pull, args.fix or args.diff)
         console.verbose(_checking(dataset, cwd=Path.cwd()))
@@ -136,8 +139,13 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
             # after --fix changed files, the root re-scanned: the report draws them as they are
             linted = fixed.dataset or dataset
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
+        elif found_by_root is not None:  # linted in a worker process, told in this order
+            found, cached = found_by_root[n]
+            diagnostics.extend(found)
+            _say_cached(cached)
         else:
-            diagnostics.extend(lint_dataset(dataset, rules, progress=progress))
+            diagnostics.extend(lint_dataset(dataset, rules, progress=progress, cache=cache))
+            _say_cached(cache.hits if cache is not None else [])
         if baseline is not None:
             baseline.add(linted, diagnostics[baseline.seen :])
         if html:
@@ -149,6 +157,8 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
         console.progress_advance()
     console.progress_end()
+    if cache is not None:
+        cache.close()
     cwd = Path.cwd()
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:  # first: whatever follows, what --fix changed is said
@@ -202,6 +212,79 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
     if changed:
         return EXIT_VIOLATIONS
     return EXIT_VIOLATIONS if any(d.severity == "error" for d in diagnostics) else EXIT_CLEAN
+
+
+def _open_cache(args: argparse.Namespace, targets: list[Target]) -> Cache | None:
+    """The run's cache; none with --no-cache, --fix/--diff (they parse exactly, to rewrite)
+    or --no-pull (it reads what DVC records, not the workspace files a key stats)."""
+    if args.no_cache or args.fix or args.diff or args.no_pull:
+        return None
+    from poselint.cache import Cache, folder_for
+
+    folder = folder_for(Path.cwd())
+    cache = Cache.open(folder, [t.root for t in targets])
+    if cache is None:
+        console.verbose(f"cache: {display_path(folder, Path.cwd())} cannot be used; not cached")
+    return cache
+
+
+def _say_cached(hits: list[Path]) -> None:
+    """-v: the splits whose diagnostics came from the cache (their files unchanged)."""
+    for path in hits:
+        console.verbose(f"unchanged, from the cache: {display_path(path, Path.cwd())}")
+    hits.clear()
+
+
+def _lint_in_processes(
+    args: argparse.Namespace,
+    targets: list[Target],
+    configs: list[Config],
+    cache: Cache | None,
+) -> list[tuple[list[Diagnostic], list[Path]]] | None:
+    """--jobs: several roots linted at once, one process each (None: lint them here, one
+    after the other). Not for --fix/--diff (they rewrite) nor --no-pull (one DVC session).
+    The workers draw no progress: the bar (this process's) advances as their roots are told."""
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 2 or len(targets) < 2 or args.fix or args.diff or args.no_pull:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: a worker starts with poselint imported; elsewhere the platform's default
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    folder = cache.folder if cache is not None else None
+    roots = [t.root for t in targets]
+    with ProcessPoolExecutor(min(jobs, len(targets)), mp_context=context) as pool:
+        futures = [
+            pool.submit(_lint_root, t, c, args.select, args.ignore, folder, roots)
+            for t, c in zip(targets, configs, strict=True)
+        ]
+        return [future.result() for future in futures]
+
+
+def _lint_root(
+    target: Target,
+    config: Config,
+    select: list[str] | None,
+    ignore: list[str],
+    cache_folder: Path | None,
+    roots: list[Path],
+) -> tuple[list[Diagnostic], list[Path]]:
+    """One root in a worker process: its diagnostics, and the files served from the cache."""
+    from poselint.cache import Cache
+
+    cache = Cache.open(cache_folder, roots) if cache_folder is not None else None
+    try:
+        with gc_paused(), DvcSession() as dvc:
+            dataset = _open_dataset(target, config, dvc, no_pull=False, exact=False)
+            rules = select_rules(config, select, ignore)
+            return lint_dataset(dataset, rules, cache=cache), (
+                cache.hits if cache is not None else []
+            )
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
