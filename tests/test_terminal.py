@@ -74,7 +74,10 @@ def test_text_is_coloured_on_a_terminal_and_plain_in_a_pipe(make_dataset, make_c
         where, rest = plain.split(": ", 1)
         code_ = rest.split(" ", 1)[0]
         assert line.startswith(f"{BOLD}{where}{RESET}: {BOLD}{RED}{code_}{RESET}"), line
-    summary = "Found 8 errors and 0 warnings (8 fixable: run `poselint check --fix`)."
+    summary = (
+        "Found 8 errors and 0 warnings (4 fixable: run `poselint check --fix`; "
+        "4 more fixable with --unsafe-fixes)."
+    )
     assert lines[-1] == f"{BOLD}{summary}{RESET}"
     clean = make_dataset(name="clean")
     _, passed, _ = _run(["check", clean.name], clean.parent, tty=("out",))

@@ -141,6 +141,9 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
             fixed.dataset = None  # `fixes` lives to the end of the run: it holds no parse
         elif found_by_root is not None:  # linted in a worker process, told in this order
             found, cached = found_by_root[n]
+            for split in dataset.splits:  # the bar names what the worker checked
+                if progress and split.files.annotation_file is not None:
+                    console.checking(split.files.annotation_file)
             diagnostics.extend(found)
             _say_cached(cached)
         else:
