@@ -129,7 +129,7 @@ def _png(fd: int, head: bytes, file_size: int) -> Header:
 
 
 def _pillow(fd: int) -> Header:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # slow to import: only a non-JPEG/PNG file
 
     try:
         # a duplicate descriptor: the caller closes its own, Pillow closes this one
