@@ -77,7 +77,7 @@ def _scale(split: Split) -> FloatArray:
 
 def _by_keypoint(kp: FloatArray) -> Float32Array:
     """(n, K, 3) -> (3, K, n) float32, block by block: a whole-array transpose walks memory
-    across the grain and costs twice as much."""
+    across the grain, which is slower."""
     n = len(kp)
     out = np.empty((3, kp.shape[1], n), dtype=np.float32)
     for lo in range(0, n, 8192):
