@@ -346,10 +346,10 @@ def scale(root: Path) -> None:
     contracts = contracts_from_document(split.document or {})
     ds.config = replace(CONFIG, skeleton=contracts)
     people = int(split.tables.n_annotations)
-    from poselint.rules.pose import _groups
+    from poselint.rules.pose.groups import groups_of
 
     t0, c0 = time.perf_counter(), time.process_time()
-    _groups(split)
+    groups_of(split)
     shared, shared_cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"COCO-2017 scale ({people:,} people, {root}); wall s / CPU s of this process:")
     print(f"  shared per-keypoint arrays (17, n)   {shared:.3f} / {shared_cpu:.3f}")

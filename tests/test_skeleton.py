@@ -330,7 +330,7 @@ def test_example_repo_walkthrough(repo: Path, cli: Any) -> None:
 
 
 def test_the_cli_offers_exactly_the_export_formats_there_are():
-    from poselint.cli import SKELETON_EXPORTS
+    from poselint.commands.options import SKELETON_EXPORTS
     from poselint.commands.skeleton import EXPORTS
 
     assert tuple(sorted(EXPORTS)) == SKELETON_EXPORTS

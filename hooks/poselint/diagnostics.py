@@ -40,7 +40,7 @@ class Diagnostic:
     severity: Severity = "error"
     fix: Applicability | None = None  # the applicability of its rule's fix; None: no fix
     count: int = 1  # findings this stands for: N on the "... and N more" of a capped rule
-    line: int | None = None  # where the pointer lands in the file (report.located)
+    line: int | None = None  # where the pointer lands in the file (report.common.located)
     column: int | None = None
 
     def display_path(self, cwd: Path | None = None) -> str:

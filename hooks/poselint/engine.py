@@ -13,6 +13,7 @@ from poselint import console
 from poselint.config import Config, ConfigError
 from poselint.diagnostics import Diagnostic
 from poselint.load.dataset import Dataset, Split
+from poselint.load.document import Loaded
 from poselint.rules import REGISTRY, Finding, FindingBatch, Rule
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _from_cache(
     ds: Dataset, rules: Sequence[Rule], cache: Cache
 ) -> tuple[dict[int, Hit], dict[int, SplitKey]]:
     """Each split's key, and the cached diagnostics of those whose key has an entry."""
-    from poselint.cachekey import split_key
+    from poselint.cachekey import split_key  # only a cached run (not --fix, --no-cache)
 
     hits: dict[int, Hit] = {}
     keys: dict[int, SplitKey] = {}
@@ -207,8 +208,6 @@ def _show_cached(split: Split, hit: Hit) -> set[str] | None:
     """Give dataset-scope rules the part of a cached split's document they read (its
     categories, PL412) in place of a parse; returns the attributes held before, so that what
     the stand-in gave rise to is dropped after them (None: the split is parsed already)."""
-    from poselint.load.document import Loaded
-
     assert split.files.annotation_file is not None
     before = set(vars(split))
     if "loaded" in before:

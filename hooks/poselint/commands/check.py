@@ -20,9 +20,12 @@ from poselint.diagnostics import (
 )
 from poselint.discovery import DiscoveryError, Target, targets_of
 from poselint.engine import lint_dataset, select_rules
-from poselint.fsutil import inside
+from poselint.fsutil import atomic_write_bytes, inside
 from poselint.load.dataset import Dataset
 from poselint.load.document import gc_paused
+from poselint.report.baseline import BaselineRun
+from poselint.report.common import located
+from poselint.report.escape import printable
 from poselint.report.writer import write_report
 from poselint.rules import Rule
 from poselint.sources.dvc.remote import open_remote, remote_manifests
@@ -102,8 +105,6 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
         return EXIT_CANNOT_RUN
     config = load_config(args.config)  # the cwd's (or --config): which roots, with no PATH
     select_rules(config, args.select, args.ignore)  # a bad selector is exit 2 before any work
-    from poselint.report.baseline import BaselineRun
-
     baseline = BaselineRun.start(_baseline_path(args, config), args.write_baseline)
     manifests = remote_manifests(dvc) if args.no_pull else None  # roots inside DVC's record
     targets = targets_of(args.paths, config.datasets, args.staged, manifests)
@@ -154,7 +155,7 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
         if html:
             datasets.append(linted)
         if args.metrics is not None:
-            from poselint.report.metrics import dataset_stats
+            from poselint.report.metrics import dataset_stats  # --metrics only: not a plain check
 
             # after --fix, the data as it now is: what the remaining diagnostics describe
             stats[display_path(target.root, Path.cwd())] = dataset_stats(linted)
@@ -165,7 +166,7 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
     cwd = Path.cwd()
     fix_out = sys.stdout if args.output_format == "text" else sys.stderr
     for fixed in fixes:  # first: whatever follows, what --fix changed is said
-        from poselint.fix.output import print_fix_lines  # --fix only: ~15 ms of imports
+        from poselint.fix.output import print_fix_lines  # --fix only: a check loads no fix code
 
         print_fix_lines(fixed, fix_out, cwd)
     changed = any(f.changes or f.refusals for f in fixes)
@@ -177,19 +178,17 @@ def _check(args: argparse.Namespace, dvc: DvcSession) -> int:
         diagnostics = kept
     try:
         if args.metrics is not None:
-            from poselint.report.metrics import write_stats
+            from poselint.report.metrics import write_stats  # --metrics only: not a plain check
 
             write_stats(args.metrics, stats)
         if html:
-            from poselint.report.html.report import write_html_report
+            from poselint.report.html.report import write_html_report  # Pillow, jinja2
 
             write_html_report(
                 args.output, datasets, diagnostics, cwd=cwd, limit=config.max_per_rule
             )
         elif args.output is not None:
-            from poselint.fsutil import atomic_write_bytes
-            from poselint.report.common import located
-            from poselint.report.json import to_json
+            from poselint.report.json import to_json  # --output only: not a plain check
 
             if not args.no_pull:  # once, for the file and the report below
                 diagnostics = located(diagnostics)
@@ -222,6 +221,7 @@ def _open_cache(args: argparse.Namespace, targets: list[Target]) -> Cache | None
     or --no-pull (it reads what DVC records, not the workspace files a key stats)."""
     if args.no_cache or args.fix or args.diff or args.no_pull:
         return None
+    # only a cached run: --fix (a hook), --no-cache and --no-pull never import the cache
     from poselint.cache import Cache, folder_for
 
     folder = folder_for(Path.cwd())
@@ -250,6 +250,7 @@ def _lint_in_processes(
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 2 or len(targets) < 2 or args.fix or args.diff or args.no_pull:
         return None
+    # only --jobs over several roots: a hook's run on one root never imports them
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -275,7 +276,7 @@ def _lint_root(
     roots: list[Path],
 ) -> tuple[list[Diagnostic], list[Path]]:
     """One root in a worker process: its diagnostics, and the files served from the cache."""
-    from poselint.cache import Cache
+    from poselint.cache import Cache  # as in _open_cache: only a cached run imports it
 
     cache = Cache.open(cache_folder, roots) if cache_folder is not None else None
     try:
@@ -292,8 +293,6 @@ def _lint_root(
 
 def _checking(dataset: Dataset, cwd: Path) -> str:
     """-v: the root and the splits found in it, each with its annotation file."""
-    from poselint.report.escape import printable
-
     splits = [
         f"{s.name} ({display_path(s.files.annotation_file, cwd)})"
         if s.files.annotation_file is not None
@@ -307,7 +306,7 @@ def _checking(dataset: Dataset, cwd: Path) -> str:
 
 def _print_dvc_hints(fixes: list[FixResult], out: Any, cwd: Path) -> None:
     for fixed in fixes:
-        from poselint.fix.output import print_dvc_hint
+        from poselint.fix.output import print_dvc_hint  # --fix only: a check loads no fix code
 
         print_dvc_hint(fixed, out, cwd)
 
@@ -337,7 +336,7 @@ def _destination_problem(path: Path, targets: list[Target]) -> str | None:
 def run_fixers(
     dataset: Dataset, rules: list[Rule], args: argparse.Namespace, progress: bool
 ) -> FixResult:
-    from poselint.fix import fix_dataset
+    from poselint.fix import fix_dataset  # --fix only: a check loads no fix code
 
     return fix_dataset(
         dataset,

@@ -34,10 +34,16 @@ from poselint.commands.unpack import (
     find_root,
 )
 from poselint.config import Config, load_config
-from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN, EXIT_VIOLATIONS, Diagnostic
+from poselint.diagnostics import (
+    EXIT_CANNOT_RUN,
+    EXIT_CLEAN,
+    EXIT_VIOLATIONS,
+    Diagnostic,
+    display_path,
+)
 from poselint.engine import select_rules
 from poselint.fix import FixResult, fix_dataset, record_command, tracked_by_dvc
-from poselint.fix.output import print_fix_lines, shown
+from poselint.fix.output import print_fix_lines
 from poselint.fsutil import durable_rename, inside
 from poselint.load.dataset import Dataset
 from poselint.load.layout import ANNOTATIONS, IMAGES
@@ -293,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         line = (  # the folder name comes from the export: one line, whatever it holds
             f"ingested {args.export}{where}: {result.files} files, {result.bytes:,} bytes "
-            f"-> {shown(result.dest, cwd)}"
+            f"-> {display_path(result.dest, cwd)}"
         )
         out.write(printable(line) + "\n")
     for note in result.notes:
@@ -315,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     if result.fix is not None and result.fix.dvc_out is not None:
-        tracked = shown(result.fix.dvc_out, cwd)
+        tracked = display_path(result.fix.dvc_out, cwd)
         record = result.fix.dvc_record
         out.write(f"{tracked} is tracked by DVC: run `{record} {tracked}` to record it\n")
     errors = any(d.severity == "error" for d in result.diagnostics)

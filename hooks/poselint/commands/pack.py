@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poselint.config import Config, load_config
-from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN
+from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN, display_path
 from poselint.discovery import DiscoveryError, discover
-from poselint.fix.output import shown
 from poselint.fsutil import fsync_dir
 from poselint.load.dataset import Dataset, Split
 from poselint.load.layout import ANNOTATIONS, IMAGES
@@ -163,6 +162,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_RUN
     images = sum(1 for m in entries if m.arcname.startswith(f"{IMAGES}/"))
     subsets = [m.arcname for m in entries if m.arcname.startswith(f"{ANNOTATIONS}/")]
-    where = shown(args.output.absolute(), Path.cwd())
+    where = display_path(args.output.absolute(), Path.cwd())
     print(f"packed {images} images and {', '.join(subsets)} into {where}")
     return EXIT_CLEAN

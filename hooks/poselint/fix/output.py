@@ -12,17 +12,12 @@ from poselint.fix import FixResult
 from poselint.fix.preview import FileDiff
 from poselint.report.escape import printable
 
-__all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
-
-
-def shown(path: Path, base: Path) -> str:
-    """Relative to `base` when below it (like diagnostics), absolute otherwise."""
-    return display_path(path, base)
+__all__ = ["FixResult", "print_dvc_hint", "print_fix_lines"]
 
 
 def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
     def show(p: Path) -> str:
-        return shown(p, base)
+        return display_path(p, base)
 
     # each line is one line of text output: dataset names in it escaped as in the report
     for change in result.changes:
@@ -66,7 +61,7 @@ def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:
     """End with the command that records the fixed data, which git alone does not see."""
     if result.dvc_out is None or not result.changes:
         return
-    target = shlex.quote(shown(result.dvc_out, base))
+    target = shlex.quote(display_path(result.dvc_out, base))
     if result.applied:
         line = f"{target} is tracked by DVC: run `{result.dvc_record} {target}` to record the fixes"
     else:

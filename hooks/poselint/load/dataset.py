@@ -10,17 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from poselint.config import Config
 from poselint.load.document import Loaded
+from poselint.load.filenames import FileNames, sort_file_names
 from poselint.load.imageindex import ImageIndex
+from poselint.load.keypoints import KeypointStore, keypoints_of
 from poselint.load.layout import Layout, SplitFiles
+from poselint.load.polygons import POLYGONS
+from poselint.load.schema import is_valid
 from poselint.load.splitnames import canonical_split
+from poselint.load.tables import Tables, build_tables, entries
 from poselint.sources.base import DataSource
 from poselint.sources.workspace import WorkspaceSource
 
 if TYPE_CHECKING:
-    from poselint.load.filenames import FileNames
     from poselint.load.imageheader import Header
-    from poselint.load.keypoints import KeypointStore
-    from poselint.load.tables import Tables
 
 
 @dataclass(eq=False)
@@ -61,18 +63,12 @@ class Split:
 
     def keypoints_of(self, j: int) -> Any:
         """annotations[j].keypoints as the file has it (None when absent)."""
-        from poselint.load.keypoints import keypoints_of
-        from poselint.load.tables import entries
-
         annotations = entries(self.document, "annotations")
         return keypoints_of(annotations[j], j, self.keypoint_store)
 
     def annotation_as_written(self, j: int) -> Any:
         """annotations[j] with its keypoints and polygons as the file has them (a copy when
         the compact parse held them elsewhere; unnamed keys are not in a compact parse)."""
-        from poselint.load.polygons import POLYGONS
-        from poselint.load.tables import entries
-
         annotation = entries(self.document, "annotations")[j]
         if not isinstance(annotation, dict) or self.loaded is None or self.loaded.exact:
             return annotation
@@ -94,8 +90,6 @@ class Split:
     @cached_property
     def file_names(self) -> FileNames:
         """images[].file_name sorted into safe and unsafe names, once for the PL5xx rules."""
-        from poselint.load.filenames import sort_file_names
-
         return sort_file_names(self.document)
 
     @cached_property
@@ -105,7 +99,7 @@ class Split:
         index = self.images
         if index is None or index.source != "disk" or not self.dataset.config.image_size:
             return {}
-        from poselint.load.imageheader import read_headers
+        from poselint.load.imageheader import read_headers  # a cached run reads no header
 
         present = {k for k, info in index.files.items() if info.kind == "file"}
         keys = sorted({r.key for r in self.file_names.safe} & present)
@@ -115,15 +109,11 @@ class Split:
     @cached_property
     def schema_valid(self) -> bool | None:
         """The whole document against the schema, asked once (None: not cheaply known)."""
-        from poselint.load.schema import is_valid
-
         return is_valid(self.document) if self.document is not None else False
 
     @cached_property
     def tables(self) -> Tables:
         """numpy views of the document's big arrays, built once for all content rules."""
-        from poselint.load.tables import build_tables
-
         assert self.document is not None and self.keypoint_store is not None
         return build_tables(
             self.document, self.keypoint_store, numbers_checked=self.schema_valid is True

@@ -17,17 +17,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import Any, TypedDict, cast
 
 import msgspec
 import orjson
 
 from poselint.diagnostics import json_pointer
 from poselint.fsutil import FileIdentity
-
-if TYPE_CHECKING:
-    from poselint.load.keypoints import KeypointStore
-    from poselint.load.polygons import PolygonText
+from poselint.load.keypoints import KeypointStore, store_from_lists, store_from_raw
+from poselint.load.numbers import OutOfRange
+from poselint.load.polygons import PolygonText, store_polygons
+from poselint.load.schema import load_schema
 
 BOM = b"\xef\xbb\xbf"
 MAX_DEPTH = 1024  # orjson's own bound; deeper documents are rejected, not recursed into
@@ -233,9 +233,6 @@ def _compact_decoder() -> msgspec.json.Decoder[Any]:
     `keypoints` and `segmentation` stay raw JSON text (for keypoints.py and polygons.py), and
     keys the schema does not name are skipped (no rule reads them; a rewrite parses the file
     in full)."""
-    # here: schema.py imports the validators, which the parse does not need
-    from poselint.load.schema import load_schema
-
     schema = load_schema()
     annotation_keys = schema["$defs"]["annotation"]["properties"]
     fields: dict[str, Any] = {key: Any for key in annotation_keys}
@@ -271,11 +268,6 @@ def _decode(data: bytes | bytearray, exact: bool) -> Decoded:
     msgspec builds the Python objects straight from the bytes, where orjson first builds a
     tree of its own (~600 MB more at COCO-2017 scale, and slower). When msgspec refuses,
     orjson decides: its error names the position and the reason (JSONDecodeError)."""
-    # here, not at the top: numpy's import is paid only by commands that parse a file
-    from poselint.load.keypoints import store_from_lists, store_from_raw
-    from poselint.load.numbers import OutOfRange
-    from poselint.load.polygons import store_polygons
-
     value: Any = None
     try:
         with gc_paused():

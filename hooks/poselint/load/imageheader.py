@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 _PROBE = 256  # files timed before choosing serial or threaded reads
-_SLOW_FILE_SECONDS = 200e-6  # page-cache hits take ~20 us; a disk seek takes milliseconds
+_SLOW_FILE_SECONDS = 200e-6  # page-cache hits take microseconds; a disk seek milliseconds
 _WORKERS = 16  # waits on disk overlap well beyond the core count
 _SLICES_PER_THREAD = 8  # a thread that drew slow files does not hold up the end alone
 _HEAD = 4096  # one read covers a typical JPEG header; big EXIF blocks get a second read
@@ -129,7 +129,7 @@ def _png(fd: int, head: bytes, file_size: int) -> Header:
 
 
 def _pillow(fd: int) -> Header:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # slow to import: only a non-JPEG/PNG file
 
     try:
         # a duplicate descriptor: the caller closes its own, Pillow closes this one
@@ -180,8 +180,8 @@ def read_headers(paths: Sequence[str | Path], threads: int | None = None) -> lis
 
     Threads help only when the disk makes us wait (cold cache, network storage, DVC's
     symlink cache on either): then the reads overlap. With the files in the page cache the
-    work is parsing under the GIL and threads lose to one (measured: 16 threads 4x slower,
-    2 and 4 no faster; benchmarks/bench_cache.py). So a first batch is timed in this thread,
+    work is parsing under the GIL and threads lose to one (many threads are several times
+    slower, a few no faster: benchmarks/bench_cache.py). So a first batch is timed in this thread,
     and slow files get `_WORKERS` threads, each reading contiguous slices (one handoff per
     slice, not per file). threads: force a count (tests, benchmarks).
     """

@@ -23,6 +23,8 @@ from typing import Any
 import orjson
 
 from poselint.diagnostics import json_pointer
+from poselint.load.keypoints import STORED
+from poselint.load.polygons import POLYGONS
 
 SCHEMA_NAME = "coco-keypoints.schema.json"
 # An editable install (or a checkout on sys.path) has no package copy; the file is here.
@@ -63,10 +65,6 @@ def validation_schema() -> dict[str, Any]:
     kept as text: exactly what the schema's subschemas accept there (asserted below). Any
     other value meets the subschema unchanged, through if/else: same keywords, same instance
     paths, same messages as over the document as written."""
-    # here: keypoints.py and polygons.py import numpy, which load_schema()'s callers do not need
-    from poselint.load.keypoints import STORED
-    from poselint.load.polygons import POLYGONS
-
     schema = copy.deepcopy(load_schema())
     properties = schema["$defs"]["annotation"]["properties"]
     keypoints, segmentation = properties["keypoints"], properties["segmentation"]
@@ -180,6 +178,8 @@ def _validator(validator: str, key: str | None) -> Any:
     if validator == FAST:
         assert jsonschema_rs is not None
         return jsonschema_rs.Draft202012Validator(schema)
+    # the reference validator, slow to import: only without jsonschema_rs, or for an entry
+    # nested too deeply for it
     import jsonschema  # type: ignore[import-untyped]
 
     return jsonschema.Draft202012Validator(schema)

@@ -20,6 +20,7 @@ import orjson
 
 from poselint.config import ConfigError
 from poselint.diagnostics import Diagnostic
+from poselint.fsutil import atomic_write_bytes
 from poselint.load.dataset import Dataset, Split
 from poselint.load.tables import entries
 
@@ -170,8 +171,6 @@ def to_bytes(found: Iterable[tuple[Fingerprint, str]]) -> bytes:
 
 
 def write_baseline(path: Path, found: Iterable[tuple[Fingerprint, str]]) -> None:
-    from poselint.fsutil import atomic_write_bytes
-
     atomic_write_bytes(path, to_bytes(found) + b"\n")
 
 

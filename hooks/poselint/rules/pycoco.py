@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from poselint.diagnostics import json_pointer
 from poselint.load.dataset import Split
 from poselint.rules.base import Finding, rule
@@ -19,8 +21,7 @@ UNIFORM_SIGMA = 0.0625
 
 def oks_sigmas(k: int) -> Any:
     """COCOeval's per-keypoint sigmas for a category with k keypoints."""
-    import numpy as np
-    from pycocotools.cocoeval import Params
+    from pycocotools.cocoeval import Params  # opt-in rules: pycocotools only when they run
 
     if k == COCO_KEYPOINTS:
         return Params(iouType="keypoints").kpt_oks_sigmas
@@ -33,6 +34,7 @@ def evaluate_against_itself(document: dict[str, Any]) -> None:
     Raises whatever pycocotools raises. One evaluation per category with keypoints, since one
     COCOeval applies one sigma vector, of one length, to every category it evaluates.
     """
+    # opt-in rules (PL490, PL491): pycocotools, an optional extra, only when they run
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 

@@ -14,7 +14,7 @@ from poselint.load.tables import column, entries
 from poselint.rules.base import Finding, rule
 
 # A broken exporter can produce one error per number of a 100 MB file (millions). Past this
-# many, the entries with errors are counted, not listed: building each error costs ~40 us and
+# many, the entries with errors are counted, not listed: building each error costs time and
 # a few hundred bytes, and the text report prints 20 per rule anyway.
 MAX_SCHEMA_FINDINGS = 10_000
 
