@@ -359,3 +359,24 @@ def test_jobs_lints_roots_in_processes_and_reports_in_the_serial_order(make_data
         "root3",
     ]
     assert cli("check", *roots, "--jobs", "0").code == 2
+
+
+def _imported_by_check(args: list[str], cwd: Path) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "poselint", "check", *args, "-q"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc
+    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+
+
+def test_small_roots_stay_in_one_process_unless_jobs_asks(make_dataset, tmp_path):
+    """Starting worker processes costs more than linting small roots: without --jobs, roots
+    whose annotation files total under PARALLEL_MIN_BYTES are linted here, one after another."""
+    for name in ("a", "b"):
+        make_dataset(clean_docs(), name=name)
+    assert "concurrent.futures.process" not in _imported_by_check(["a", "b"], tmp_path)
+    assert "concurrent.futures.process" in _imported_by_check(["a", "b", "--jobs", "2"], tmp_path)

@@ -131,7 +131,9 @@ def test_no_path_lints_every_tracked_dataset_and_skips_models(repo, env, cli):
         "stage_out/c/images/Train",
     }
     assert not any(p.startswith("models") for p in paths)
-    assert {d["code"] for d in result.json()} == {"PL201"}
+    assert {d["code"] for d in result.json()} == {"PL201"}, [
+        d["message"] for d in result.json() if d["code"] != "PL201"
+    ]
 
     # A subfolder is no different: the whole repo is searched.
     below = cli("check", "--format", "json", cwd=repo / "models").json()

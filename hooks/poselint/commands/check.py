@@ -23,6 +23,7 @@ from poselint.engine import lint_dataset, select_rules
 from poselint.fsutil import atomic_write_bytes, inside
 from poselint.load.dataset import Dataset
 from poselint.load.document import gc_paused
+from poselint.load.layout import ANNOTATIONS
 from poselint.report.baseline import BaselineRun
 from poselint.report.common import located
 from poselint.report.escape import printable
@@ -32,6 +33,10 @@ from poselint.sources.dvc.remote import open_remote, remote_manifests
 from poselint.sources.dvc.session import DvcSession
 from poselint.sources.errors import DvcError
 from poselint.sources.workspace import WorkspaceSource
+
+# Without --jobs, roots are linted in processes only when their annotation files are big
+# enough for the work to outweigh starting the processes.
+PARALLEL_MIN_BYTES = 64 << 20
 
 if TYPE_CHECKING:
     from poselint.cache import Cache
@@ -246,17 +251,31 @@ def _lint_in_processes(
 ) -> list[tuple[list[Diagnostic], list[Path]]] | None:
     """--jobs: several roots linted at once, one process each (None: lint them here, one
     after the other). Not for --fix/--diff (they rewrite) nor --no-pull (one DVC session).
+    Without --jobs: the cores, if the roots' annotation files total PARALLEL_MIN_BYTES.
     The workers draw no progress: the bar (this process's) advances as their roots are told."""
-    jobs = args.jobs or os.cpu_count() or 1
-    if jobs < 2 or len(targets) < 2 or args.fix or args.diff or args.no_pull:
+    if len(targets) < 2 or args.fix or args.diff or args.no_pull:
+        return None
+    if args.jobs is not None:
+        jobs = args.jobs
+    elif _annotation_bytes(targets) >= PARALLEL_MIN_BYTES:
+        jobs = os.cpu_count() or 1
+    else:
+        return None
+    if jobs < 2:
         return None
     # only --jobs over several roots: a hook's run on one root never imports them
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: a worker starts with poselint imported; elsewhere the platform's default
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # Not a plain fork of this process: it may hold threads (the progress bar's monitor) or
+    # DVC's open state, which a forked child inherits half-copied. A fork server starts clean,
+    # imports poselint once, and forks the workers from that.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload([__name__])
+        context: multiprocessing.context.BaseContext = server
+    else:
+        context = multiprocessing.get_context()  # spawn: macOS, Windows
     folder = cache.folder if cache is not None else None
     roots = [t.root for t in targets]
     with ProcessPoolExecutor(min(jobs, len(targets)), mp_context=context) as pool:
@@ -265,6 +284,20 @@ def _lint_in_processes(
             for t, c in zip(targets, configs, strict=True)
         ]
         return [future.result() for future in futures]
+
+
+def _annotation_bytes(targets: list[Target]) -> int:
+    """The size of the files in each root's annotations/ (stat only, no link followed)."""
+    total = 0
+    for target in targets:
+        try:
+            with os.scandir(target.root / ANNOTATIONS) as entries:
+                for entry in entries:
+                    if entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+        except OSError:  # not there, not a folder: the rules say so
+            continue
+    return total
 
 
 def _lint_root(

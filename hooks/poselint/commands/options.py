@@ -192,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_positive,
         metavar="N",
-        help="lint up to N dataset roots at once, each in a process of its own (default: the "
-        "number of cores); output as in one process",
+        help="lint up to N dataset roots at once, each in a process of its own; output as in "
+        "one process (default: the number of cores when the roots' annotation files total "
+        "64 MiB or more, else one at a time)",
     )
     check.set_defaults(metrics_option="--metrics")
     add_baseline_options(check)
