@@ -28,7 +28,7 @@ def test_rules_ask_the_source_never_the_dvc_integration():
     rule reads through Dataset.source, whatever the data comes from."""
     offenders = {
         f"{path.name}: {name}"
-        for path in sorted((PACKAGE / "rules").glob("*.py"))
+        for path in sorted((PACKAGE / "rules").rglob("*.py"))
         for name in _imports(path)
         if name.startswith("poselint.sources")
     }
