@@ -1,3 +1,3 @@
 """poselint: lint COCO Keypoints pose datasets laid out as images/<split>/ + annotations/."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
