@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from poselint.diagnostics import display_path
 from poselint.fix import FixResult
+from poselint.fix.preview import FileDiff
 from poselint.report.escape import printable
 
 __all__ = ["FixResult", "print_dvc_hint", "print_fix_lines", "shown"]
@@ -25,6 +27,9 @@ def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
     # each line is one line of text output: dataset names in it escaped as in the report
     for change in result.changes:
         out.write(printable(change.line(result.applied, show)) + "\n")
+    for diff in result.diffs:
+        for line in diff_lines(diff, show):
+            out.write(printable(line) + "\n")
     for note in result.notes:
         out.write(printable(f"note: {note.text(show)}") + "\n")
     # A step that failed half-way (a disk error) leaves the changes already listed above.
@@ -35,6 +40,26 @@ def print_fix_lines(result: FixResult, out: TextIO, base: Path) -> None:
             f"({made or 'nothing changed'})"
         )
         out.write(printable(line) + "\n")
+
+
+def diff_lines(diff: FileDiff, show: Callable[[Path], str]) -> list[str]:
+    """One rewrite as `diff -u` shows it, with a line before it when it is pretty-printed and
+    one after it counting the changed lines not shown."""
+    if diff.error is not None:
+        return [f"note: no diff of {show(diff.path)}: {diff.error}"]
+    lines = []
+    if diff.pretty:
+        lines.append(
+            f"{show(diff.path)} is one long line: the diff shows it pretty-printed "
+            "(--fix keeps its layout)"
+        )
+    lines += [f"--- {show(diff.path)}", f"+++ {show(diff.new_path)}", *diff.lines]
+    if diff.hidden:
+        lines.append(
+            f"... and {diff.hidden:,} more changed lines of {show(diff.path)}, not shown "
+            f"(of {diff.changed:,})"
+        )
+    return lines
 
 
 def print_dvc_hint(result: FixResult, out: TextIO, base: Path) -> None:
