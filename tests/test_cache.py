@@ -389,3 +389,61 @@ def test_a_key_taken_in_threads_sees_every_file(tmp_path, monkeypatch):
         threaded = changed
     paths[42].unlink()
     assert cachekey._stats(names)[0] != threaded
+
+
+def _listing(folder: Path) -> dict[str, bytes | None]:
+    return {p.name: None if p.is_dir() else p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_folder_poselint_did_not_make_is_neither_used_nor_removed(
+    tmp_path, make_dataset, cli, monkeypatch
+):
+    """$POSELINT_CACHE_DIR set to a folder of the user's (their home, /tmp): poselint writes
+    nothing in it, evicts nothing from it, and `clean` does not delete it."""
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("precious")
+    (mine / "sub" / "f.txt").write_text("x")
+    old = mine / "tmp-report.txt"  # a name eviction would take for a killed run's temp file
+    old.write_text("keep")
+    os.utime(old, (0, 0))
+    before = _listing(mine)
+    monkeypatch.setenv(cache_module.ENV_FOLDER, str(mine))
+    root = _dataset(make_dataset, "root")
+    _settle()
+    for _ in range(2):
+        result = cli("check", root, "-v")
+        assert result.code == 0, result
+        assert "cannot be used; not cached" in result.err
+    assert _listing(mine) == before
+    result = cli("clean")
+    assert result.code == 2 and "is not a poselint cache" in result.err, result
+    assert _listing(mine) == before and (mine / "sub" / "f.txt").read_text() == "x"
+
+
+def test_clean_removes_only_the_files_poselint_wrote(tmp_path, make_dataset, cli, cache_dir):
+    """A file someone put in the cache folder (or a committed one with a copied CACHEDIR.TAG)
+    is not deleted: clean removes the entries and leaves the folder, saying why."""
+    root = _dataset(make_dataset, "root")
+    _settle()
+    _run(cli, root)
+    assert len(_entries(cache_dir)) == 2
+    (cache_dir / "mine.txt").write_text("precious")
+    (cache_dir / "folder").mkdir()
+    (cache_dir / "folder" / "f.txt").write_text("x")
+    result = cli("clean")
+    assert result.code == 2, result
+    assert "holds files poselint did not write (folder, mine.txt)" in result.err, result
+    assert sorted(p.name for p in cache_dir.iterdir()) == [
+        ".gitignore",  # kept: what is left stays out of git
+        "CACHEDIR.TAG",
+        "folder",
+        "mine.txt",
+    ]
+    assert (cache_dir / "mine.txt").read_text() == "precious"
+    assert (cache_dir / "folder" / "f.txt").read_text() == "x"
+    (cache_dir / "mine.txt").unlink()
+    shutil.rmtree(cache_dir / "folder")
+    result = cli("clean")
+    assert result.code == 0 and "removed the cache" in result.err, result
+    assert not cache_dir.exists()
