@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 from dvcrepo import BIN
@@ -149,3 +150,25 @@ def test_a_run_in_a_pipe_imports_neither_colour_nor_progress(make_cvat_export):
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert "poselint.report.writer" in imported  # the list is the run's imports
     assert not {m for m in imported if m.split(".")[0] in ("termcolor", "tqdm")}
+
+
+def test_own_lines_escape_what_the_dataset_names(make_dataset, cli, tmp_path, monkeypatch):
+    """A split named with a terminal escape (`\\x1b[2J` clears the screen) reaches stderr only
+    escaped: in -v's lines (the cache's too) and in an error naming a config key."""
+    from builders import clean_docs
+    from poselint import cache, cachekey
+
+    monkeypatch.setenv(cache.ENV_FOLDER, str(tmp_path / "the-cache"))
+    evil = "v\x1b[2Jal"
+    root = make_dataset({"train": clean_docs()["train"], evil: clean_docs()["val"]})
+    time.sleep(cachekey.RACY_SECONDS + 0.1)  # old enough to be cached
+    shown = "person_keypoints_v\\x1b[2Jal.json"
+    for said in ("checking", "unchanged, from the cache"):
+        result = cli("check", root, "-v")
+        assert result.code == 1, result
+        assert "\x1b" not in result.err + result.out
+        assert any(said in line and shown in line for line in result.err.splitlines()), result
+    (tmp_path / "pyproject.toml").write_text('[tool.poselint]\n"\\u001b[2Jevil" = 1\n')
+    result = cli("check", root, cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.endswith("[tool.poselint] unknown key \\x1b[2Jevil\n"), result

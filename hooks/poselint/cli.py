@@ -17,6 +17,7 @@ from poselint import __version__, console
 from poselint.config import ConfigError
 from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_VIOLATIONS
 from poselint.discovery import DiscoveryError
+from poselint.report.escape import printable
 
 # Output formats of `check` (report/); the choices of other commands are listed at their parser.
 FORMATS = ("text", "json", "github", "html", "sarif", "gitlab", "junit")
@@ -26,7 +27,7 @@ SKELETON_EXPORTS = ("detectron2", "mmpose", "ultralytics")  # commands/skeleton.
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"poselint: error: {message}", file=sys.stderr)
+        console.error(message)
         raise SystemExit(EXIT_CANNOT_RUN)
 
 
@@ -361,18 +362,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = run(args)
         return code
     except (ConfigError, DiscoveryError) as exc:
-        print(f"poselint: error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return EXIT_CANNOT_RUN
     except BrokenPipeError:  # `poselint check | head`: the reader left, nothing to say
         return EXIT_VIOLATIONS
     except OSError as exc:  # e.g. --output into a missing or read-only folder
-        print(f"poselint: error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last line of defence: a message and exit 2, never a traceback
         print(
-            f"poselint: internal error ({type(exc).__name__}: {exc}); please report it",
+            printable(f"poselint: internal error ({type(exc).__name__}: {exc}); please report it"),
             file=sys.stderr,
         )
         return EXIT_CANNOT_RUN
