@@ -75,7 +75,10 @@ def test_text_is_coloured_on_a_terminal_and_plain_in_a_pipe(make_dataset, make_c
         where, rest = plain.split(": ", 1)
         code_ = rest.split(" ", 1)[0]
         assert line.startswith(f"{BOLD}{where}{RESET}: {BOLD}{RED}{code_}{RESET}"), line
-    summary = "Found 8 errors and 0 warnings (8 fixable: run `poselint check --fix`)."
+    summary = (  # PL601's zeroing is an unsafe fix
+        "Found 8 errors and 0 warnings (4 fixable: run `poselint check --fix`; "
+        "4 more fixable with --unsafe-fixes)."
+    )
     assert lines[-1] == f"{BOLD}{summary}{RESET}"
     clean = make_dataset(name="clean")
     _, passed, _ = _run(["check", clean.name], clean.parent, tty=("out",))
@@ -123,12 +126,17 @@ def test_machine_formats_are_never_coloured(make_cvat_export):
 def test_progress_bar_on_a_terminal_only(make_dataset, tmp_path):
     make_dataset(name="a")
     make_dataset(name="b")
-    code, out, bar = _run(["check", "a", "b"], tmp_path, tty=("err",))
+    # one process: each split named on the bar as it is checked
+    code, out, bar = _run(["check", "a", "b", "--jobs", "1"], tmp_path, tty=("err",))
     assert (code, out) == (0, "All checks passed!\n")
     assert "checking:   0%" in bar and "0/2 [" in bar and "1/2 [" in bar
-    assert "a/annotations/person_keypoints_train.json]" in bar  # each split named on the bar
+    assert "a/annotations/person_keypoints_train.json]" in bar
     assert "b/annotations/person_keypoints_val.json]" in bar
     assert bar.endswith("\r")  # erased when done: the terminal is left clean
+    # roots linted in worker processes: the bar counts them as they are told
+    code, out, bar = _run(["check", "a", "b", "--jobs", "2", "--no-cache"], tmp_path, tty=("err",))
+    assert (code, out) == (0, "All checks passed!\n")
+    assert "0/2 [" in bar and "1/2 [" in bar and bar.endswith("\r")
     code, out, err = _run(["check", "a", "b"], tmp_path)  # a pipe: no bar
     assert (code, out, err) == (0, "All checks passed!\n", "")
     code, out, err = _run(["check", "a", "b", "-q"], tmp_path, tty=("err",))  # -q: none
