@@ -53,7 +53,7 @@ def _run(cli: Callable[..., object], root: Path, *extra: object) -> tuple[str, l
 
 
 def test_the_corpus_gives_the_same_json_with_and_without_the_cache(tmp_path, cli, cache_dir):
-    roots = _corpus_datasets(tmp_path / "corpus")
+    roots = list(_corpus_datasets(tmp_path / "corpus").values())
     _settle()
     hits = 0
     for root in roots:
@@ -312,7 +312,7 @@ def test_only_pl412_reads_documents_among_dataset_rules(tmp_path):
     """A cached split shows dataset-scope rules only its categories (engine._show_cached):
     no other dataset-scope rule may read a split's document."""
     readers = set()
-    for root in _corpus_datasets(tmp_path / "corpus"):
+    for root in _corpus_datasets(tmp_path / "corpus").values():
         for rule in (r for r in REGISTRY if r.scope == "dataset"):
             dataset = Dataset(root, load_config(None))
             list(rule.check(dataset))
