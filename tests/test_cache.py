@@ -447,3 +447,35 @@ def test_clean_removes_only_the_files_poselint_wrote(tmp_path, make_dataset, cli
     result = cli("clean")
     assert result.code == 0 and "removed the cache" in result.err, result
     assert not cache_dir.exists()
+
+
+def test_where_reads_may_go_is_in_the_key(tmp_path):
+    """An annotation file linked into the DVC cache (cache.type symlink) is read only while
+    that is the cache the repository configures: after `dvc cache dir` moves it, the link
+    leads outside the root and the cache, and the cached verdict must not hide PL301."""
+    from dvcrepo import BIN, dvc, init_repo, isolated_env, run
+
+    from builders import build_dataset
+
+    env = isolated_env(tmp_path / "home")
+    env[cache_module.ENV_FOLDER] = str(tmp_path / "the-cache")
+    repo = init_repo(tmp_path / "repo", env)
+    root = build_dataset(repo / "ds")
+    dvc("config", "cache.type", "symlink", cwd=repo, env=env)
+    dvc("add", "-q", "ds", cwd=repo, env=env)
+    for image in [p for p in (root / "images").rglob("*") if p.is_symlink()]:
+        shutil.copyfile(image.resolve(), image.with_suffix(".tmp"))  # a copy in its place:
+        os.replace(image.with_suffix(".tmp"), image)  # only the annotation files stay links
+    assert (root / TRAIN).is_symlink()
+    _settle()
+    argv = [str(BIN / "poselint"), "check", "ds", "--format", "json", "-v"]
+    first = run(argv, repo, env)
+    again = run(argv, repo, env)
+    assert json.loads(first.stdout) == [] and again.stdout == first.stdout
+    assert len(_cached(again.stderr)) == 2
+    dvc("config", "cache.dir", str(tmp_path / "elsewhere"), cwd=repo, env=env)
+    bare = run([*argv, "--no-cache"], repo, env, check=False)
+    after = run(argv, repo, env, check=False)
+    assert sorted(d["code"] for d in json.loads(bare.stdout)) == ["PL301", "PL301"]
+    assert (after.returncode, after.stdout) == (bare.returncode, bare.stdout)
+    assert _cached(after.stderr) == []

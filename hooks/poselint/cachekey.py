@@ -1,10 +1,11 @@
 """The key of a split's cached diagnostics (cache.py): everything they depend on.
 
-poselint itself, the effective configuration and rule selection, and the split's files: its
-annotation file, its image folder's listing and, when image sizes are checked, its image
-files. A file is known by (device, inode, size, mtime_ns, ctime_ns), stat'ed before it is
-read; a key whose files changed within RACY_SECONDS of the run is marked racy and not stored
-(a later write could share a coarse timestamp: git's "racily clean" problem).
+poselint itself, the effective configuration and rule selection, where reads may go (the
+root and the DVC cache), and the split's files: its annotation file, its image folder's
+listing and, when image sizes are checked, its image files. A file is known by (device,
+inode, size, mtime_ns, ctime_ns), stat'ed before it is read; a key whose files changed within
+RACY_SECONDS of the run is marked racy and not stored (a later write could share a coarse
+timestamp: git's "racily clean" problem).
 """
 
 from __future__ import annotations
@@ -158,12 +159,16 @@ def split_key(
             newest = max(newest, newest_image)
         images = (os.fspath(index.folder), index.source, digest.hexdigest())
     dvc_file = os.fspath(dataset.dvc_file) if dataset.dvc_file is not None else None
+    # where reads may go (the root and the DVC cache configured): a link into the cache is
+    # read or refused by it, and `dvc cache dir` moves it with no file of the split changed
+    bounds = getattr(dataset.source, "bounds", None)
     material = (
         code,
         repr(config),
         [(r.code, r.severity, r.fix and r.fix.applicability, r.opt_in) for r in rules],
         os.fspath(dataset.root),
         os.path.realpath(dataset.root),
+        repr(bounds),
         split.name,
         path,
         os.path.realpath(path),
