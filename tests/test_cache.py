@@ -479,3 +479,21 @@ def test_where_reads_may_go_is_in_the_key(tmp_path):
     assert sorted(d["code"] for d in json.loads(bare.stdout)) == ["PL301", "PL301"]
     assert (after.returncode, after.stdout) == (bare.returncode, bare.stdout)
     assert _cached(after.stderr) == []
+
+
+def test_categories_nested_as_deep_as_a_document_may_be_are_not_cached(
+    make_dataset, cli, cache_dir
+):
+    """The loader accepts 1,024 levels; what the cache stores of a split (its categories) is
+    encoded with the interpreter's recursion limit: such a split is linted, not cached, and
+    the verdict is the one without a cache (it was an internal error)."""
+    docs = clean_docs()
+    docs["val"]["categories"].append("DEEP")
+    root = make_dataset(docs, name="root")
+    path = root / VAL
+    path.write_text(path.read_text().replace('"DEEP"', "[" * 1000 + "]" * 1000))
+    _settle()
+    bare = cli("check", root, "--format", "json", "--no-cache")
+    assert bare.code == 1 and bare.codes() == {"PL310"}, bare
+    assert _run(cli, root) == (bare.out, [])
+    assert _run(cli, root) == (bare.out, ["person_keypoints_train.json"])  # val: not stored

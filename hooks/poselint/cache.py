@@ -251,7 +251,7 @@ class Cache:
                 )
                 for d in entry.diagnostics
             ]
-        except (msgspec.DecodeError, UnicodeDecodeError, ValueError, TypeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, ValueError, TypeError, RecursionError):
             return None
         with contextlib.suppress(OSError):  # recently used: evicted last
             os.utime(key.name, dir_fd=self.fd, follow_symlinks=False)
@@ -286,8 +286,10 @@ class Cache:
                     document.get("categories") if document is not None else None,
                 )
             )
-        except (TypeError, ValueError, OverflowError, UnicodeError):
-            return  # a value JSON cannot hold as parsed (a huge integer): not cached
+        except (TypeError, ValueError, OverflowError, UnicodeError, RecursionError):
+            # a value JSON cannot hold as parsed (a huge integer), or categories nested deeper
+            # than the encoder recurses (the loader takes 1,024 levels): not cached
+            return
         if len(data) <= MAX_ENTRY_BYTES and self._write(key.name, data):
             self.written += 1
 
