@@ -497,3 +497,22 @@ def test_categories_nested_as_deep_as_a_document_may_be_are_not_cached(
     assert bare.code == 1 and bare.codes() == {"PL310"}, bare
     assert _run(cli, root) == (bare.out, [])
     assert _run(cli, root) == (bare.out, ["person_keypoints_train.json"])  # val: not stored
+
+
+def test_an_upgraded_dependency_is_in_the_key(tmp_path, make_dataset, cli, cache_dir, monkeypatch):
+    """Pillow reads the image headers, pycocotools runs PL490, jsonschema-rs the schema: a
+    `pip install -U` of one of them may change a verdict, so it is a miss, as a poselint
+    upgrade is. (A newer Pillow's dist-info on the path stands for the upgrade.)"""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    root = _dataset(make_dataset, "root")
+    _settle()
+    cold, _ = _run(cli, root)
+    assert _run(cli, root) == (cold, ["person_keypoints_train.json", "person_keypoints_val.json"])
+    (site / "pillow-99.0.dist-info").mkdir()
+    (site / "pillow-99.0.dist-info" / "METADATA").write_text("Name: pillow\nVersion: 99.0\n")
+    assert _run(cli, root) == (cold, [])
+    unrelated = site / "some_tool-1.0.dist-info"  # an unrelated package: still a hit
+    unrelated.mkdir()
+    assert _run(cli, root) == (cold, ["person_keypoints_train.json", "person_keypoints_val.json"])

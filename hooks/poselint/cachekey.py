@@ -108,9 +108,31 @@ class SplitKey:
         return hashlib.sha256(self.text.encode("ascii")).hexdigest() + ".json"
 
 
+# The installed libraries a verdict depends on (pyproject's dependencies): an upgrade may
+# change one (Pillow reads a new header, pycocotools loads differently) as a poselint one may.
+_LIBRARIES = frozenset(
+    ("msgspec", "orjson", "numpy", "pillow", "jsonschema", "jsonschema-rs", "pycocotools")
+)
+
+
+def _library_versions() -> list[str]:
+    """The dist-info folders of _LIBRARIES on sys.path, by name: one listing per path entry,
+    no importlib.metadata (a tenth of a second to import)."""
+    found = []
+    for folder in sys.path:
+        with contextlib.suppress(OSError), os.scandir(folder or ".") as it:
+            for entry in it:
+                if entry.name.endswith((".dist-info", ".egg-info")):
+                    project = entry.name.split("-", 1)[0].lower().replace("_", "-")
+                    if project in _LIBRARIES:
+                        found.append(os.path.join(folder, entry.name))
+    return sorted(found)
+
+
 def code_fingerprint() -> str:
-    """poselint's version and its own files' sizes and mtimes: an editable install changes
-    without a version bump. The checkout's schema (load/schema.py) is one of them."""
+    """poselint's version and its own files' sizes and mtimes (an editable install changes
+    without a version bump; the checkout's schema, load/schema.py, is one of them), and the
+    versions of the libraries it judges with."""
     package = Path(__file__).parent
     found: list[tuple[str, int, int]] = []
     pending = [os.fspath(package)]
@@ -124,7 +146,7 @@ def code_fingerprint() -> str:
                     st = entry.stat()
                     found.append((entry.path, st.st_size, st.st_mtime_ns))
     schema = package.parents[1] / "schemas" / "coco-keypoints.schema.json"
-    files = ascii((sorted(found), _stat_key(str(schema))))
+    files = ascii((sorted(found), _stat_key(str(schema)), _library_versions()))
     digest = hashlib.sha256(files.encode()).hexdigest()
     return f"{__version__}/{FORMAT}/{sys.version_info[:2]}/{digest}"
 
