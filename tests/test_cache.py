@@ -516,3 +516,18 @@ def test_an_upgraded_dependency_is_in_the_key(tmp_path, make_dataset, cli, cache
     unrelated = site / "some_tool-1.0.dist-info"  # an unrelated package: still a hit
     unrelated.mkdir()
     assert _run(cli, root) == (cold, ["person_keypoints_train.json", "person_keypoints_val.json"])
+
+
+def test_no_cache_inside_a_dataset_root_that_is_not_being_linted(make_dataset, cli, monkeypatch):
+    """Run from inside one dataset (no git: the cache would go to the cwd) to lint another:
+    the cache is not written into the first, where PL505 would find it among the images."""
+    monkeypatch.delenv(cache_module.ENV_FOLDER)
+    here = _dataset(make_dataset, "here")
+    other = _dataset(make_dataset, "other")
+    _settle()
+    cwd = here / "images" / "train"
+    result = cli("check", other, "-v", cwd=cwd)
+    assert result.code == 0, result
+    assert "cannot be used; not cached" in result.err
+    assert not (cwd / cache_module.FOLDER_NAME).exists()
+    assert cli("check", here, "--format", "json", "--no-cache", cwd=cwd).out == "[]\n"

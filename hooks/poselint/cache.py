@@ -37,6 +37,7 @@ import msgspec
 
 from poselint.cachekey import SplitKey, code_fingerprint
 from poselint.diagnostics import Diagnostic
+from poselint.discovery import enclosing_root
 from poselint.fsutil import inside
 
 if TYPE_CHECKING:
@@ -179,10 +180,15 @@ class Cache:
 
     @classmethod
     def open(cls, folder: Path, roots: Iterable[Path]) -> Cache | None:
-        """None when the folder cannot be used: inside a dataset root, not a folder (a symlink
-        is not followed), not writable, or a folder holding files poselint did not write."""
+        """None when the folder cannot be used: inside a dataset root (linted or not), not a
+        folder (a symlink is not followed), not writable, or a folder holding files poselint
+        did not write."""
         real = os.path.realpath(folder)
         if any(inside(real, os.path.realpath(root)) for root in roots):
+            return None
+        # nor inside a dataset root this run does not lint (a cwd in another dataset's images/
+        # with no git above): its walk would list the entries as orphan images
+        if enclosing_root(Path(real).parent) is not None:
             return None
         try:
             with contextlib.suppress(FileExistsError):
