@@ -13,7 +13,7 @@ The key is cachekey.py's. An entry is stored only when the file the rules read i
 keyed, and none of its files changed within cachekey.RACY_SECONDS of the run.
 
 Where: `.poselint_cache/` at the root of the git repository holding the cwd (else the cwd), or
-$POSELINT_CACHE_DIR; never inside a dataset root being linted. The folder is hostile input like
+$POSELINT_CACHE_DIR; never inside a dataset root, linted or not. The folder is hostile input like
 the rest: entries are opened relative to its descriptor without following links, bounded in
 size, decoded as JSON into fixed types (nothing can execute), and used only when the full key
 stored in them equals the key asked for; anything else is a miss. A folder poselint did not
@@ -150,7 +150,8 @@ def _written_by_poselint(folder_fd: int, name: str) -> bool:
 def remove(folder: Path) -> list[str]:
     """`poselint clean`: remove the files poselint wrote in the cache folder, then the folder.
     Returns the names of anything else it holds: those are left, with the folder and its
-    markers (so what is left stays out of git). Links are removed, never followed."""
+    markers (so what is left stays out of git). A link is never followed: not being a file
+    poselint wrote, it is left and named."""
     fd = os.open(folder, _DIRECTORY)
     try:
         names = os.listdir(fd)
