@@ -389,3 +389,145 @@ def test_a_key_taken_in_threads_sees_every_file(tmp_path, monkeypatch):
         threaded = changed
     paths[42].unlink()
     assert cachekey._stats(names)[0] != threaded
+
+
+def _listing(folder: Path) -> dict[str, bytes | None]:
+    return {p.name: None if p.is_dir() else p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_folder_poselint_did_not_make_is_neither_used_nor_removed(
+    tmp_path, make_dataset, cli, monkeypatch
+):
+    """$POSELINT_CACHE_DIR set to a folder of the user's (their home, /tmp): poselint writes
+    nothing in it, evicts nothing from it, and `clean` does not delete it."""
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("precious")
+    (mine / "sub" / "f.txt").write_text("x")
+    old = mine / "tmp-report.txt"  # a name eviction would take for a killed run's temp file
+    old.write_text("keep")
+    os.utime(old, (0, 0))
+    before = _listing(mine)
+    monkeypatch.setenv(cache_module.ENV_FOLDER, str(mine))
+    root = _dataset(make_dataset, "root")
+    _settle()
+    for _ in range(2):
+        result = cli("check", root, "-v")
+        assert result.code == 0, result
+        assert "cannot be used; not cached" in result.err
+    assert _listing(mine) == before
+    result = cli("clean")
+    assert result.code == 2 and "is not a poselint cache" in result.err, result
+    assert _listing(mine) == before and (mine / "sub" / "f.txt").read_text() == "x"
+
+
+def test_clean_removes_only_the_files_poselint_wrote(tmp_path, make_dataset, cli, cache_dir):
+    """A file someone put in the cache folder (or a committed one with a copied CACHEDIR.TAG)
+    is not deleted: clean removes the entries and leaves the folder, saying why."""
+    root = _dataset(make_dataset, "root")
+    _settle()
+    _run(cli, root)
+    assert len(_entries(cache_dir)) == 2
+    (cache_dir / "mine.txt").write_text("precious")
+    (cache_dir / "folder").mkdir()
+    (cache_dir / "folder" / "f.txt").write_text("x")
+    result = cli("clean")
+    assert result.code == 2, result
+    assert "holds files poselint did not write (folder, mine.txt)" in result.err, result
+    assert sorted(p.name for p in cache_dir.iterdir()) == [
+        ".gitignore",  # kept: what is left stays out of git
+        "CACHEDIR.TAG",
+        "folder",
+        "mine.txt",
+    ]
+    assert (cache_dir / "mine.txt").read_text() == "precious"
+    assert (cache_dir / "folder" / "f.txt").read_text() == "x"
+    (cache_dir / "mine.txt").unlink()
+    shutil.rmtree(cache_dir / "folder")
+    result = cli("clean")
+    assert result.code == 0 and "removed the cache" in result.err, result
+    assert not cache_dir.exists()
+
+
+def test_where_reads_may_go_is_in_the_key(tmp_path):
+    """An annotation file linked into the DVC cache (cache.type symlink) is read only while
+    that is the cache the repository configures: after `dvc cache dir` moves it, the link
+    leads outside the root and the cache, and the cached verdict must not hide PL301."""
+    from dvcrepo import BIN, dvc, init_repo, isolated_env, run
+
+    from builders import build_dataset
+
+    env = isolated_env(tmp_path / "home")
+    env[cache_module.ENV_FOLDER] = str(tmp_path / "the-cache")
+    repo = init_repo(tmp_path / "repo", env)
+    root = build_dataset(repo / "ds")
+    dvc("config", "cache.type", "symlink", cwd=repo, env=env)
+    dvc("add", "-q", "ds", cwd=repo, env=env)
+    for image in [p for p in (root / "images").rglob("*") if p.is_symlink()]:
+        shutil.copyfile(image.resolve(), image.with_suffix(".tmp"))  # a copy in its place:
+        os.replace(image.with_suffix(".tmp"), image)  # only the annotation files stay links
+    assert (root / TRAIN).is_symlink()
+    _settle()
+    argv = [str(BIN / "poselint"), "check", "ds", "--format", "json", "-v"]
+    first = run(argv, repo, env)
+    again = run(argv, repo, env)
+    assert json.loads(first.stdout) == [] and again.stdout == first.stdout
+    assert len(_cached(again.stderr)) == 2
+    dvc("config", "cache.dir", str(tmp_path / "elsewhere"), cwd=repo, env=env)
+    bare = run([*argv, "--no-cache"], repo, env, check=False)
+    after = run(argv, repo, env, check=False)
+    assert sorted(d["code"] for d in json.loads(bare.stdout)) == ["PL301", "PL301"]
+    assert (after.returncode, after.stdout) == (bare.returncode, bare.stdout)
+    assert _cached(after.stderr) == []
+
+
+def test_categories_nested_as_deep_as_a_document_may_be_are_not_cached(
+    make_dataset, cli, cache_dir
+):
+    """The loader accepts 1,024 levels; what the cache stores of a split (its categories) is
+    encoded with the interpreter's recursion limit: such a split is linted, not cached, and
+    the verdict is the one without a cache (it was an internal error)."""
+    docs = clean_docs()
+    docs["val"]["categories"].append("DEEP")
+    root = make_dataset(docs, name="root")
+    path = root / VAL
+    path.write_text(path.read_text().replace('"DEEP"', "[" * 1000 + "]" * 1000))
+    _settle()
+    bare = cli("check", root, "--format", "json", "--no-cache")
+    assert bare.code == 1 and bare.codes() == {"PL310"}, bare
+    assert _run(cli, root) == (bare.out, [])
+    assert _run(cli, root) == (bare.out, ["person_keypoints_train.json"])  # val: not stored
+
+
+def test_an_upgraded_dependency_is_in_the_key(tmp_path, make_dataset, cli, cache_dir, monkeypatch):
+    """Pillow reads the image headers, pycocotools runs PL490, jsonschema-rs the schema: a
+    `pip install -U` of one of them may change a verdict, so it is a miss, as a poselint
+    upgrade is. (A newer Pillow's dist-info on the path stands for the upgrade.)"""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    root = _dataset(make_dataset, "root")
+    _settle()
+    cold, _ = _run(cli, root)
+    assert _run(cli, root) == (cold, ["person_keypoints_train.json", "person_keypoints_val.json"])
+    (site / "pillow-99.0.dist-info").mkdir()
+    (site / "pillow-99.0.dist-info" / "METADATA").write_text("Name: pillow\nVersion: 99.0\n")
+    assert _run(cli, root) == (cold, [])
+    unrelated = site / "some_tool-1.0.dist-info"  # an unrelated package: still a hit
+    unrelated.mkdir()
+    assert _run(cli, root) == (cold, ["person_keypoints_train.json", "person_keypoints_val.json"])
+
+
+def test_no_cache_inside_a_dataset_root_that_is_not_being_linted(make_dataset, cli, monkeypatch):
+    """Run from inside one dataset (no git: the cache would go to the cwd) to lint another:
+    the cache is not written into the first, where PL505 would find it among the images."""
+    monkeypatch.delenv(cache_module.ENV_FOLDER)
+    here = _dataset(make_dataset, "here")
+    other = _dataset(make_dataset, "other")
+    _settle()
+    cwd = here / "images" / "train"
+    result = cli("check", other, "-v", cwd=cwd)
+    assert result.code == 0, result
+    assert "cannot be used; not cached" in result.err
+    assert not (cwd / cache_module.FOLDER_NAME).exists()
+    assert cli("check", here, "--format", "json", "--no-cache", cwd=cwd).out == "[]\n"

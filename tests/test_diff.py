@@ -532,6 +532,29 @@ def test_non_utf8_root_and_split_names_in_every_format(tmp_path, env, cli):
         assert "tr\\xffain" in out.read_text("utf-8")
 
 
+def test_terminal_escapes_in_names_and_labels_are_shown_escaped(tmp_path, env, cli):
+    """An image renamed, and a category relabelled, with `\\x1b[2J` (clear the screen): the
+    text and github diffs show the escape as text, as `check` does, never the raw bytes."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", cwd=repo, env=env)
+    root = repo / "pose"
+    docs = _before()
+    _write(root, docs)
+    git("add", "-A", cwd=repo, env=env)
+    git("commit", "-qm", "a", cwd=repo, env=env)
+    docs["train"]["images"][0]["file_name"] = "\x1b[2Jx.jpg"
+    docs["train"]["categories"][0]["name"] = "\x1b]0;title\x07person"
+    _write(root, docs)
+    text = cli("diff", "HEAD", cwd=repo).out
+    github = cli("diff", "HEAD", "--format", "github", cwd=repo).out
+    for out in (text, github):
+        assert "\x1b" not in out and "\x07" not in out
+    assert "    + image \\x1b[2Jx.jpg\n" in text
+    assert "- + image \\x1b[2Jx.jpg\n" in github
+    assert "name person -&gt; \\x1b]0;title\\x07person" in github
+
+
 @pytest.mark.e2e
 def test_a_hostile_dvc_file_at_a_revision(tmp_path, env, cli, monkeypatch):
     """A .dvc file a revision records pointing out of the repository is refused; a huge one is

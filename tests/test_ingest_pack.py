@@ -178,6 +178,16 @@ def test_unsafe_entries_are_refused(cli, tmp_path, name, mode, reason):
     assert leftovers(tmp_path) == []
 
 
+def test_a_refused_entry_is_named_escaped(cli, tmp_path):
+    """A member named with a terminal escape reaches stderr escaped, not as `\x1b[2J`."""
+    archive = evil_zip(tmp_path / "evil.zip", "../\x1b[2Jevil.txt", b"x", None)
+    result = cli("ingest", archive, "out")
+    assert result.code == 2 and "\x1b" not in result.err, result
+    assert result.err.endswith(
+        "evil.zip: refusing entry '../\\x1b[2Jevil.txt': '..' escaping the destination (zip-slip)\n"
+    )
+
+
 def patched_zip(path: Path, how: str) -> Path:
     """A real zip, its bytes patched the way no zip library writes them."""
     with zipfile.ZipFile(path, "w") as zf:

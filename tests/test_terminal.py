@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 from dvcrepo import BIN
@@ -74,7 +75,7 @@ def test_text_is_coloured_on_a_terminal_and_plain_in_a_pipe(make_dataset, make_c
         where, rest = plain.split(": ", 1)
         code_ = rest.split(" ", 1)[0]
         assert line.startswith(f"{BOLD}{where}{RESET}: {BOLD}{RED}{code_}{RESET}"), line
-    summary = (
+    summary = (  # PL601's zeroing is an unsafe fix
         "Found 8 errors and 0 warnings (4 fixable: run `poselint check --fix`; "
         "4 more fixable with --unsafe-fixes)."
     )
@@ -125,12 +126,17 @@ def test_machine_formats_are_never_coloured(make_cvat_export):
 def test_progress_bar_on_a_terminal_only(make_dataset, tmp_path):
     make_dataset(name="a")
     make_dataset(name="b")
-    code, out, bar = _run(["check", "a", "b"], tmp_path, tty=("err",))
+    # one process: each split named on the bar as it is checked
+    code, out, bar = _run(["check", "a", "b", "--jobs", "1"], tmp_path, tty=("err",))
     assert (code, out) == (0, "All checks passed!\n")
     assert "checking:   0%" in bar and "0/2 [" in bar and "1/2 [" in bar
-    assert "a/annotations/person_keypoints_train.json]" in bar  # each split named on the bar
+    assert "a/annotations/person_keypoints_train.json]" in bar
     assert "b/annotations/person_keypoints_val.json]" in bar
     assert bar.endswith("\r")  # erased when done: the terminal is left clean
+    # roots linted in worker processes: the bar counts them as they are told
+    code, out, bar = _run(["check", "a", "b", "--jobs", "2", "--no-cache"], tmp_path, tty=("err",))
+    assert (code, out) == (0, "All checks passed!\n")
+    assert "0/2 [" in bar and "1/2 [" in bar and bar.endswith("\r")
     code, out, err = _run(["check", "a", "b"], tmp_path)  # a pipe: no bar
     assert (code, out, err) == (0, "All checks passed!\n", "")
     code, out, err = _run(["check", "a", "b", "-q"], tmp_path, tty=("err",))  # -q: none
@@ -152,3 +158,25 @@ def test_a_run_in_a_pipe_imports_neither_colour_nor_progress(make_cvat_export):
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert "poselint.report.writer" in imported  # the list is the run's imports
     assert not {m for m in imported if m.split(".")[0] in ("termcolor", "tqdm")}
+
+
+def test_own_lines_escape_what_the_dataset_names(make_dataset, cli, tmp_path, monkeypatch):
+    """A split named with a terminal escape (`\\x1b[2J` clears the screen) reaches stderr only
+    escaped: in -v's lines (the cache's too) and in an error naming a config key."""
+    from builders import clean_docs
+    from poselint import cache, cachekey
+
+    monkeypatch.setenv(cache.ENV_FOLDER, str(tmp_path / "the-cache"))
+    evil = "v\x1b[2Jal"
+    root = make_dataset({"train": clean_docs()["train"], evil: clean_docs()["val"]})
+    time.sleep(cachekey.RACY_SECONDS + 0.1)  # old enough to be cached
+    shown = "person_keypoints_v\\x1b[2Jal.json"
+    for said in ("checking", "unchanged, from the cache"):
+        result = cli("check", root, "-v")
+        assert result.code == 1, result
+        assert "\x1b" not in result.err + result.out
+        assert any(said in line and shown in line for line in result.err.splitlines()), result
+    (tmp_path / "pyproject.toml").write_text('[tool.poselint]\n"\\u001b[2Jevil" = 1\n')
+    result = cli("check", root, cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.endswith("[tool.poselint] unknown key \\x1b[2Jevil\n"), result

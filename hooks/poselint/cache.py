@@ -13,10 +13,12 @@ The key is cachekey.py's. An entry is stored only when the file the rules read i
 keyed, and none of its files changed within cachekey.RACY_SECONDS of the run.
 
 Where: `.poselint_cache/` at the root of the git repository holding the cwd (else the cwd), or
-$POSELINT_CACHE_DIR; never inside a dataset root being linted. The folder is hostile input like
+$POSELINT_CACHE_DIR; never inside a dataset root, linted or not. The folder is hostile input like
 the rest: entries are opened relative to its descriptor without following links, bounded in
 size, decoded as JSON into fixed types (nothing can execute), and used only when the full key
-stored in them equals the key asked for; anything else is a miss.
+stored in them equals the key asked for; anything else is a miss. A folder poselint did not
+make (no CACHEDIR.TAG, other files in it: $POSELINT_CACHE_DIR=~) is not used, and eviction and
+`poselint clean` remove only the files poselint writes, never anything else in the folder.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import msgspec
 
 from poselint.cachekey import SplitKey, code_fingerprint
 from poselint.diagnostics import Diagnostic
+from poselint.discovery import enclosing_root
 from poselint.fsutil import inside
 
 if TYPE_CHECKING:
@@ -110,11 +113,59 @@ def folder_for(cwd: Path) -> Path:
 def is_cache_folder(folder: Path) -> bool:
     """The folder holds the CACHEDIR.TAG poselint writes (a regular file, not a link)."""
     try:
-        fd = os.open(folder / "CACHEDIR.TAG", _READ)
+        fd = os.open(folder, _DIRECTORY)
+    except OSError:
+        return False
+    try:
+        return _holds(fd, "CACHEDIR.TAG", _CACHEDIR_TAG)
+    finally:
+        os.close(fd)
+
+
+def _holds(folder_fd: int, name: str, content: bytes) -> bool:
+    """The folder's entry `name` is a regular file (not a link) holding exactly `content`."""
+    try:
+        fd = os.open(name, _READ, dir_fd=folder_fd)
     except OSError:
         return False
     with open(fd, "rb") as f:
-        return stat.S_ISREG(os.fstat(f.fileno()).st_mode) and f.read(1024) == _CACHEDIR_TAG
+        return stat.S_ISREG(os.fstat(f.fileno()).st_mode) and f.read(len(content) + 1) == content
+
+
+def _written_by_poselint(folder_fd: int, name: str) -> bool:
+    """An entry, a temp file or one of the two marker files, as poselint writes them: the
+    only names it ever evicts or removes."""
+    if name == "CACHEDIR.TAG":
+        return _holds(folder_fd, name, _CACHEDIR_TAG)
+    if name == ".gitignore":
+        return _holds(folder_fd, name, _GITIGNORE)
+    if not (_ENTRY_NAME.fullmatch(name) or name.startswith(_TEMP_PREFIX)):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def remove(folder: Path) -> list[str]:
+    """`poselint clean`: remove the files poselint wrote in the cache folder, then the folder.
+    Returns the names of anything else it holds: those are left, with the folder and its
+    markers (so what is left stays out of git). A link is never followed: not being a file
+    poselint wrote, it is left and named."""
+    fd = os.open(folder, _DIRECTORY)
+    try:
+        names = os.listdir(fd)
+        foreign = sorted(n for n in names if not _written_by_poselint(fd, n))
+        markers = ("CACHEDIR.TAG", ".gitignore")  # the tag last: a clean that stops half-way
+        ours = [n for n in names if n not in foreign and n not in markers]  # leaves a cache
+        for name in ours + ([] if foreign else [n for n in markers if n in names]):
+            with contextlib.suppress(FileNotFoundError):  # a concurrent run evicted it
+                os.unlink(name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    if not foreign:
+        os.rmdir(folder)
+    return foreign
 
 
 @dataclass
@@ -130,10 +181,15 @@ class Cache:
 
     @classmethod
     def open(cls, folder: Path, roots: Iterable[Path]) -> Cache | None:
-        """None when the folder cannot be used: inside a dataset root, not a folder (a symlink
-        is not followed), or not writable."""
+        """None when the folder cannot be used: inside a dataset root (linted or not), not a
+        folder (a symlink is not followed), not writable, or a folder holding files poselint
+        did not write."""
         real = os.path.realpath(folder)
         if any(inside(real, os.path.realpath(root)) for root in roots):
+            return None
+        # nor inside a dataset root this run does not lint (a cwd in another dataset's images/
+        # with no git above): its walk would list the entries as orphan images
+        if enclosing_root(Path(real).parent) is not None:
             return None
         try:
             with contextlib.suppress(FileExistsError):
@@ -141,8 +197,19 @@ class Cache:
             fd = os.open(folder, _DIRECTORY)
         except OSError:
             return None
+        # A folder poselint did not make (a home folder in $POSELINT_CACHE_DIR) is not
+        # adopted: eviction and `poselint clean` would delete what it holds.
+        try:
+            adopted = _holds(fd, "CACHEDIR.TAG", _CACHEDIR_TAG) or all(
+                _written_by_poselint(fd, name) for name in os.listdir(fd)
+            )
+        except OSError:
+            adopted = False
+        if not adopted:
+            os.close(fd)
+            return None
         cache = cls(folder, fd, code_fingerprint())
-        for name, data in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+        for name, data in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", _GITIGNORE)):
             if not cache._exists(name):
                 cache._write(name, data)
         return cache
@@ -191,7 +258,7 @@ class Cache:
                 )
                 for d in entry.diagnostics
             ]
-        except (msgspec.DecodeError, UnicodeDecodeError, ValueError, TypeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, ValueError, TypeError, RecursionError):
             return None
         with contextlib.suppress(OSError):  # recently used: evicted last
             os.utime(key.name, dir_fd=self.fd, follow_symlinks=False)
@@ -226,8 +293,10 @@ class Cache:
                     document.get("categories") if document is not None else None,
                 )
             )
-        except (TypeError, ValueError, OverflowError, UnicodeError):
-            return  # a value JSON cannot hold as parsed (a huge integer): not cached
+        except (TypeError, ValueError, OverflowError, UnicodeError, RecursionError):
+            # a value JSON cannot hold as parsed (a huge integer), or categories nested deeper
+            # than the encoder recurses (the loader takes 1,024 levels): not cached
+            return
         if len(data) <= MAX_ENTRY_BYTES and self._write(key.name, data):
             self.written += 1
 
@@ -264,8 +333,10 @@ class Cache:
                     continue
                 if _ENTRY_NAME.fullmatch(entry.name) and stat.S_ISREG(st.st_mode):
                     entries.append((st.st_mtime_ns, st.st_size, entry.name))
-                elif entry.name.startswith(_TEMP_PREFIX) and now - st.st_mtime > (
-                    STALE_TEMP_SECONDS
+                elif (
+                    entry.name.startswith(_TEMP_PREFIX)
+                    and stat.S_ISREG(st.st_mode)
+                    and now - st.st_mtime > STALE_TEMP_SECONDS
                 ):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.name, dir_fd=self.fd)

@@ -1,10 +1,11 @@
 """The key of a split's cached diagnostics (cache.py): everything they depend on.
 
-poselint itself, the effective configuration and rule selection, and the split's files: its
-annotation file, its image folder's listing and, when image sizes are checked, its image
-files. A file is known by (device, inode, size, mtime_ns, ctime_ns), stat'ed before it is
-read; a key whose files changed within RACY_SECONDS of the run is marked racy and not stored
-(a later write could share a coarse timestamp: git's "racily clean" problem).
+poselint itself, the effective configuration and rule selection, where reads may go (the
+root and the DVC cache), and the split's files: its annotation file, its image folder's
+listing and, when image sizes are checked, its image files. A file is known by (device,
+inode, size, mtime_ns, ctime_ns), stat'ed before it is read; a key whose files changed within
+RACY_SECONDS of the run is marked racy and not stored (a later write could share a coarse
+timestamp: git's "racily clean" problem).
 """
 
 from __future__ import annotations
@@ -107,9 +108,31 @@ class SplitKey:
         return hashlib.sha256(self.text.encode("ascii")).hexdigest() + ".json"
 
 
+# The installed libraries a verdict depends on (pyproject's dependencies): an upgrade may
+# change one (Pillow reads a new header, pycocotools loads differently) as a poselint one may.
+_LIBRARIES = frozenset(
+    ("msgspec", "orjson", "numpy", "pillow", "jsonschema", "jsonschema-rs", "pycocotools")
+)
+
+
+def _library_versions() -> list[str]:
+    """The dist-info folders of _LIBRARIES on sys.path, by name: one listing per path entry,
+    no importlib.metadata (a tenth of a second to import)."""
+    found = []
+    for folder in sys.path:
+        with contextlib.suppress(OSError), os.scandir(folder or ".") as it:
+            for entry in it:
+                if entry.name.endswith((".dist-info", ".egg-info")):
+                    project = entry.name.split("-", 1)[0].lower().replace("_", "-")
+                    if project in _LIBRARIES:
+                        found.append(os.path.join(folder, entry.name))
+    return sorted(found)
+
+
 def code_fingerprint() -> str:
-    """poselint's version and its own files' sizes and mtimes: an editable install changes
-    without a version bump. The checkout's schema (load/schema.py) is one of them."""
+    """poselint's version and its own files' sizes and mtimes (an editable install changes
+    without a version bump; the checkout's schema, load/schema.py, is one of them), and the
+    versions of the libraries it judges with."""
     package = Path(__file__).parent
     found: list[tuple[str, int, int]] = []
     pending = [os.fspath(package)]
@@ -123,7 +146,7 @@ def code_fingerprint() -> str:
                     st = entry.stat()
                     found.append((entry.path, st.st_size, st.st_mtime_ns))
     schema = package.parents[1] / "schemas" / "coco-keypoints.schema.json"
-    files = ascii((sorted(found), _stat_key(str(schema))))
+    files = ascii((sorted(found), _stat_key(str(schema)), _library_versions()))
     digest = hashlib.sha256(files.encode()).hexdigest()
     return f"{__version__}/{FORMAT}/{sys.version_info[:2]}/{digest}"
 
@@ -158,12 +181,16 @@ def split_key(
             newest = max(newest, newest_image)
         images = (os.fspath(index.folder), index.source, digest.hexdigest())
     dvc_file = os.fspath(dataset.dvc_file) if dataset.dvc_file is not None else None
+    # where reads may go (the root and the DVC cache configured): a link into the cache is
+    # read or refused by it, and `dvc cache dir` moves it with no file of the split changed
+    bounds = getattr(dataset.source, "bounds", None)
     material = (
         code,
         repr(config),
         [(r.code, r.severity, r.fix and r.fix.applicability, r.opt_in) for r in rules],
         os.fspath(dataset.root),
         os.path.realpath(dataset.root),
+        repr(bounds),
         split.name,
         path,
         os.path.realpath(path),

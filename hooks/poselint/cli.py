@@ -17,6 +17,7 @@ from poselint.commands.options import build_parser, subparser
 from poselint.config import ConfigError
 from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_VIOLATIONS
 from poselint.discovery import DiscoveryError
+from poselint.report.escape import printable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,18 +38,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = run(args)
         return code
     except (ConfigError, DiscoveryError) as exc:
-        print(f"poselint: error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return EXIT_CANNOT_RUN
     except BrokenPipeError:  # `poselint check | head`: the reader left, nothing to say
         return EXIT_VIOLATIONS
     except OSError as exc:  # e.g. --output into a missing or read-only folder
-        print(f"poselint: error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return EXIT_CANNOT_RUN
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last line of defence: a message and exit 2, never a traceback
         print(
-            f"poselint: internal error ({type(exc).__name__}: {exc}); please report it",
+            printable(f"poselint: internal error ({type(exc).__name__}: {exc}); please report it"),
             file=sys.stderr,
         )
         return EXIT_CANNOT_RUN

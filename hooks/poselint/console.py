@@ -44,7 +44,9 @@ def is_quiet() -> bool:
 
 
 def _say(line: str) -> None:
-    """A line on stderr; above the progress bar when one is drawn, so it is not torn."""
+    """A line on stderr; above the progress bar when one is drawn, so it is not torn. Escaped:
+    the names in it are the dataset's, and a file named `\x1b[2J` must not clear the screen."""
+    line = printable(line)
     if _bar is not None:
         _bar.write(line, file=sys.stderr)
     else:
@@ -62,6 +64,12 @@ def verbose(message: str) -> None:
     """-v only: what the run is doing."""
     if _level >= VERBOSE:
         _say(f"poselint: {message}")
+
+
+def error(message: str) -> None:
+    """`poselint: error: ...` on stderr, escaped as every other line (it may quote a config
+    key, a path or an exception about a dataset file), and said even with -q."""
+    print(f"poselint: error: {printable(message)}", file=sys.stderr)
 
 
 def info_stream() -> TextIO:
@@ -107,7 +115,7 @@ def progress_begin(total: int, unit: str = "root") -> None:
 
 def checking(path: Path) -> None:
     """The annotation file now being checked: on the bar, or as a line when there is none."""
-    shown = printable(display_path(path, Path.cwd()))
+    shown = printable(display_path(path, Path.cwd()))  # on the bar, not through _say
     if _bar is not None:
         _bar.set_postfix_str(shown)
     else:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import stat
 import sys
 from pathlib import Path
 
-from poselint.cache import folder_for, is_cache_folder
+from poselint.cache import folder_for, is_cache_folder, remove
 from poselint.diagnostics import EXIT_CANNOT_RUN, EXIT_CLEAN, display_path
+from poselint.report.escape import printable
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,6 +29,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_RUN
-    shutil.rmtree(folder)  # removes links inside, never what they point to
+    left = remove(folder)  # only the files poselint wrote; links removed, never followed
+    if left:
+        print(
+            printable(
+                f"poselint: error: {shown} holds files poselint did not write "
+                f"({', '.join(left)}): removed its cache entries, left the rest"
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_RUN
     print(f"poselint: removed the cache {shown}", file=sys.stderr)
     return EXIT_CLEAN

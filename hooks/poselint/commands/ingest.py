@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
             default_split=args.default_split,
         )
     except IngestError as exc:
-        print(f"poselint: ingest refused: {exc}", file=sys.stderr)
+        print(printable(f"poselint: ingest refused: {exc}"), file=sys.stderr)  # names from the zip
         return EXIT_CANNOT_RUN
     out = sys.stdout if args.output_format == "text" else sys.stderr
     where = f" (from its folder {result.nested}/)" if result.nested else ""

@@ -25,7 +25,7 @@ SKELETON_EXPORTS = ("detectron2", "mmpose", "ultralytics")  # commands/skeleton.
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"poselint: error: {message}", file=sys.stderr)
+        console.error(message)
         raise SystemExit(EXIT_CANNOT_RUN)
 
 

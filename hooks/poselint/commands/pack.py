@@ -26,6 +26,7 @@ from poselint.fsutil import fsync_dir
 from poselint.load.dataset import Dataset, Split
 from poselint.load.layout import ANNOTATIONS, IMAGES
 from poselint.load.splitnames import DEFAULT_SUBSET, annotation_file_name
+from poselint.report.escape import printable
 
 CHUNK = 1 << 20
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the zip epoch: the same data always packs the same bytes
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             raise PackError(f"{args.root}: give one dataset root ({len(targets)} found)")
         entries = pack(targets[0].root, args.output, args.splits, config)
     except (PackError, DiscoveryError) as exc:
-        print(f"poselint: pack: {exc}", file=sys.stderr)
+        print(printable(f"poselint: pack: {exc}"), file=sys.stderr)
         return EXIT_CANNOT_RUN
     images = sum(1 for m in entries if m.arcname.startswith(f"{IMAGES}/"))
     subsets = [m.arcname for m in entries if m.arcname.startswith(f"{ANNOTATIONS}/")]

@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from poselint import console
 from poselint.commands.diff.compare import diff_root
 from poselint.commands.diff.model import MAX_DRAWN, RootDiff
 from poselint.commands.diff.render import to_json, to_markdown, to_text
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         with gc_paused(), DvcSession() as dvc:
             return _diff(args, config, dvc)
     except (GitError, DvcError) as exc:
-        print(f"poselint: error: {exc}", file=sys.stderr)
+        console.error(str(exc))
         return EXIT_CANNOT_RUN
 
 

@@ -12,6 +12,7 @@ import orjson
 
 from poselint.commands.diff.model import Person, PointChange, RootDiff, SplitDiff
 from poselint.diagnostics import display_path, displayable
+from poselint.report.escape import printable
 from poselint.report.json import as_json_records
 from poselint.report.writer import write_report
 
@@ -113,30 +114,36 @@ def capped_lines(lines: list[str], limit: int) -> list[str]:
 
 def to_text(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int) -> str:
     out = io.StringIO()
-    out.write(f"poselint diff {header['from']} -> {header['to']}\n")
+
+    def line(text: str) -> None:  # each line escaped: it names the dataset's files and labels
+        out.write(printable(text) + "\n")
+
+    line(f"poselint diff {header['from']} -> {header['to']}")
     for r in roots:
-        out.write(f"{display_path(r.root, cwd)}\n")
+        line(display_path(r.root, cwd))
         for side, why in r.missing.items():
-            out.write(f"  not there {side}: {why}\n")
+            line(f"  not there {side}: {why}")
         for s in r.splits:
             if not s:
-                out.write(f"  {displayable(s.split)}: no label changes\n")
+                line(f"  {displayable(s.split)}: no label changes")
                 continue
-            out.write(f"  {displayable(s.split)}: {summary(s)}\n")
-            for line in capped_lines(change_lines(s), limit):
-                out.write(f"    {line}\n")
+            line(f"  {displayable(s.split)}: {summary(s)}")
+            for change in capped_lines(change_lines(s), limit):
+                line(f"    {change}")
         for title, found in (("introduced", r.introduced), ("fixed", r.fixed)):
             if found:
-                out.write(f"  findings {title} ({len(found)}):\n")
+                line(f"  findings {title} ({len(found)}):")
                 inner = io.StringIO()
                 write_report(found, "text", inner, cwd=cwd, limit=limit, quiet=True)
-                out.writelines(f"    {line}\n" for line in inner.getvalue().splitlines())
+                for report_line in inner.getvalue().splitlines():  # escaped by the report
+                    line(f"    {report_line}")
     return out.getvalue()
 
 
 def _md(text: str) -> str:
-    """Plain text in a markdown table cell or list item: no markup, no HTML."""
-    return html.escape(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    """Plain text in a markdown table cell or list item: no markup, no HTML, no control
+    character (escaped as in text output: a name's `\\x1b[2J` reaches no terminal)."""
+    return html.escape(printable(text)).replace("|", "\\|").replace("`", "'")
 
 
 def to_markdown(header: dict[str, Any], roots: list[RootDiff], cwd: Path, limit: int) -> str:
