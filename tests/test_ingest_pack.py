@@ -436,6 +436,8 @@ def test_sigkill_during_forced_ingest_never_loses_the_old_dest(
 SIGINT_AT = """
 import os, signal, sys
 import poselint.fsutil as fsutil
+# as in a terminal's foreground: a run started in the background inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 steps = 0
 def fault_point():
     global steps
