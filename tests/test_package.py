@@ -4,9 +4,14 @@ in-function import that closes a cycle only hides it: discovery <-> dvcsupport d
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import poselint
+from poselint.cachekey import RACY_SECONDS
 
 PACKAGE = Path(poselint.__file__).parent
 
@@ -95,3 +100,49 @@ def test_no_import_cycle():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_lazy_import_executes_the_module_on_first_use_only(tmp_path):
+    """poselint.lazy against the plain import it stands for (in a fresh interpreter)."""
+    (tmp_path / "probe.py").write_text("print('executed')\nVALUE = 42\n")
+    code = (
+        "import importlib, sys\n"
+        "from poselint.lazy import lazy_import\n"
+        "m = lazy_import('probe')\n"
+        "print('imported')\n"
+        "print(m.VALUE == importlib.import_module('probe').VALUE == 42)\n"
+        "print(lazy_import('probe') is m is sys.modules['probe'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["imported", "executed", "True", "True"]
+
+
+def _numpy_imported(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[bool, str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "poselint", "check", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    # a lazy module runs outside the import system: its own imports show that it ran
+    return "numpy._core" in imported, proc.stdout
+
+
+def test_a_clean_check_served_from_the_cache_never_imports_numpy(make_dataset, tmp_path):
+    """numpy is most of a small check's start-up: only parsing a split needs it, and locating
+    findings' lines; an unchanged clean dataset (a commit's usual re-check) needs neither."""
+    root = make_dataset(name="clean")
+    env = {**os.environ, "POSELINT_CACHE_DIR": str(tmp_path / "cache")}
+    time.sleep(RACY_SECONDS + 0.1)  # the files old enough to be cached
+    args = [root.name, "--format", "json"]
+    first, parsed = _numpy_imported(args, root.parent, env)
+    again, cached = _numpy_imported(args, root.parent, env)
+    assert (first, again) == (True, False)
+    assert cached == parsed == "[]\n"

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import itertools
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from poselint.lazy import np
 from poselint.load.jsonvalues import NUMBER_TYPES, as_float
 from poselint.load.numbers import (
     PAD,
@@ -30,13 +28,16 @@ from poselint.load.numbers import (
     parse_number_arrays,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
+    BoolArray = NDArray[np.bool_]
+
 # Stands in the document for keypoints held here. A string, so that the schema validators
 # (which accept it through schema.py's variant) and any stray consumer see a plain JSON value.
 STORED = "\x00poselint:keypoints-in-store"
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 
 
 class KeypointStore:

@@ -17,30 +17,52 @@ JSON); the kernel then parses it without a Python object per number:
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
-import numpy as np
-from numpy.typing import NDArray
 
+from poselint.lazy import np
 from poselint.load.jsonvalues import as_float
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
+    BoolArray = NDArray[np.bool_]
+
 
 PAD = b"\0" * 8  # after the text: a uint64 word can be read at every byte of it
 _CHUNK_BYTES = 1 << 18  # text per numpy pass: its temporaries stay in the CPU cache
 _MAX_FAST_CHARS = 8  # digits (and one '.') per number that one uint64 word holds
 
+
 # SWAR constants (simdjson's parse_eight_digits): a uint64 of 8 ASCII digits, the first digit
 # in the lowest byte, becomes their value in three multiply-and-shift steps.
-_LOW_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
-_BYTE_MASK = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
-# multiplying by 2**(8*(8-n)) moves n digits to the top bytes (n = 0: 2**64 wraps to 0)
-_RIGHT_ALIGN = np.array([(1 << (8 * (8 - n))) % (1 << 64) for n in range(9)], dtype=np.uint64)
-_POW10 = 10.0 ** np.arange(9)
-_U8, _U16, _U32 = np.uint64(8), np.uint64(16), np.uint64(32)
+# Built on first use (numpy is imported lazily: poselint/lazy.py).
+class _Swar(NamedTuple):
+    low_nibbles: np.uint64
+    byte_mask: NDArray[np.uint64]  # [n]: the low n bytes
+    right_align: NDArray[np.uint64]  # [n]: 2**(8*(8-n)) moves n digits to the top bytes
+    pow10: FloatArray
+    u8: np.uint64
+    u16: np.uint64
+    u32: np.uint64
+
+
+@cache
+def _swar() -> _Swar:
+    return _Swar(
+        np.uint64(0x0F0F0F0F0F0F0F0F),
+        np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64),
+        # n = 0: 2**64 wraps to 0
+        np.array([(1 << (8 * (8 - n))) % (1 << 64) for n in range(9)], dtype=np.uint64),
+        10.0 ** np.arange(9, dtype=np.float64),
+        np.uint64(8),
+        np.uint64(16),
+        np.uint64(32),
+    )
 
 
 class NumberArrays(NamedTuple):
@@ -160,13 +182,14 @@ def parse_number_arrays_reference(text: bytes, bounds: IntArray) -> NumberArrays
 
 def _eight_digits(words: NDArray[np.uint64], n: NDArray[np.int64]) -> NDArray[np.uint64]:
     """The value of the first n (0..8) ASCII digits of each word."""
-    w = (words & _BYTE_MASK[n]) * _RIGHT_ALIGN[n]
-    w &= _LOW_NIBBLES  # '0'..'9' -> 0..9; the vacated bytes are 0
-    w = (w * np.uint64(2561)) >> _U8
-    w = ((w & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> _U16
+    c = _swar()
+    w = (words & c.byte_mask[n]) * c.right_align[n]
+    w &= c.low_nibbles  # '0'..'9' -> 0..9; the vacated bytes are 0
+    w = (w * np.uint64(2561)) >> c.u8
+    w = ((w & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> c.u16
     value: NDArray[np.uint64] = (
         (w & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)
-    ) >> _U32
+    ) >> c.u32
     return value
 
 
@@ -177,6 +200,7 @@ class _Chunk:
     def __init__(self, chunk: NDArray[np.uint8], words: NDArray[np.uint64]) -> None:
         """chunk: the bytes, starting with '[' and ending with ']'; words: a uint64 read at
         every byte of chunk (and 8 past it)."""
+        c = _swar()
         # '-' (45), '.' (46) and the digits (48..57) make numbers, and in exponents e, E, +
         separator = (chunk - np.uint8(45)) > np.uint8(12)
         exponents = bool(np.any((chunk | np.uint8(0x20)) == ord("e")))
@@ -201,21 +225,21 @@ class _Chunk:
             # The '.' byte: SWAR zero-byte search on w ^ '........', lowest match only.
             x = w ^ np.uint64(0x2E2E2E2E2E2E2E2E)
             hit = (x - np.uint64(0x0101010101010101)) & ~x & np.uint64(0x8080808080808080)
-            hit &= _BYTE_MASK[np.minimum(lengths, 8)]
+            hit &= c.byte_mask[np.minimum(lengths, 8)]
             has_dot = hit != 0  # (a long number's '.' may lie past the word: see below)
             lowest = hit & (~hit + np.uint64(1))  # the lowest set bit: 2**(8p + 7)
             where = np.flatnonzero(has_dot)
             p = ((np.log2(lowest[where].astype(np.float64)).astype(np.int64)) - 7) // 8
-            low = _BYTE_MASK[p]
+            low = c.byte_mask[p]
             dw = w[where]
-            w[where] = (dw & low) | ((dw >> _U8) & ~low)  # drop the '.': digits close up
+            w[where] = (dw & low) | ((dw >> c.u8) & ~low)  # drop the '.': digits close up
             fraction[where] = lengths[where] - p - 1
             lengths = lengths - has_dot
         mantissa = _eight_digits(w, np.minimum(lengths, _MAX_FAST_CHARS))
         # An integer below 2**53 over an exact power of ten: one correctly rounded division.
         self.values = values = mantissa.astype(np.float64)
         if fraction.any():
-            values /= _POW10[np.minimum(fraction, 8)]
+            values /= c.pow10[np.minimum(fraction, 8)]
         np.negative(values, out=values, where=negative)
         self.is_int = ~has_dot
         self.overflow = np.zeros(0, dtype=np.intp)  # numbers beyond float64 (token indexes)

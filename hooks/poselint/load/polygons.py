@@ -16,14 +16,15 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from poselint.lazy import np
 from poselint.load.jsonvalues import as_float, is_number
 from poselint.load.keypoints import offsets_from_counts
 from poselint.load.numbers import check_exponents, decode_exact, decode_strict
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 POLYGONS = "\x00poselint:polygons-as-text"
 

@@ -14,18 +14,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from poselint.lazy import np
 from poselint.load.document import gc_paused
 from poselint.load.jsonvalues import NUMBER_TYPES, as_float, is_int_id
 from poselint.load.keypoints import KeypointStore
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int64]
+    BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
 from poselint.diagnostics import displayable
 from poselint.fsutil import atomic_write_bytes
+from poselint.lazy import np
 from poselint.load.dataset import Dataset, Split
 
 

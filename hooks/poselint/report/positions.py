@@ -12,13 +12,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+from poselint.lazy import np
 
-_STRUCTURAL = np.zeros(256, dtype=bool)
-_STRUCTURAL[list(b"{}[],:")] = True
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+
+@cache
+def _structural() -> npt.NDArray[np.bool_]:
+    """byte -> whether it is one of `{}[],:` (built on first use: numpy is imported lazily)."""
+    table = np.zeros(256, dtype=bool)
+    table[list(b"{}[],:")] = True
+    return table
+
+
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _OPEN = frozenset(b"{[")
 _CHUNK = 1 << 22
@@ -36,6 +46,7 @@ class _Index:
         arr = np.frombuffer(data, dtype=np.uint8)
         wide = np.int64 if len(data) >= 1 << 31 else np.int32
         parts: list[npt.NDArray[Any]] = []
+        structural = _structural()
         in_string_before = 0
         for start in range(0, len(arr), _CHUNK):  # chunks bound the temporary masks
             chunk = arr[start : start + _CHUNK]
@@ -53,7 +64,7 @@ class _Index:
             in_string = np.bitwise_xor.accumulate(quote.view(np.uint8))
             in_string ^= in_string_before
             in_string_before = int(in_string[-1])
-            where = _STRUCTURAL[chunk]
+            where = structural[chunk]
             where &= in_string == 0
             parts.append(np.flatnonzero(where).astype(wide) + start)
         self.pos: npt.NDArray[Any] = np.concatenate(parts) if parts else np.zeros(0, wide)

@@ -37,9 +37,11 @@ _MODULES = [
     pose,
 ]
 
+# type(), not isinstance(): isinstance asks a module's lazily imported numpy (poselint.lazy)
+# for its __class__, which imports it.
 REGISTRY: tuple[Rule, ...] = tuple(
     sorted(
-        (obj for module in _MODULES for obj in vars(module).values() if isinstance(obj, Rule)),
+        (obj for module in _MODULES for obj in vars(module).values() if type(obj) is Rule),
         key=lambda r: r.code,
     )
 )

@@ -13,9 +13,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Dataset, Split
 from poselint.load.jsonvalues import is_id, is_int_id
 from poselint.load.tables import column, entries

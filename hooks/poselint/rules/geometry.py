@@ -7,16 +7,18 @@ malformed value is NaN there and compares False, so PL310's cases are skipped, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.keypoints import offsets_from_counts
 from poselint.load.polygons import PolygonTable, polygon_table
 from poselint.load.tables import entries
 from poselint.rules.base import Finding, rule
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 @rule(

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.jsonvalues import is_id, is_int_id
 from poselint.load.tables import column, entries

@@ -8,9 +8,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.rules.base import Finding, rule
 

@@ -7,17 +7,19 @@ once) and only loops over the rows it flags, to build their JSON pointers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.jsonvalues import is_int_id
 from poselint.load.tables import Tables
 from poselint.rules.base import Finding, FindingBatch, Fix, rule
 
-BoolArray = NDArray[np.bool_]
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    BoolArray = NDArray[np.bool_]
 
 
 def _keypoint_names(split: Split) -> dict[int, list[str]]:

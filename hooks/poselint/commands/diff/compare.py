@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 
 from poselint.commands.diff.match import match_people
 from poselint.commands.diff.model import Drawn, Person, PointChange, PoseAt, RootDiff, SplitDiff
@@ -16,9 +13,13 @@ from poselint.commands.diff.view import View, blocks, empty_view, gather, key_of
 from poselint.diagnostics import Diagnostic
 from poselint.discovery import Target
 from poselint.engine import lint_dataset
+from poselint.lazy import np
 from poselint.load.dataset import Dataset, Split
 from poselint.report.baseline import Fingerprint, fingerprints
 from poselint.rules import Rule
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 def _names(v: View, j: int) -> list[Any]:

@@ -4,12 +4,13 @@ the two poses are unrelated), then, for what is left, keypoint similarity on the
 from __future__ import annotations
 
 import itertools
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 
 from poselint.commands.diff.view import View, blocks, gather, key_of
+from poselint.lazy import np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 # COCO's per-keypoint sigmas for its 17 body points; another skeleton gets their mean.
 COCO_SIGMAS = np.array(

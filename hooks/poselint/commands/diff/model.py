@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from poselint.diagnostics import Diagnostic
+from poselint.lazy import np
 
 # Changed people drawn before/after in an HTML diff; the page counts the rest.
 MAX_DRAWN = 100

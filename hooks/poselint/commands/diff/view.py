@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.tables import column, entries
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 @dataclass

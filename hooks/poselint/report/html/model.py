@@ -7,12 +7,14 @@ import reprlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from poselint.diagnostics import Diagnostic, display_path
+from poselint.lazy import np
 from poselint.load.dataset import Split
-from poselint.load.tables import FloatArray
+
+if TYPE_CHECKING:
+    from poselint.load.tables import FloatArray
 
 BAR_MAX = 200  # px, histogram bar of the most frequent visibility flag
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from poselint.diagnostics import json_pointer
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.tables import entries
 from poselint.rules.base import Finding, FindingBatch, rule
-from poselint.rules.pose.common import FloatArray, IntArray, batch, quiet
+from poselint.rules.pose.common import batch, quiet
 from poselint.rules.pose.groups import Group, groups_of
+
+if TYPE_CHECKING:
+    from poselint.rules.pose.common import FloatArray, IntArray
 
 # PL703 compares the people of each image pairwise; a bigger crowd is skipped. A person with
 # fewer labelled points is a duplicate only of one labelling exactly the same points.
 MIN_OKS_POINTS = 3
 MAX_PEOPLE_PER_IMAGE = 200
-_EPS = np.spacing(1)
+_EPS = sys.float_info.epsilon  # np.spacing(1), as COCOeval adds it
 
 
 def _same_image_pairs(image: IntArray) -> tuple[IntArray, IntArray]:

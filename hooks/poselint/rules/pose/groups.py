@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from poselint.contract import Contract, category_edges, derive_flip_pairs, sigmas_for
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.load.tables import _numbers, column, entries
-from poselint.rules.pose.common import BoolArray, Float32Array, FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from poselint.rules.pose.common import BoolArray, Float32Array, FloatArray, IntArray
 
 
 @dataclass(eq=False)

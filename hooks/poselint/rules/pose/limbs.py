@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from poselint.contract import side_of
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.rules.base import Finding, FindingBatch, rule
 from poselint.rules.pose.common import (
     MIN_LIMB_SAMPLES,
-    FloatArray,
-    IntArray,
     batch,
     kp_pointer,
     median,
     quiet,
 )
+
+if TYPE_CHECKING:
+    from poselint.rules.pose.common import FloatArray, IntArray
 from poselint.rules.pose.groups import Group, groups_of
 
 MIN_PERSON_EDGES = 3  # a person's own scale comes from the median of its other limbs

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from poselint.lazy import np
 from poselint.load.dataset import Split
 from poselint.rules.base import Finding, FindingBatch, rule
 from poselint.rules.pose.common import (
     MIN_LIMB_SAMPLES,
-    IntArray,
     batch,
     kp_pointer,
     median,
     quiet,
 )
+
+if TYPE_CHECKING:
+    from poselint.rules.pose.common import IntArray
 from poselint.rules.pose.groups import Group, groups_of
 
 # PL704: a left/right pair looks swapped when it runs against the direction its person's other
